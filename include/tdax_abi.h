@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * tdax_abi.h - the ABI shared by the tdax driver, its BPF programs and tools.
+ *
+ * This is the only place where reason codes, outcome codes, fault sizes and
+ * the tracepoint argument records are defined.  The driver (kernel), the BPF
+ * programs (CO-RE, built against vmlinux.h) and the userspace tools include
+ * this header; none of them restates its contents.
+ *
+ * Every tdax tracepoint has one argument, a pointer to a record defined here
+ * (TP_PROTO(const struct tdax_*_rec *rec)).  The records have a fixed layout
+ * that does not depend on the kernel's private types, so BPF programs read
+ * them the same way from tp_btf (module BTF present) and raw_tp (no module
+ * BTF) programs: bpf_probe_read_kernel(&local, sizeof(local), rec).
+ *
+ * Lists are X-macros: X(NAME, value, "string").  Use them to build enums,
+ * __print_symbolic() tables and name arrays, so the three sides never drift.
+ * Values are stable: append, never renumber.
+ */
+#ifndef _TDAX_ABI_H
+#define _TDAX_ABI_H
+
+#if !defined(__KERNEL__) && !defined(__VMLINUX_H__)
+#include <linux/types.h>
+#endif
+
+#define TDAX_TRACE_SYSTEM	"tdax"
+#define TDAX_BUS_NAME		"tdax"
+#define TDAX_NAME_LEN		32
+
+/* Fault sizes: the three page-table levels a device-DAX fault can map. */
+#define TDAX_SIZE_4K		(1ULL << 12)
+#define TDAX_SIZE_2M		(1ULL << 21)
+#define TDAX_SIZE_1G		(1ULL << 30)
+
+#define TDAX_SIZES(X)					\
+	X(4K, 0, "4K")					\
+	X(2M, 1, "2M")					\
+	X(1G, 2, "1G")
+
+enum tdax_size_idx {
+#define TDAX_X_ENUM(name, val, str) TDAX_SZ_##name = val,
+	TDAX_SIZES(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_SZ_NR
+};
+
+/* Index of a fault size (bytes) in enum tdax_size_idx; TDAX_SZ_NR if none. */
+static inline unsigned int tdax_size_idx(__u64 size)
+{
+	return size == TDAX_SIZE_4K ? TDAX_SZ_4K :
+	       size == TDAX_SIZE_2M ? TDAX_SZ_2M :
+	       size == TDAX_SIZE_1G ? TDAX_SZ_1G : TDAX_SZ_NR;
+}
+
+/*
+ * Why a fault was not served at the device alignment (or "ok").
+ *
+ * larger_than_align  the mm attempted a size larger than the alignment
+ *                    (e.g. a 1G attempt on a 2M device): expected, the mm
+ *                    retries at the next smaller size.
+ * nohugepage         attempted size smaller than the alignment because the
+ *                    vma has VM_NOHUGEPAGE (madvise(MADV_NOHUGEPAGE)).
+ * thp_disabled       ... because the process has PR_SET_THP_DISABLE.
+ * pgoff_misaligned   ... because the file offset of the huge range does not
+ *                    map to a physical address aligned to the huge size.
+ * outside_vma        ... because the huge range around the address is not
+ *                    entirely inside the vma.
+ * table_populated    ... because a lower-level page table already exists
+ *                    where the huge entry would go.
+ * smaller_unknown    smaller than the alignment and none of the above found.
+ * beyond_device      the offset is beyond the end of the device.
+ * dead               the device is no longer alive (unbound, being removed).
+ * insert_failed      the page-table insertion itself failed.
+ * unsupported_size   the attempted size is not one the device can map (e.g.
+ *                    a 2M attempt on a 1G device whose range is misaligned).
+ */
+#define TDAX_FAULT_REASONS(X)					\
+	X(OK,			0,	"ok")				\
+	X(LARGER_THAN_ALIGN,	1,	"larger_than_align")		\
+	X(NOHUGEPAGE,		2,	"nohugepage")			\
+	X(THP_DISABLED,		3,	"thp_disabled")			\
+	X(PGOFF_MISALIGNED,	4,	"pgoff_misaligned")		\
+	X(OUTSIDE_VMA,		5,	"outside_vma")			\
+	X(TABLE_POPULATED,	6,	"table_populated")		\
+	X(SMALLER_UNKNOWN,	7,	"smaller_unknown")		\
+	X(BEYOND_DEVICE,	8,	"beyond_device")		\
+	X(DEAD,			9,	"dead")				\
+	X(INSERT_FAILED,	10,	"insert_failed")		\
+	X(UNSUPPORTED_SIZE,	11,	"unsupported_size")
+
+enum tdax_fault_reason {
+#define TDAX_X_ENUM(name, val, str) TDAX_FR_##name = val,
+	TDAX_FAULT_REASONS(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_FR_NR
+};
+
+/*
+ * How a fault ended, derived by the driver from the vm_fault_t it returns.
+ *
+ * mapped    an entry of the attempted size was installed (VM_FAULT_NOPAGE)
+ * fallback  VM_FAULT_FALLBACK: the mm retries at a smaller size
+ * sigbus    VM_FAULT_SIGBUS: the access kills the process
+ * oom       VM_FAULT_OOM (page-table allocation failed)
+ * other     anything else (e.g. VM_FAULT_RETRY)
+ */
+#define TDAX_FAULT_OUTCOMES(X)					\
+	X(MAPPED,	0,	"mapped")				\
+	X(FALLBACK,	1,	"fallback")				\
+	X(SIGBUS,	2,	"sigbus")				\
+	X(OOM,		3,	"oom")					\
+	X(OTHER,	4,	"other")
+
+enum tdax_fault_outcome {
+#define TDAX_X_ENUM(name, val, str) TDAX_FO_##name = val,
+	TDAX_FAULT_OUTCOMES(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_FO_NR
+};
+
+/*
+ * Why an mmap (or a later change of a tdax vma) was refused, or "ok".
+ *
+ * not_shared        MAP_PRIVATE (device-DAX mappings must be MAP_SHARED)
+ * start_unaligned   vm_start not aligned to the device alignment
+ * len_unaligned     length not a multiple of the device alignment
+ * pgoff_unaligned   file offset not a multiple of the device alignment
+ * beyond_device     the whole range starts beyond the end of the device
+ * dead              the device is no longer alive
+ * split_unaligned   munmap/mprotect/mremap would split the vma at an
+ *                   address not aligned to the device alignment
+ * move_unaligned    mremap would move the vma to an unaligned address
+ */
+#define TDAX_MMAP_REASONS(X)					\
+	X(OK,			0,	"ok")				\
+	X(NOT_SHARED,		1,	"not_shared")			\
+	X(START_UNALIGNED,	2,	"start_unaligned")		\
+	X(LEN_UNALIGNED,	3,	"len_unaligned")		\
+	X(PGOFF_UNALIGNED,	4,	"pgoff_unaligned")		\
+	X(BEYOND_DEVICE,	5,	"beyond_device")		\
+	X(DEAD,			6,	"dead")				\
+	X(SPLIT_UNALIGNED,	7,	"split_unaligned")		\
+	X(MOVE_UNALIGNED,	8,	"move_unaligned")
+
+enum tdax_mmap_reason {
+#define TDAX_X_ENUM(name, val, str) TDAX_MR_##name = val,
+	TDAX_MMAP_REASONS(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_MR_NR
+};
+
+/* Fault policy of a device (sysfs fault_policy). */
+#define TDAX_FAULT_POLICIES(X)					\
+	X(STRICT,	0,	"strict")				\
+	X(FALLBACK,	1,	"fallback")
+
+enum tdax_fault_policy {
+#define TDAX_X_ENUM(name, val, str) TDAX_FP_##name = val,
+	TDAX_FAULT_POLICIES(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_FP_NR
+};
+
+/* Kernel dev_t encoding (as in the tracepoint records): 12-bit major, 20-bit minor. */
+#define TDAX_KDEV_MINORBITS	20
+#define TDAX_KDEV_MAJOR(d)	((unsigned int)((d) >> TDAX_KDEV_MINORBITS))
+#define TDAX_KDEV_MINOR(d)	((unsigned int)((d) & ((1U << TDAX_KDEV_MINORBITS) - 1)))
+#define TDAX_KDEV(ma, mi)	(((__u32)(ma) << TDAX_KDEV_MINORBITS) | (__u32)(mi))
+
+/* tdax:tdax_fault - one call of the device's fault handler at one size. */
+struct tdax_fault_rec {
+	__u64 address;		/* faulting virtual address */
+	__u64 pgoff;		/* file offset of the address, in pages */
+	__u64 size;		/* attempted size, bytes (4K, 2M or 1G) */
+	__u64 align;		/* device alignment, bytes */
+	__u64 phys;		/* physical address mapped, 0 if none */
+	__u64 latency_ns;	/* handler latency; 0 unless the event is enabled */
+	__u32 dev;		/* kernel dev_t of /dev/tdaxR.N */
+	__u32 region_id;	/* R */
+	__u32 result;		/* vm_fault_t bits returned */
+	__u16 reason;		/* enum tdax_fault_reason */
+	__u8 outcome;		/* enum tdax_fault_outcome */
+	__u8 write;		/* 1 for a write fault */
+};
+
+/* tdax:tdax_mmap - one mmap() of /dev/tdaxR.N, or a refused vma change. */
+struct tdax_mmap_rec {
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 pgoff;		/* vm_pgoff, in pages */
+	__u64 vm_flags;
+	__u32 dev;		/* kernel dev_t */
+	__u32 region_id;
+	__s32 result;		/* 0 or -errno */
+	__u16 reason;		/* enum tdax_mmap_reason */
+	__u16 pad;
+};
+
+/* tdax:tdax_bind, tdax:tdax_unbind - a driver bound to / unbound from a device. */
+struct tdax_bind_rec {
+	char dev_name[TDAX_NAME_LEN];	/* "tdaxR.N" */
+	char drv_name[TDAX_NAME_LEN];	/* "tdax_device", ... */
+	__u32 dev;		/* kernel dev_t */
+	__s32 result;		/* probe result (bind); 0 (unbind) */
+};
+
+/* tdax:tdax_region_create, tdax:tdax_region_destroy */
+struct tdax_region_rec {
+	__u64 start;		/* physical start */
+	__u64 size;		/* bytes */
+	__u64 align;		/* default alignment of the region */
+	__u64 lifetime_ns;	/* destroy only; 0 on create */
+	__u32 id;		/* region id R */
+	__u32 pad;
+	char provider[TDAX_NAME_LEN];	/* "hmem.0", "tdax_hmem.range0", ... */
+};
+
+/* tdax:tdax_dev_create, tdax:tdax_dev_destroy */
+struct tdax_dev_rec {
+	__u64 size;		/* bytes */
+	__u64 align;		/* bytes */
+	__u64 lifetime_ns;	/* destroy only; 0 on create */
+	__u32 dev;		/* kernel dev_t */
+	__u32 region_id;
+	char name[TDAX_NAME_LEN];	/* "tdaxR.N" */
+};
+
+#endif /* _TDAX_ABI_H */
