@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * tdax_collector.h - the collector library shared by daxtop and daxcollect.
+ *
+ * It loads the tdax BPF programs (bpf/tdax_collect.bpf.c, embedded as a
+ * skeleton), attaches them to the tdax:* tracepoints (tp_btf when the
+ * module BTF is present, raw_tp otherwise), reads the per-CPU maps into
+ * plain snapshots, names devices and regions from sysfs, and computes
+ * deltas, rates, ratios and quantiles between snapshots.
+ *
+ * Usage:
+ *	char err[256];
+ *	struct tdax_collector_opts o = { .sz = sizeof(o) };
+ *	struct tdax_collector *c = tdax_collector_open(&o, err, sizeof(err));
+ *	if (!c) { fprintf(stderr, "daxtop: %s\n", err); exit(1); }
+ *	struct tdax_snapshot prev, cur, d;
+ *	tdax_snapshot_init(&prev); ...
+ *	tdax_collector_snapshot(c, &prev);
+ *	sleep(1);
+ *	tdax_collector_snapshot(c, &cur);
+ *	tdax_snapshot_delta(&prev, &cur, &d);   // d: counts during the interval
+ *	rate = tdax_rate(d.devs[i].g.hits, d.interval_ns);
+ *	...
+ *	tdax_snapshot_free(&d); ...; tdax_collector_close(c);
+ *
+ * Errors: functions returning int return 0 or a negative errno; the one-line
+ * reason ("tdax module not loaded: /sys/bus/tdax is missing", "must run as
+ * root (CAP_BPF/CAP_PERFMON) to load BPF programs", ...) is available from
+ * tdax_collector_errmsg() (or written to errbuf for tdax_collector_open()).
+ * Messages have no trailing newline and no program-name prefix.
+ *
+ * Build: include tools/lib/collector.mk (CFLAGS, library path, libraries).
+ *
+ * Module reference: while attached, the kernel holds a reference on the
+ * module that defines the tdax tracepoints, so `rmmod tdax` fails with
+ * EBUSY.  A daemon that must let the driver be unloaded calls
+ * tdax_collector_detach(); tdax_collector_refresh() re-attaches when the
+ * module is (back) in place (see opts.wait_module).
+ *
+ * Counters in snapshots are cumulative since the programs were loaded
+ * (they survive detach/attach: the maps stay).  Not thread-safe: one thread
+ * per collector.
+ */
+#ifndef _TDAX_COLLECTOR_H
+#define _TDAX_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "tdax_abi.h"
+#include "tdax_maps.h"	/* bpf/: tdax_gran_val, tdax_hist, tdax_event, TDAX_STAT_* */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tdax_collector;
+
+/* Called for each snoop record (opts.events) from tdax_collector_poll(). */
+typedef int (*tdax_event_fn)(void *ctx, const struct tdax_event *ev);
+
+enum tdax_attach_mode {
+	TDAX_ATTACH_NONE = 0,	/* not attached (detached, or waiting for the module) */
+	TDAX_ATTACH_TP_BTF = 1,	/* tp_btf programs (module BTF present) */
+	TDAX_ATTACH_RAW_TP = 2,	/* raw_tp fallback */
+};
+
+struct tdax_collector_opts {
+	size_t sz;		/* sizeof(struct tdax_collector_opts) */
+	bool events;		/* enable the ring buffer (snoop mode) */
+	tdax_event_fn on_event;	/* required when events */
+	void *event_ctx;
+	bool force_raw_tp;	/* use raw_tp even if module BTF exists */
+	bool wait_module;	/* open succeeds without the module; refresh attaches later */
+	bool verbose;		/* pass libbpf messages to stderr */
+	const char *sysfs_root;	/* default "/sys" (tests point it at a fake tree) */
+};
+
+/*
+ * Open, load and attach.  On failure returns NULL, sets errno and writes one
+ * line to errbuf.  Checks, in order: root/capabilities, BPF support,
+ * /sys/bus/tdax (module loaded; skipped with wait_module), module BTF.
+ */
+struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opts,
+					   char *errbuf, size_t errlen);
+void tdax_collector_close(struct tdax_collector *c);
+
+/* Last error of c as one line ("" if none). */
+const char *tdax_collector_errmsg(const struct tdax_collector *c);
+
+enum tdax_attach_mode tdax_collector_mode(const struct tdax_collector *c);
+const char *tdax_attach_mode_name(enum tdax_attach_mode m);	/* "none","tp_btf","raw_tp" */
+
+/* Detach the programs (lets rmmod proceed); maps and counters are kept. */
+int tdax_collector_detach(struct tdax_collector *c);
+/* Attach again (fails with -ENOENT while the module is absent). */
+int tdax_collector_attach(struct tdax_collector *c);
+
+/*
+ * Rescan sysfs (devices and regions that appeared or disappeared, align,
+ * driver bound) and, when not attached and the module is present,
+ * re-attach.  Returns 1 if the attachment state changed, 0 if not, <0 on
+ * error.  tdax_collector_snapshot() calls it itself.
+ */
+int tdax_collector_refresh(struct tdax_collector *c);
+
+/* Consume snoop records (opts.events): calls on_event; returns count or <0. */
+int tdax_collector_poll(struct tdax_collector *c, int timeout_ms);
+/* Ring buffer fd for a caller's own poll()/epoll loop (-1 without events). */
+int tdax_collector_event_fd(const struct tdax_collector *c);
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+/* One device, by kernel dev_t: counters from the maps, names from sysfs. */
+struct tdax_snap_dev {
+	char name[TDAX_NAME_LEN];	/* "tdax0.0"; "dev:MAJ:MIN" if not in sysfs */
+	__u32 dev;			/* kernel dev_t (TDAX_KDEV_*) */
+	__s32 region_id;		/* -1 if unknown */
+	__u64 size;			/* sysfs, 0 if unknown */
+	__u64 align;			/* sysfs, else last fault record's align */
+	char driver[TDAX_NAME_LEN];	/* bound driver, "" if unbound/unknown */
+	char fault_policy[16];		/* "strict"/"fallback"/"" */
+	bool present;			/* in /sys/bus/tdax/devices now */
+	bool age_known;			/* created while attached */
+	__u64 create_ns;		/* CLOCK_MONOTONIC at creation (age_known) */
+	__u64 age_ns;			/* at snapshot: since creation, else since first seen */
+	struct tdax_gran_val g;		/* summed over CPUs */
+	struct tdax_hist lat[TDAX_SZ_NR + 1];	/* by attempted size; [TDAX_SZ_NR] = other */
+	__u64 mmaps;			/* result 0 */
+	__u64 mmap_errors;		/* result < 0 */
+	__u32 binds, unbinds;		/* seen while attached */
+};
+
+/* fault_counts row: faults per (device, size, outcome, reason). */
+struct tdax_snap_fault {
+	__u32 dev;
+	__u8 size_idx;			/* TDAX_SZ_NR = other size */
+	__u8 outcome;
+	__u16 reason;
+	__u64 count;
+};
+
+/* mmap_counts row. */
+struct tdax_snap_mmap {
+	__u32 dev;
+	__s32 result;
+	__u32 reason;
+	__u64 count;
+};
+
+/* proc_stats row: one (process, device). */
+struct tdax_snap_proc {
+	__u32 pid;			/* tgid */
+	__u32 dev;
+	char comm[TDAX_COMM_LEN];
+	bool alive;			/* /proc/PID exists at snapshot */
+	struct tdax_gran_val g;
+	__u64 mmaps;
+	__u64 mmap_errors;
+};
+
+/* A region: from sysfs (present) and/or from the live_regions map. */
+struct tdax_snap_region {
+	__u32 id;
+	char provider[TDAX_NAME_LEN];	/* "" if unknown (created before attach) */
+	__u64 start;			/* physical, 0 if unknown */
+	__u64 size;
+	__u64 align;
+	__u64 available_size;		/* sysfs, 0 if unknown */
+	__u32 ndevs;			/* devices of this region in sysfs */
+	bool present;			/* visible in sysfs now */
+	bool age_known;			/* created while attached */
+	__u64 create_ns;		/* CLOCK_MONOTONIC (age_known) */
+	__u64 age_ns;			/* since creation, else since first seen */
+};
+
+struct tdax_snapshot {
+	__u64 ts_ns;			/* CLOCK_MONOTONIC when taken */
+	__u64 realtime_ns;		/* CLOCK_REALTIME when taken */
+	__u64 interval_ns;		/* delta only: cur.ts_ns - prev.ts_ns; else 0 */
+	enum tdax_attach_mode mode;
+
+	size_t ndevs;
+	struct tdax_snap_dev *devs;	/* sorted by name */
+	size_t nfaults;
+	struct tdax_snap_fault *faults;	/* sorted by (dev, size, outcome, reason) */
+	size_t nmmaps;
+	struct tdax_snap_mmap *mmaps;
+	size_t nprocs;
+	struct tdax_snap_proc *procs;	/* sorted by (pid, dev) */
+	size_t nregions;
+	struct tdax_snap_region *regions;	/* sorted by id */
+
+	struct tdax_hist lifetimes[TDAX_LT_NR];	/* destroyed regions / devices */
+	__u64 stats[TDAX_STAT_NR];	/* event counters, map-full counters, lost events */
+	__u64 map_entries[TDAX_STAT_NR];	/* for FULL_* indexes: entries in that map now */
+	__u64 map_max[TDAX_STAT_NR];		/* for FULL_* indexes: max_entries */
+	__u64 bpf_run_ns;		/* sum of run_time_ns of the programs (bpf_stats_enabled) */
+	__u64 bpf_run_cnt;
+};
+
+void tdax_snapshot_init(struct tdax_snapshot *s);	/* zero, no allocation */
+void tdax_snapshot_free(struct tdax_snapshot *s);	/* frees arrays, re-inits */
+int tdax_snapshot_copy(struct tdax_snapshot *dst, const struct tdax_snapshot *src);
+
+/* Read all maps and sysfs into *out (freed and replaced). */
+int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out);
+
+/*
+ * out = cur - prev for every counter and histogram (rows matched by key;
+ * a row absent from prev counts from zero; a counter smaller in cur than in
+ * prev - maps reset - counts from zero).  Gauges (names, present, ages, map
+ * entries) come from cur.  out->interval_ns = cur->ts_ns - prev->ts_ns.
+ * Rows whose delta is all zero are kept (front ends filter).
+ */
+int tdax_snapshot_delta(const struct tdax_snapshot *prev,
+			const struct tdax_snapshot *cur,
+			struct tdax_snapshot *out);
+
+/* Lookups in a snapshot (NULL if absent). */
+const struct tdax_snap_dev *tdax_snapshot_dev(const struct tdax_snapshot *s, __u32 dev);
+const struct tdax_snap_dev *tdax_snapshot_dev_by_name(const struct tdax_snapshot *s,
+						      const char *name);
+const struct tdax_snap_region *tdax_snapshot_region(const struct tdax_snapshot *s, __u32 id);
+
+/* ---- measures ------------------------------------------------------------ */
+
+/* Per second: count / interval (0 if interval is 0). */
+double tdax_rate(__u64 count, __u64 interval_ns);
+/* hits / (hits + misses); NAN when no fault ended (test with isnan()). */
+double tdax_hit_ratio(const struct tdax_gran_val *g);
+/* Faults that ended (hits + misses). */
+__u64 tdax_gran_ended(const struct tdax_gran_val *g);
+/* Sum of attempts over all sizes. */
+__u64 tdax_gran_attempts(const struct tdax_gran_val *g);
+void tdax_gran_add(struct tdax_gran_val *dst, const struct tdax_gran_val *src);
+
+/* Slot of a value in a log2 histogram; lower bound of slot i (0, 2, 4, ...). */
+unsigned int tdax_hist_slot(__u64 v);
+__u64 tdax_hist_slot_low(unsigned int slot);
+/*
+ * Quantile q in [0,1]: the upper bound (exclusive, 2^(i+1)) of the slot
+ * holding the q-th value; 0 for an empty histogram.
+ */
+__u64 tdax_hist_quantile(const struct tdax_hist *h, double q);
+void tdax_hist_add(struct tdax_hist *dst, const struct tdax_hist *src);
+
+/*
+ * Fallback reasons of one device (dev) in s, non-ok fault rows summed over
+ * outcome, sorted by count descending: writes up to max (size_idx, reason,
+ * count) triples; returns how many.  dev == 0 means all devices.
+ */
+struct tdax_reason_count {
+	__u32 dev;
+	__u8 size_idx;
+	__u16 reason;
+	__u64 count;
+};
+size_t tdax_top_reasons(const struct tdax_snapshot *s, __u32 dev,
+			struct tdax_reason_count *out, size_t max);
+
+/* ---- names ---------------------------------------------------------------- */
+
+const char *tdax_size_name(unsigned int size_idx);	/* "4K","2M","1G","other" */
+const char *tdax_fault_reason_name(unsigned int reason);	/* "?" if unknown */
+const char *tdax_fault_outcome_name(unsigned int outcome);
+const char *tdax_mmap_reason_name(unsigned int reason);
+const char *tdax_stat_name(unsigned int stat);
+const char *tdax_lifetime_name(unsigned int idx);	/* "region", "device" */
+
+/* Format bytes as "4K", "2M", "1G", "1536M" ... into buf; returns buf. */
+char *tdax_fmt_bytes(__u64 bytes, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _TDAX_COLLECTOR_H */
