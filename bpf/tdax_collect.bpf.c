@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * tdax_collect.bpf.c - in-kernel aggregation of the tdax:* tracepoints.
+ *
+ * Every tracepoint has one argument, a pointer to a record of
+ * include/tdax_abi.h.  Each event has two programs with the same body:
+ * tp_btf/<event> (needs the module's BTF) and raw_tp/<event> (works
+ * without it); the collector library enables one set at load time.
+ *
+ * Aggregation only (per-CPU maps, read by userspace on its own schedule):
+ * no per-event wake-up of userspace.  The ring buffer is written only when
+ * the loader sets the read-only "snoop" flag (daxtop --events).
+ * Map layout: tdax_maps.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "tdax_maps.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by the loader before load. */
+const volatile bool snoop = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TDAX_MAX_FAULT_KEYS);
+	__type(key, struct tdax_fault_key);
+	__type(value, struct tdax_count);
+} fault_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TDAX_MAX_DEVS);
+	__type(key, __u32);
+	__type(value, struct tdax_gran_val);
+} dev_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TDAX_MAX_PROCS);
+	__type(key, struct tdax_proc_key);
+	__type(value, struct tdax_proc_val);
+} proc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TDAX_MAX_LAT_KEYS);
+	__type(key, struct tdax_lat_key);
+	__type(value, struct tdax_hist);
+} fault_lat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TDAX_MAX_MMAP_KEYS);
+	__type(key, struct tdax_mmap_key);
+	__type(value, struct tdax_count);
+} mmap_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDAX_MAX_REGIONS);
+	__type(key, __u32);
+	__type(value, struct tdax_live_region);
+} live_regions SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDAX_MAX_DEVS);
+	__type(key, struct tdax_name_key);
+	__type(value, struct tdax_live_dev);
+} live_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDAX_LT_NR);
+	__type(key, __u32);
+	__type(value, struct tdax_hist);
+} lifetimes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TDAX_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, TDAX_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Zero initial values, larger than the BPF stack allows for some. */
+static const struct tdax_hist zero_hist;
+static const struct tdax_proc_val zero_proc;
+static const struct tdax_gran_val zero_gran;
+static const struct tdax_count zero_count;
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+/*
+ * Look a key up, inserting the zero value if absent.  A failed insert other
+ * than a racing one (-EEXIST) means the map is full: counted in "stats".
+ */
+static __always_inline void *lookup_or_init(void *map, const void *key,
+					    const void *zero, __u32 full_idx)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+	long err;
+
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -17 /* EEXIST */) {
+		stat_inc(full_idx);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline void hist_add(struct tdax_hist *h, __u64 v)
+{
+	__u32 slot = v ? log2_u64(v) : 0;
+
+	if (slot >= TDAX_HIST_SLOTS)
+		slot = TDAX_HIST_SLOTS - 1;
+	h->slots[slot]++;
+	h->count++;
+	h->sum += v;
+}
+
+static __always_inline __u32 size_index(__u64 size)
+{
+	return size == TDAX_SIZE_4K ? TDAX_SZ_4K :
+	       size == TDAX_SIZE_2M ? TDAX_SZ_2M :
+	       size == TDAX_SIZE_1G ? TDAX_SZ_1G : TDAX_SZ_NR;
+}
+
+static __always_inline void gran_update(struct tdax_gran_val *g,
+					const struct tdax_fault_rec *r, __u32 si)
+{
+	bool known = si < TDAX_SZ_NR;
+
+	if (known)
+		g->attempts[si]++;
+	switch (r->outcome) {
+	case TDAX_FO_MAPPED:
+		if (!known) {
+			g->other++;
+			break;
+		}
+		g->mapped[si]++;
+		if (r->size >= r->align) {
+			g->hits++;
+		} else {
+			g->misses++;
+			g->pte_fallback++;
+		}
+		break;
+	case TDAX_FO_FALLBACK:
+		if (known)
+			g->fallback[si]++;
+		else
+			g->other++;
+		break;
+	case TDAX_FO_SIGBUS:
+		if (known)
+			g->sigbus[si]++;
+		else
+			g->other++;
+		g->misses++;
+		break;
+	default:
+		g->other++;
+		break;
+	}
+	g->lat_sum_ns += r->latency_ns;
+	g->align_seen = r->align ? log2_u64(r->align) : 0;
+	g->region_id = r->region_id;
+}
+
+static __always_inline int handle_fault(const void *ptr)
+{
+	struct tdax_fault_key fk = {};
+	struct tdax_proc_key pk = {};
+	struct tdax_lat_key lk = {};
+	struct tdax_fault_rec r;
+	struct tdax_gran_val *g;
+	struct tdax_proc_val *p;
+	struct tdax_count *cnt;
+	struct tdax_hist *h;
+	struct tdax_event *ev;
+	__u64 id;
+	__u32 si;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_FAULT);
+	si = size_index(r.size);
+	id = bpf_get_current_pid_tgid();
+
+	fk.dev = r.dev;
+	fk.size_idx = si;
+	fk.outcome = r.outcome;
+	fk.reason = r.reason;
+	cnt = lookup_or_init(&fault_counts, &fk, &zero_count, TDAX_STAT_FULL_FAULT_COUNTS);
+	if (cnt)
+		cnt->count++;
+
+	g = lookup_or_init(&dev_stats, &r.dev, &zero_gran, TDAX_STAT_FULL_DEV_STATS);
+	if (g)
+		gran_update(g, &r, si);
+
+	pk.tgid = id >> 32;
+	pk.dev = r.dev;
+	p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
+	if (p) {
+		gran_update(&p->g, &r, si);
+		if (!p->comm[0])
+			bpf_get_current_comm(p->comm, sizeof(p->comm));
+	}
+
+	lk.dev = r.dev;
+	lk.size_idx = si;
+	h = lookup_or_init(&fault_lat, &lk, &zero_hist, TDAX_STAT_FULL_FAULT_LAT);
+	if (h)
+		hist_add(h, r.latency_ns);
+
+	if (!snoop || r.reason == TDAX_FR_OK)
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(TDAX_STAT_EVENTS_LOST);
+		return 0;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->address = r.address;
+	ev->pgoff = r.pgoff;
+	ev->size = r.size;
+	ev->align = r.align;
+	ev->phys = r.phys;
+	ev->latency_ns = r.latency_ns;
+	ev->kind = TDAX_EVK_FAULT;
+	ev->pid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->dev = r.dev;
+	ev->region_id = r.region_id;
+	ev->result = r.result;
+	ev->reason = r.reason;
+	ev->outcome = r.outcome;
+	ev->write = r.write;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+static __always_inline int handle_mmap(const void *ptr)
+{
+	struct tdax_mmap_key mk = {};
+	struct tdax_proc_key pk = {};
+	struct tdax_mmap_rec r;
+	struct tdax_proc_val *p;
+	struct tdax_count *cnt;
+	struct tdax_event *ev;
+	__u64 id;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_MMAP);
+	id = bpf_get_current_pid_tgid();
+
+	mk.dev = r.dev;
+	mk.result = r.result;
+	mk.reason = r.reason;
+	cnt = lookup_or_init(&mmap_counts, &mk, &zero_count, TDAX_STAT_FULL_MMAP_COUNTS);
+	if (cnt)
+		cnt->count++;
+
+	pk.tgid = id >> 32;
+	pk.dev = r.dev;
+	p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
+	if (p) {
+		if (r.result)
+			p->mmap_errors++;
+		else
+			p->mmaps++;
+		if (!p->comm[0])
+			bpf_get_current_comm(p->comm, sizeof(p->comm));
+	}
+
+	if (!snoop || (r.result == 0 && r.reason == TDAX_MR_OK))
+		return 0;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		stat_inc(TDAX_STAT_EVENTS_LOST);
+		return 0;
+	}
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->address = r.vm_start;
+	ev->pgoff = r.pgoff;
+	ev->size = r.vm_end - r.vm_start;
+	ev->align = 0;
+	ev->phys = 0;
+	ev->latency_ns = 0;
+	ev->kind = TDAX_EVK_MMAP;
+	ev->pid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->dev = r.dev;
+	ev->region_id = r.region_id;
+	ev->result = r.result;
+	ev->reason = r.reason;
+	ev->outcome = 0;
+	ev->write = 0;
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+static __always_inline int handle_bind(const void *ptr, bool bind)
+{
+	struct tdax_bind_rec r;
+	struct tdax_name_key k = {};
+	struct tdax_live_dev *d, zero = {};
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	stat_inc(bind ? TDAX_STAT_EV_BIND : TDAX_STAT_EV_UNBIND);
+	__builtin_memcpy(k.name, r.dev_name, sizeof(k.name));
+	k.name[TDAX_NAME_LEN - 1] = 0;
+	zero.dev = r.dev;
+	d = lookup_or_init(&live_devs, &k, &zero, TDAX_STAT_FULL_LIVE_DEVS);
+	if (!d)
+		return 0;
+	if (bind) {
+		__sync_fetch_and_add(&d->binds, 1);
+		d->last_bind_result = r.result;
+		if (r.result == 0) {
+			d->bound = 1;
+			d->bind_ns = bpf_ktime_get_ns();
+			__builtin_memcpy(d->driver, r.drv_name, sizeof(d->driver));
+			d->driver[TDAX_NAME_LEN - 1] = 0;
+		}
+	} else {
+		__sync_fetch_and_add(&d->unbinds, 1);
+		d->bound = 0;
+	}
+	return 0;
+}
+
+static __always_inline void lifetime_add(__u32 idx, __u64 ns)
+{
+	struct tdax_hist *h = bpf_map_lookup_elem(&lifetimes, &idx);
+
+	if (h)
+		hist_add(h, ns);
+}
+
+static __always_inline int handle_region(const void *ptr, bool create)
+{
+	struct tdax_live_region v = {};
+	struct tdax_region_rec r;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	if (!create) {
+		stat_inc(TDAX_STAT_EV_REGION_DESTROY);
+		bpf_map_delete_elem(&live_regions, &r.id);
+		lifetime_add(TDAX_LT_REGION, r.lifetime_ns);
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_REGION_CREATE);
+	v.create_ns = bpf_ktime_get_ns();
+	v.start = r.start;
+	v.size = r.size;
+	v.align = r.align;
+	v.id = r.id;
+	__builtin_memcpy(v.provider, r.provider, sizeof(v.provider));
+	v.provider[TDAX_NAME_LEN - 1] = 0;
+	if (bpf_map_update_elem(&live_regions, &r.id, &v, BPF_ANY))
+		stat_inc(TDAX_STAT_FULL_LIVE_REGIONS);
+	return 0;
+}
+
+static __always_inline int handle_dev(const void *ptr, bool create)
+{
+	struct tdax_name_key k = {};
+	struct tdax_live_dev v = {};
+	struct tdax_dev_rec r;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	__builtin_memcpy(k.name, r.name, sizeof(k.name));
+	k.name[TDAX_NAME_LEN - 1] = 0;
+	if (!create) {
+		stat_inc(TDAX_STAT_EV_DEV_DESTROY);
+		bpf_map_delete_elem(&live_devs, &k);
+		lifetime_add(TDAX_LT_DEV, r.lifetime_ns);
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_DEV_CREATE);
+	v.create_ns = bpf_ktime_get_ns();
+	v.size = r.size;
+	v.align = r.align;
+	v.dev = r.dev;
+	v.region_id = r.region_id;
+	if (bpf_map_update_elem(&live_devs, &k, &v, BPF_ANY))
+		stat_inc(TDAX_STAT_FULL_LIVE_DEVS);
+	return 0;
+}
+
+/* tp_btf programs: need the BTF of the module defining the tracepoints. */
+SEC("tp_btf/tdax_fault")
+int BPF_PROG(btf_fault, const void *rec) { return handle_fault(rec); }
+SEC("tp_btf/tdax_mmap")
+int BPF_PROG(btf_mmap, const void *rec) { return handle_mmap(rec); }
+SEC("tp_btf/tdax_bind")
+int BPF_PROG(btf_bind, const void *rec) { return handle_bind(rec, true); }
+SEC("tp_btf/tdax_unbind")
+int BPF_PROG(btf_unbind, const void *rec) { return handle_bind(rec, false); }
+SEC("tp_btf/tdax_region_create")
+int BPF_PROG(btf_region_create, const void *rec) { return handle_region(rec, true); }
+SEC("tp_btf/tdax_region_destroy")
+int BPF_PROG(btf_region_destroy, const void *rec) { return handle_region(rec, false); }
+SEC("tp_btf/tdax_dev_create")
+int BPF_PROG(btf_dev_create, const void *rec) { return handle_dev(rec, true); }
+SEC("tp_btf/tdax_dev_destroy")
+int BPF_PROG(btf_dev_destroy, const void *rec) { return handle_dev(rec, false); }
+
+/* raw_tp programs: the fallback without module BTF. */
+SEC("raw_tp/tdax_fault")
+int BPF_PROG(raw_fault, const void *rec) { return handle_fault(rec); }
+SEC("raw_tp/tdax_mmap")
+int BPF_PROG(raw_mmap, const void *rec) { return handle_mmap(rec); }
+SEC("raw_tp/tdax_bind")
+int BPF_PROG(raw_bind, const void *rec) { return handle_bind(rec, true); }
+SEC("raw_tp/tdax_unbind")
+int BPF_PROG(raw_unbind, const void *rec) { return handle_bind(rec, false); }
+SEC("raw_tp/tdax_region_create")
+int BPF_PROG(raw_region_create, const void *rec) { return handle_region(rec, true); }
+SEC("raw_tp/tdax_region_destroy")
+int BPF_PROG(raw_region_destroy, const void *rec) { return handle_region(rec, false); }
+SEC("raw_tp/tdax_dev_create")
+int BPF_PROG(raw_dev_create, const void *rec) { return handle_dev(rec, true); }
+SEC("raw_tp/tdax_dev_destroy")
+int BPF_PROG(raw_dev_destroy, const void *rec) { return handle_dev(rec, false); }
