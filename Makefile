@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tdax top-level Makefile.
+#
+#   make deps     install the Debian packages and the guest kernel (as root)
+#   make          build modules (with module BTF), BPF objects and tools
+#   make check    run every test: host tests, then guest tests; last line
+#                 "N passed, N failed"
+#   make demo     boot the guest, load tdax, show it working
+#   make bench    benchmarks in the guest (figures, not pass/fail)
+#   make install  install the tools, man pages, units and dashboards
+#
+# The guest kernel is Debian's (tests/vm/kernel resolves it; KERNEL=6.12 uses
+# bookworm-backports). Its environment (KDIR, VMLINUX, ...) is written to
+# build/kernel.env; `make -s print-KDIR` prints one value.
+
+KERNEL ?= 6.1
+PREFIX ?= /usr/local
+DESTDIR ?=
+export PREFIX DESTDIR
+
+KENV := build/kernel.env
+# Run a command with the guest kernel's environment (KDIR, VMLINUX, ...).
+WITH_KENV = set -a && . ./$(KENV) && set +a &&
+
+# Debian packages the project needs on the host (build, guest, tests).
+DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
+	libbpf-dev libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
+	libjson-c-dev libcmocka-dev libyaml-dev \
+	qemu-system-x86 busybox-static cpio xz-utils kmod util-linux \
+	linux-perf tmux prometheus curl procps
+
+.PHONY: all deps kernel modules bpf tools check check-build test demo bench \
+	fuzz install clean distclean print-%
+
+all: modules bpf tools
+
+# --- dependencies -----------------------------------------------------------
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing \
+			>/dev/null || { echo "make deps: apt-get install failed (are you root?)" >&2; exit 1; }; \
+	fi
+	@$(MAKE) --no-print-directory kernel
+
+# Resolve, download and prepare the guest kernel (idempotent).
+kernel:
+	@mkdir -p build
+	@tests/vm/kernel --kernel $(KERNEL) setup >$(KENV).tmp && \
+		{ cmp -s $(KENV).tmp $(KENV) && rm -f $(KENV).tmp || mv $(KENV).tmp $(KENV); }
+
+$(KENV):
+	@$(MAKE) --no-print-directory kernel
+
+print-%: $(KENV)
+	@$(WITH_KENV) eval echo \$${$*}
+
+# --- build ------------------------------------------------------------------
+modules: $(KENV)
+	@if [ -f driver/Makefile ]; then $(WITH_KENV) $(MAKE) -C driver KDIR="$$KDIR"; fi
+	@$(WITH_KENV) $(MAKE) -s -C tests/vm/ktest KDIR="$$KDIR"
+
+bpf: $(KENV)
+	@if [ -f bpf/Makefile ]; then $(WITH_KENV) $(MAKE) -C bpf VMLINUX="$$VMLINUX"; fi
+
+tools: bpf
+	@if [ -f tools/Makefile ]; then $(WITH_KENV) $(MAKE) -C tools VMLINUX="$$VMLINUX"; fi
+
+check-build: all
+	@mkdir -p build/tests/host build/tests/guest
+	@for d in driver bpf tools; do \
+		if [ -f $$d/Makefile ] && grep -q '^check-build:' $$d/Makefile; then \
+			$(WITH_KENV) $(MAKE) -C $$d check-build KDIR="$$KDIR" VMLINUX="$$VMLINUX" || exit 1; \
+		fi; \
+	done
+
+# --- tests ------------------------------------------------------------------
+# `make check` installs what it needs, builds, then runs every test.
+# TESTS="pattern ..." restricts the run; RUNFLAGS="--host-only" etc.
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@tests/run $(RUNFLAGS) $(TESTS)
+
+test: check
+
+demo: deps
+	@$(MAKE) --no-print-directory check-build
+	@tests/vm/run --load --timeout 900 -- sh tests/demo/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory check-build
+	@for b in tests/bench/*.sh; do [ -f "$$b" ] || continue; \
+		echo "== $$b"; tests/vm/run --load --timeout 1800 -- sh "$$b" || exit 1; done
+
+fuzz: check-build
+	@if [ -f tools/daxcollect/Makefile ]; then $(MAKE) -C tools/daxcollect fuzz; fi
+
+install: all
+	@for d in driver tools dashboards; do \
+		if [ -f $$d/Makefile ] && grep -q '^install:' $$d/Makefile; then \
+			$(WITH_KENV) $(MAKE) -C $$d install KDIR="$$KDIR" || exit 1; \
+		fi; \
+	done
+
+clean:
+	@for d in driver bpf tools tests/vm/ktest; do \
+		if [ -f $$d/Makefile ] && [ -f $(KENV) ]; then \
+			$(WITH_KENV) $(MAKE) -s -C $$d clean KDIR="$$KDIR" || true; \
+		fi; \
+	done
+	rm -rf build .vm
+
+distclean: clean
+	@echo "the guest kernel cache (/var/cache/tdax) is kept; remove it by hand if wanted"
