@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * measures.c - rates, ratios, histogram quantiles and names over snapshots.
+ * Pure functions: no BPF, no sysfs (unit-tested on synthetic data).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector_int.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const size_names[] = {
+#define TDAX_X_STR(name, val, str) [val] = str,
+	TDAX_SIZES(TDAX_X_STR)
+};
+static const char *const fault_reason_names[] = {
+	TDAX_FAULT_REASONS(TDAX_X_STR)
+};
+static const char *const fault_outcome_names[] = {
+	TDAX_FAULT_OUTCOMES(TDAX_X_STR)
+};
+static const char *const mmap_reason_names[] = {
+	TDAX_MMAP_REASONS(TDAX_X_STR)
+};
+static const char *const stat_names[] = {
+	TDAX_STATS(TDAX_X_STR)
+#undef TDAX_X_STR
+};
+
+static const char *name_of(const char *const *tab, size_t n, unsigned int i)
+{
+	return i < n && tab[i] ? tab[i] : "?";
+}
+
+const char *tdax_size_name(unsigned int size_idx)
+{
+	return size_idx < TDAX_SZ_NR ? size_names[size_idx] : "other";
+}
+
+const char *tdax_fault_reason_name(unsigned int reason)
+{
+	return name_of(fault_reason_names, ARRAY_SIZE(fault_reason_names), reason);
+}
+
+const char *tdax_fault_outcome_name(unsigned int outcome)
+{
+	return name_of(fault_outcome_names, ARRAY_SIZE(fault_outcome_names), outcome);
+}
+
+const char *tdax_mmap_reason_name(unsigned int reason)
+{
+	return name_of(mmap_reason_names, ARRAY_SIZE(mmap_reason_names), reason);
+}
+
+const char *tdax_stat_name(unsigned int stat)
+{
+	return name_of(stat_names, ARRAY_SIZE(stat_names), stat);
+}
+
+const char *tdax_lifetime_name(unsigned int idx)
+{
+	return idx == TDAX_LT_REGION ? "region" : idx == TDAX_LT_DEV ? "device" : "?";
+}
+
+const char *tdax_attach_mode_name(enum tdax_attach_mode m)
+{
+	return m == TDAX_ATTACH_TP_BTF ? "tp_btf" : m == TDAX_ATTACH_RAW_TP ? "raw_tp" : "none";
+}
+
+double tdax_rate(__u64 count, __u64 interval_ns)
+{
+	return interval_ns ? (double)count * 1e9 / (double)interval_ns : 0.0;
+}
+
+__u64 tdax_gran_ended(const struct tdax_gran_val *g)
+{
+	return g->hits + g->misses;
+}
+
+__u64 tdax_gran_attempts(const struct tdax_gran_val *g)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < TDAX_SZ_NR; i++)
+		n += g->attempts[i];
+	return n;
+}
+
+double tdax_hit_ratio(const struct tdax_gran_val *g)
+{
+	__u64 ended = tdax_gran_ended(g);
+
+	return ended ? (double)g->hits / (double)ended : NAN;
+}
+
+void tdax_gran_add(struct tdax_gran_val *d, const struct tdax_gran_val *s)
+{
+	int i;
+
+	for (i = 0; i < TDAX_SZ_NR; i++) {
+		d->attempts[i] += s->attempts[i];
+		d->mapped[i] += s->mapped[i];
+		d->fallback[i] += s->fallback[i];
+		d->sigbus[i] += s->sigbus[i];
+	}
+	d->other += s->other;
+	d->hits += s->hits;
+	d->misses += s->misses;
+	d->pte_fallback += s->pte_fallback;
+	d->lat_sum_ns += s->lat_sum_ns;
+	if (s->align_seen)
+		d->align_seen = s->align_seen;
+	if (s->region_id)
+		d->region_id = s->region_id;
+}
+
+unsigned int tdax_hist_slot(__u64 v)
+{
+	unsigned int slot = v ? 63 - __builtin_clzll(v) : 0;
+
+	return slot < TDAX_HIST_SLOTS ? slot : TDAX_HIST_SLOTS - 1;
+}
+
+__u64 tdax_hist_slot_low(unsigned int slot)
+{
+	return slot ? 1ULL << slot : 0;
+}
+
+__u64 tdax_hist_quantile(const struct tdax_hist *h, double q)
+{
+	__u64 total = 0, rank, seen = 0;
+	unsigned int i;
+
+	for (i = 0; i < TDAX_HIST_SLOTS; i++)
+		total += h->slots[i];
+	if (!total)
+		return 0;
+	if (q < 0)
+		q = 0;
+	if (q > 1)
+		q = 1;
+	/* rank of the q-th value, 1-based: ceil(q * total), at least 1 */
+	rank = (__u64)ceil(q * (double)total);
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
+		seen += h->slots[i];
+		if (seen >= rank)
+			return i >= 63 ? ~0ULL : 1ULL << (i + 1);
+	}
+	return ~0ULL;
+}
+
+void tdax_hist_add(struct tdax_hist *d, const struct tdax_hist *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < TDAX_HIST_SLOTS; i++)
+		d->slots[i] += s->slots[i];
+	d->count += s->count;
+	d->sum += s->sum;
+}
+
+static int cmp_reason(const void *a, const void *b)
+{
+	const struct tdax_reason_count *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->size_idx != y->size_idx)
+		return x->size_idx < y->size_idx ? -1 : 1;
+	return (int)x->reason - (int)y->reason;
+}
+
+size_t tdax_top_reasons(const struct tdax_snapshot *s, __u32 dev,
+			struct tdax_reason_count *out, size_t max)
+{
+	struct tdax_reason_count *acc;
+	size_t n = 0, i, j;
+
+	if (!s->nfaults || !max)
+		return 0;
+	acc = calloc(s->nfaults, sizeof(*acc));
+	if (!acc)
+		return 0;
+	for (i = 0; i < s->nfaults; i++) {
+		const struct tdax_snap_fault *f = &s->faults[i];
+
+		if (f->reason == TDAX_FR_OK || !f->count)
+			continue;
+		if (dev && f->dev != dev)
+			continue;
+		for (j = 0; j < n; j++)
+			if (acc[j].size_idx == f->size_idx && acc[j].reason == f->reason &&
+			    (!dev ? acc[j].dev == f->dev : true))
+				break;
+		if (j == n) {
+			acc[n].dev = f->dev;
+			acc[n].size_idx = f->size_idx;
+			acc[n].reason = f->reason;
+			acc[n].count = 0;
+			n++;
+		}
+		acc[j].count += f->count;
+	}
+	qsort(acc, n, sizeof(*acc), cmp_reason);
+	if (n > max)
+		n = max;
+	memcpy(out, acc, n * sizeof(*acc));
+	free(acc);
+	return n;
+}
+
+char *tdax_fmt_bytes(__u64 bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	while (bytes && bytes % 1024 == 0 && u < 5) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	else
+		snprintf(buf, len, "%llu%c", (unsigned long long)bytes, units[u]);
+	return buf;
+}

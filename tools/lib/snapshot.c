@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * snapshot.c - snapshot containers: init, free, copy, sort, lookup, delta.
+ * Pure functions: no BPF, no sysfs (unit-tested on synthetic data).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector_int.h"
+
+void tdax_snapshot_init(struct tdax_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void tdax_snapshot_free(struct tdax_snapshot *s)
+{
+	free(s->devs);
+	free(s->faults);
+	free(s->mmaps);
+	free(s->procs);
+	free(s->regions);
+	tdax_snapshot_init(s);
+}
+
+static void *dup_array(const void *src, size_t n, size_t elem, int *err)
+{
+	void *p;
+
+	if (!n)
+		return NULL;
+	p = malloc(n * elem);
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(p, src, n * elem);
+	return p;
+}
+
+int tdax_snapshot_copy(struct tdax_snapshot *dst, const struct tdax_snapshot *src)
+{
+	struct tdax_snapshot t = *src;
+	int err = 0;
+
+	t.devs = dup_array(src->devs, src->ndevs, sizeof(*src->devs), &err);
+	t.faults = dup_array(src->faults, src->nfaults, sizeof(*src->faults), &err);
+	t.mmaps = dup_array(src->mmaps, src->nmmaps, sizeof(*src->mmaps), &err);
+	t.procs = dup_array(src->procs, src->nprocs, sizeof(*src->procs), &err);
+	t.regions = dup_array(src->regions, src->nregions, sizeof(*src->regions), &err);
+	if (err) {
+		tdax_snapshot_free(&t);
+		return err;
+	}
+	tdax_snapshot_free(dst);
+	*dst = t;
+	return 0;
+}
+
+void *tdax_grow(void *arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	ncap = *cap ? *cap * 2 : 16;
+	p = realloc(arr, ncap * elem);
+	if (!p)
+		return NULL;
+	memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
+	*cap = ncap;
+	return p;
+}
+
+struct tdax_snap_dev *tdax_snapshot_dev_add(struct tdax_snapshot *s, size_t *cap, __u32 dev)
+{
+	struct tdax_snap_dev *d;
+	size_t i;
+
+	for (i = 0; i < s->ndevs; i++)
+		if (s->devs[i].dev == dev)
+			return &s->devs[i];
+	d = tdax_grow(s->devs, cap, s->ndevs, sizeof(*d));
+	if (!d)
+		return NULL;
+	s->devs = d;
+	d = &s->devs[s->ndevs++];
+	memset(d, 0, sizeof(*d));
+	d->dev = dev;
+	d->region_id = -1;
+	return d;
+}
+
+/* ---- ordering ---------------------------------------------------------- */
+
+static int cmp_u64(__u64 a, __u64 b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/* "tdax10.2" after "tdax9.0": compare digit runs numerically. */
+static int cmp_name(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+			char *ea, *eb;
+			unsigned long x = strtoul(a, &ea, 10), y = strtoul(b, &eb, 10);
+
+			if (x != y)
+				return x < y ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct tdax_snap_dev *x = a, *y = b;
+	int r = cmp_name(x->name, y->name);
+
+	return r ? r : cmp_u64(x->dev, y->dev);
+}
+
+static int cmp_fault(const void *a, const void *b)
+{
+	const struct tdax_snap_fault *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return cmp_u64(x->dev, y->dev);
+	if (x->size_idx != y->size_idx)
+		return cmp_u64(x->size_idx, y->size_idx);
+	if (x->outcome != y->outcome)
+		return cmp_u64(x->outcome, y->outcome);
+	return cmp_u64(x->reason, y->reason);
+}
+
+static int cmp_mmap(const void *a, const void *b)
+{
+	const struct tdax_snap_mmap *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return cmp_u64(x->dev, y->dev);
+	if (x->result != y->result)
+		return x->result < y->result ? -1 : 1;
+	return cmp_u64(x->reason, y->reason);
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct tdax_snap_proc *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return cmp_u64(x->pid, y->pid);
+	return cmp_u64(x->dev, y->dev);
+}
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct tdax_snap_region *x = a, *y = b;
+
+	return cmp_u64(x->id, y->id);
+}
+
+void tdax_snapshot_sort(struct tdax_snapshot *s)
+{
+	if (s->ndevs)
+		qsort(s->devs, s->ndevs, sizeof(*s->devs), cmp_dev);
+	if (s->nfaults)
+		qsort(s->faults, s->nfaults, sizeof(*s->faults), cmp_fault);
+	if (s->nmmaps)
+		qsort(s->mmaps, s->nmmaps, sizeof(*s->mmaps), cmp_mmap);
+	if (s->nprocs)
+		qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_proc);
+	if (s->nregions)
+		qsort(s->regions, s->nregions, sizeof(*s->regions), cmp_region);
+}
+
+/* ---- lookups ------------------------------------------------------------ */
+
+const struct tdax_snap_dev *tdax_snapshot_dev(const struct tdax_snapshot *s, __u32 dev)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndevs; i++)
+		if (s->devs[i].dev == dev)
+			return &s->devs[i];
+	return NULL;
+}
+
+const struct tdax_snap_dev *tdax_snapshot_dev_by_name(const struct tdax_snapshot *s,
+						      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->ndevs; i++)
+		if (!strcmp(s->devs[i].name, name))
+			return &s->devs[i];
+	return NULL;
+}
+
+const struct tdax_snap_region *tdax_snapshot_region(const struct tdax_snapshot *s, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < s->nregions; i++)
+		if (s->regions[i].id == id)
+			return &s->regions[i];
+	return NULL;
+}
+
+/* ---- delta --------------------------------------------------------------- */
+
+/* cur - prev; a counter that went backwards was reset: count from zero. */
+static __u64 dsub(__u64 cur, __u64 prev)
+{
+	return cur >= prev ? cur - prev : cur;
+}
+
+static void gran_sub(struct tdax_gran_val *o, const struct tdax_gran_val *c,
+		     const struct tdax_gran_val *p)
+{
+	int i;
+
+	*o = *c;
+	if (!p)
+		return;
+	for (i = 0; i < TDAX_SZ_NR; i++) {
+		o->attempts[i] = dsub(c->attempts[i], p->attempts[i]);
+		o->mapped[i] = dsub(c->mapped[i], p->mapped[i]);
+		o->fallback[i] = dsub(c->fallback[i], p->fallback[i]);
+		o->sigbus[i] = dsub(c->sigbus[i], p->sigbus[i]);
+	}
+	o->other = dsub(c->other, p->other);
+	o->hits = dsub(c->hits, p->hits);
+	o->misses = dsub(c->misses, p->misses);
+	o->pte_fallback = dsub(c->pte_fallback, p->pte_fallback);
+	o->lat_sum_ns = dsub(c->lat_sum_ns, p->lat_sum_ns);
+}
+
+static void hist_sub(struct tdax_hist *o, const struct tdax_hist *c, const struct tdax_hist *p)
+{
+	unsigned int i;
+
+	*o = *c;
+	if (!p || c->count < p->count)
+		return;
+	for (i = 0; i < TDAX_HIST_SLOTS; i++)
+		o->slots[i] = dsub(c->slots[i], p->slots[i]);
+	o->count = c->count - p->count;
+	o->sum = dsub(c->sum, p->sum);
+}
+
+int tdax_snapshot_delta(const struct tdax_snapshot *prev,
+			const struct tdax_snapshot *cur,
+			struct tdax_snapshot *out)
+{
+	struct tdax_snapshot t;
+	size_t i;
+	int err;
+
+	tdax_snapshot_init(&t);
+	err = tdax_snapshot_copy(&t, cur);
+	if (err)
+		return err;
+	t.interval_ns = cur->ts_ns >= prev->ts_ns ? cur->ts_ns - prev->ts_ns : 0;
+
+	for (i = 0; i < t.ndevs; i++) {
+		struct tdax_snap_dev *o = &t.devs[i];
+		const struct tdax_snap_dev *p = tdax_snapshot_dev(prev, o->dev);
+		int k;
+
+		gran_sub(&o->g, &cur->devs[i].g, p ? &p->g : NULL);
+		for (k = 0; k <= TDAX_SZ_NR; k++)
+			hist_sub(&o->lat[k], &cur->devs[i].lat[k], p ? &p->lat[k] : NULL);
+		if (p) {
+			o->mmaps = dsub(o->mmaps, p->mmaps);
+			o->mmap_errors = dsub(o->mmap_errors, p->mmap_errors);
+			o->binds = dsub(o->binds, p->binds);
+			o->unbinds = dsub(o->unbinds, p->unbinds);
+		}
+	}
+	for (i = 0; i < t.nfaults; i++) {
+		const struct tdax_snap_fault *p =
+			prev->nfaults ? bsearch(&t.faults[i], prev->faults, prev->nfaults,
+						sizeof(*prev->faults), cmp_fault) : NULL;
+
+		if (p)
+			t.faults[i].count = dsub(t.faults[i].count, p->count);
+	}
+	for (i = 0; i < t.nmmaps; i++) {
+		const struct tdax_snap_mmap *p =
+			prev->nmmaps ? bsearch(&t.mmaps[i], prev->mmaps, prev->nmmaps,
+					       sizeof(*prev->mmaps), cmp_mmap) : NULL;
+
+		if (p)
+			t.mmaps[i].count = dsub(t.mmaps[i].count, p->count);
+	}
+	for (i = 0; i < t.nprocs; i++) {
+		const struct tdax_snap_proc *p =
+			prev->nprocs ? bsearch(&t.procs[i], prev->procs, prev->nprocs,
+					       sizeof(*prev->procs), cmp_proc) : NULL;
+
+		gran_sub(&t.procs[i].g, &cur->procs[i].g, p ? &p->g : NULL);
+		if (p) {
+			t.procs[i].mmaps = dsub(t.procs[i].mmaps, p->mmaps);
+			t.procs[i].mmap_errors = dsub(t.procs[i].mmap_errors, p->mmap_errors);
+		}
+	}
+	for (i = 0; i < TDAX_LT_NR; i++)
+		hist_sub(&t.lifetimes[i], &cur->lifetimes[i], &prev->lifetimes[i]);
+	for (i = 0; i < TDAX_STAT_NR; i++)
+		t.stats[i] = dsub(cur->stats[i], prev->stats[i]);
+	t.bpf_run_ns = dsub(cur->bpf_run_ns, prev->bpf_run_ns);
+	t.bpf_run_cnt = dsub(cur->bpf_run_cnt, prev->bpf_run_cnt);
+
+	tdax_snapshot_free(out);
+	*out = t;
+	return 0;
+}
