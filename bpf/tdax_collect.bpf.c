@@ -139,10 +139,13 @@ static __always_inline __u32 log2_u64(__u64 v)
 
 static __always_inline void hist_add(struct tdax_hist *h, __u64 v)
 {
-	__u32 slot = v ? log2_u64(v) : 0;
+	__u64 slot = v ? log2_u64(v) : 0;
 
-	if (slot >= TDAX_HIST_SLOTS)
-		slot = TDAX_HIST_SLOTS - 1;
+	/*
+	 * log2_u64() < 64 == TDAX_HIST_SLOTS; the mask, opaque to clang, keeps
+	 * the verifier sure of the bound.
+	 */
+	asm volatile("%0 &= 63" : "+r"(slot));
 	h->slots[slot]++;
 	h->count++;
 	h->sum += v;

@@ -64,7 +64,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	va_list cp;
 
-	if (level == LIBBPF_WARN) {
+	if (level == LIBBPF_WARN && !libbpf_last[0]) {
 		size_t n;
 
 		va_copy(cp, ap);

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * filter.c - daxtop's -p PID and -D DEVICE selections on a snapshot, and
+ * parsing of its option values.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daxtop.h"
+
+static const char *const sort_names[DT_SORT_NR] = {
+	[DT_SORT_NAME] = "name",
+	[DT_SORT_FAULTS] = "faults",
+	[DT_SORT_HIT] = "hit",
+	[DT_SORT_MISSES] = "misses",
+	[DT_SORT_LAT] = "latency",
+};
+
+const char *dt_sort_name(enum dt_sort s)
+{
+	return s < DT_SORT_NR ? sort_names[s] : "?";
+}
+
+int dt_parse_sort(const char *s, enum dt_sort *out)
+{
+	int i;
+
+	for (i = 0; i < DT_SORT_NR; i++)
+		if (!strcmp(s, sort_names[i])) {
+			*out = i;
+			return 0;
+		}
+	if (!strcmp(s, "age")) {
+		*out = DT_SORT_LAT;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int dt_parse_device(const char *arg, char *out, size_t len)
+{
+	const char *name = strncmp(arg, "/dev/", 5) ? arg : arg + 5;
+	unsigned int r, n;
+	char extra;
+
+	if (sscanf(name, "tdax%u.%u%c", &r, &n, &extra) != 2 || strlen(name) >= len)
+		return -EINVAL;
+	snprintf(out, len, "%s", name);
+	return 0;
+}
+
+/* Remove the rows of arr (n elements of size elem) for which keep() is false. */
+static size_t compact(void *arr, size_t n, size_t elem,
+		      bool (*keep)(const void *row, const void *ctx), const void *ctx)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		char *row = (char *)arr + i * elem;
+
+		if (!keep(row, ctx))
+			continue;
+		if (i != j)
+			memcpy((char *)arr + j * elem, row, elem);
+		j++;
+	}
+	return j;
+}
+
+struct sel {
+	bool by_dev;
+	__u32 dev;
+	__s32 region;
+	int pid;
+	const struct tdax_snapshot *s;
+};
+
+static bool keep_fault(const void *row, const void *ctx)
+{
+	const struct sel *x = ctx;
+
+	return !x->by_dev || ((const struct tdax_snap_fault *)row)->dev == x->dev;
+}
+
+static bool keep_mmap(const void *row, const void *ctx)
+{
+	const struct sel *x = ctx;
+
+	return !x->by_dev || ((const struct tdax_snap_mmap *)row)->dev == x->dev;
+}
+
+static bool keep_proc(const void *row, const void *ctx)
+{
+	const struct tdax_snap_proc *p = row;
+	const struct sel *x = ctx;
+
+	if (x->by_dev && p->dev != x->dev)
+		return false;
+	return !x->pid || p->pid == (__u32)x->pid;
+}
+
+static bool keep_region(const void *row, const void *ctx)
+{
+	const struct sel *x = ctx;
+
+	return !x->by_dev || (__s32)((const struct tdax_snap_region *)row)->id == x->region;
+}
+
+static bool keep_dev(const void *row, const void *ctx)
+{
+	const struct tdax_snap_dev *d = row;
+	const struct sel *x = ctx;
+	size_t i;
+
+	if (x->by_dev && d->dev != x->dev)
+		return false;
+	if (!x->pid)
+		return true;
+	for (i = 0; i < x->s->nprocs; i++)
+		if (x->s->procs[i].dev == d->dev)
+			return true;
+	return false;
+}
+
+int dt_filter(struct tdax_snapshot *s, int pid, const char *device)
+{
+	struct sel x = { .region = -1, .pid = pid, .s = s };
+	size_t i, j;
+
+	if (device && device[0]) {
+		const struct tdax_snap_dev *d = tdax_snapshot_dev_by_name(s, device);
+
+		x.by_dev = true;
+		x.dev = d ? d->dev : 0xffffffffu;	/* absent: nothing matches */
+		x.region = d ? d->region_id : -2;
+	}
+	s->nfaults = compact(s->faults, s->nfaults, sizeof(*s->faults), keep_fault, &x);
+	s->nmmaps = compact(s->mmaps, s->nmmaps, sizeof(*s->mmaps), keep_mmap, &x);
+	s->nprocs = compact(s->procs, s->nprocs, sizeof(*s->procs), keep_proc, &x);
+	s->nregions = compact(s->regions, s->nregions, sizeof(*s->regions), keep_region, &x);
+	s->ndevs = compact(s->devs, s->ndevs, sizeof(*s->devs), keep_dev, &x);
+	if (!pid)
+		return 0;
+	/* -p: a device's fault and mmap counts are that process's */
+	for (i = 0; i < s->ndevs; i++) {
+		struct tdax_snap_dev *d = &s->devs[i];
+		__u32 align = d->g.align_seen, region = d->g.region_id;
+
+		memset(&d->g, 0, sizeof(d->g));
+		d->mmaps = d->mmap_errors = 0;
+		for (j = 0; j < s->nprocs; j++) {
+			if (s->procs[j].dev != d->dev)
+				continue;
+			tdax_gran_add(&d->g, &s->procs[j].g);
+			d->mmaps += s->procs[j].mmaps;
+			d->mmap_errors += s->procs[j].mmap_errors;
+		}
+		if (!d->g.align_seen)
+			d->g.align_seen = align;
+		if (!d->g.region_id)
+			d->g.region_id = region;
+	}
+	return 0;
+}
