@@ -11,11 +11,14 @@
  *        map LEN at OFF, touch every STRIDE bytes (write; -r read), with
  *        -n madvise(MADV_NOHUGEPAGE), -t prctl(PR_SET_THP_DISABLE);
  *        prints "minflt=N sigbus=0|1"; -e N: exit 1 unless minflt == N
- *   daxtest data DEV ALIGN        write via one mapping, read via another
- *   daxtest misaligned DEV ALIGN  an unaligned offset never maps wrong data
+ *   daxtest data DEV ALIGN SIZE   write via one mapping, read via another
+ *        (at the next aligned offset if SIZE allows)
+ *   daxtest misaligned DEV ALIGN SIZE  an unaligned offset never maps wrong data
  *   daxtest pastend DEV SIZE ALIGN  past the end: refused or SIGBUS
  *   daxtest fork DEV ALIGN        child sees and changes the parent's data
- *   daxtest mremap DEV ALIGN      move part of a mapping; unaligned refused
+ *   daxtest mremap DEV ALIGN SIZE move part of a mapping; unaligned refused
+ *   daxtest write FILE VALUE      write VALUE (one write()); print "ok" or
+ *        the errno name (sysfs error checks)
  *   daxtest hold DEV LEN FILE     map+touch, create FILE, wait until FILE is
  *        removed, touch again: prints "sigbus" or "ok" (exit 0 either way)
  */
@@ -221,54 +224,55 @@ static int cmd_fault(int argc, char **argv)
 
 static int cmd_data(int argc, char **argv)
 {
-	size_t align, bad;
+	size_t align, size, off2, bad;
 	char *a, *b;
 	int fd, fd2;
 
-	if (argc != 2)
+	if (argc != 3)
 		return 2;
 	fd = open_dev(argv[0]);
 	fd2 = open_dev(argv[0]);
 	align = parse_size(argv[1]);
-	a = map_or_die(fd, 2 * align, 0);		/* file [0, 2A) */
-	b = map_or_die(fd2, align, align);		/* file [A, 2A) */
-	fill(a, 2 * align, 0, 0x1111);
-	bad = check(b, align, align, 0x1111);
+	size = parse_size(argv[2]);
+	/* second mapping at the next aligned offset when the device has one */
+	off2 = size >= 2 * align ? align : 0;
+	a = map_or_die(fd, off2 + align, 0);		/* file [0, off2 + A) */
+	b = map_or_die(fd2, align, off2);		/* file [off2, off2 + A) */
+	fill(a, off2 + align, 0, 0x1111);
+	bad = check(b, align, off2, 0x1111);
 	if (bad) {
 		fprintf(stderr, "daxtest: %zu pages written at file offset %#zx through mapping 1 read back wrong through mapping 2\n",
-			bad, align);
+			bad, off2);
 		return 1;
 	}
-	fill(b, align, align, 0x2222);
-	bad = check(a + align, align, align, 0x2222);
+	fill(b, align, off2, 0x2222);
+	bad = check(a + off2, align, off2, 0x2222);
 	if (bad) {
 		fprintf(stderr, "daxtest: %zu pages written through mapping 2 read back wrong through mapping 1\n", bad);
 		return 1;
 	}
-	if (check(a, align, 0, 0x1111)) {
+	if (off2 && check(a, off2, 0, 0x1111)) {
 		fprintf(stderr, "daxtest: writes through mapping 2 changed file offsets below it\n");
 		return 1;
 	}
-	printf("ok\n");
+	printf("ok (second mapping at offset %#zx)\n", off2);
 	return 0;
 }
 
 static int cmd_misaligned(int argc, char **argv)
 {
-	size_t align, bad;
+	size_t align, size, len, bad;
 	char *a, *hole, *m;
 	int fd;
 
-	if (argc != 2)
+	if (argc != 3)
 		return 2;
 	fd = open_dev(argv[0]);
 	align = parse_size(argv[1]);
-	if (align == 4096) {
-		printf("not applicable\n");
-		return 0;
-	}
-	a = map_or_die(fd, 2 * align, 0);
-	fill(a, 2 * align, 0, 0x3333);
+	size = parse_size(argv[2]);
+	len = size < 2 * align ? size : 2 * align;
+	a = map_or_die(fd, len, 0);
+	fill(a, len, 0, 0x3333);
 	/* the in-tree defect: aligned MAP_FIXED address, offset of one page */
 	hole = aligned_hole(align, align);
 	m = mmap(hole, align, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
@@ -279,7 +283,7 @@ static int cmd_misaligned(int argc, char **argv)
 	}
 	signal(SIGBUS, on_sigbus);
 	if (!sigsetjmp(jb, 1)) {
-		bad = check(m, align, 4096, 0x3333);
+		bad = check(m, len - 4096 < align ? len - 4096 : align, 4096, 0x3333);
 		if (bad) {
 			fprintf(stderr, "daxtest: %zu of %zu pages show the wrong data\n",
 				bad, align / 4096);
@@ -371,50 +375,63 @@ static int cmd_fork(int argc, char **argv)
 
 static int cmd_mremap(int argc, char **argv)
 {
-	size_t align;
+	size_t align, size, n;
 	char *p, *dst, *q;
 	int fd;
 
-	if (argc != 2)
+	if (argc != 3)
 		return 2;
 	fd = open_dev(argv[0]);
 	align = parse_size(argv[1]);
-	p = map_or_die(fd, 3 * align, 0);
-	fill(p, 3 * align, 0, 0x6666);
+	size = parse_size(argv[2]);
+	n = size / align < 3 ? size / align : 3;
+	if (!n)
+		return 2;
+	p = map_or_die(fd, n * align, 0);
+	fill(p, n * align, 0, 0x6666);
 	dst = aligned_hole(2 * align, align);
 	if (align > 4096) {
 		/* split at an unaligned address: refused */
-		q = mremap(p + align + 4096, align - 4096, align - 4096,
+		q = mremap(p + 4096, align - 4096, align - 4096,
 			   MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 		if (q != MAP_FAILED) {
 			fprintf(stderr, "daxtest: mremap splitting at an unaligned address succeeded\n");
 			return 1;
 		}
 		/* move to an unaligned address: refused */
-		q = mremap(p + align, align, align, MREMAP_MAYMOVE | MREMAP_FIXED,
+		q = mremap(p, align, align, MREMAP_MAYMOVE | MREMAP_FIXED,
 			   dst + 4096);
 		if (q != MAP_FAILED) {
 			fprintf(stderr, "daxtest: mremap to an unaligned address succeeded\n");
 			return 1;
 		}
-		if (check(p, 3 * align, 0, 0x6666)) {
+		if (check(p, n * align, 0, 0x6666)) {
 			fprintf(stderr, "daxtest: refused mremap changed the mapping\n");
 			return 1;
 		}
 	}
-	/* move the middle piece to an aligned address: works, data follows */
-	q = mremap(p + align, align, align, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-	if (q == MAP_FAILED) {
-		fprintf(stderr, "daxtest: aligned partial mremap failed: %s\n", strerror(errno));
+	/* move the middle piece (or all of a 1-piece mapping) to an aligned address */
+	if (n >= 3) {
+		q = mremap(p + align, align, align, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+		if (q == MAP_FAILED) {
+			fprintf(stderr, "daxtest: aligned partial mremap failed: %s\n", strerror(errno));
+			return 1;
+		}
+		if (check(q, align, align, 0x6666) || check(p, align, 0, 0x6666) ||
+		    check(p + 2 * align, align, 2 * align, 0x6666)) {
+			fprintf(stderr, "daxtest: data wrong after partial mremap\n");
+			return 1;
+		}
+		fill(q, align, align, 0x7777);
+		printf("ok (partial)\n");
+		return 0;
+	}
+	q = mremap(p, n * align, n * align, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	if (q == MAP_FAILED || check(q, n * align, 0, 0x6666)) {
+		fprintf(stderr, "daxtest: aligned mremap of the whole mapping failed\n");
 		return 1;
 	}
-	if (check(q, align, align, 0x6666) || check(p, align, 0, 0x6666) ||
-	    check(p + 2 * align, align, 2 * align, 0x6666)) {
-		fprintf(stderr, "daxtest: data wrong after partial mremap\n");
-		return 1;
-	}
-	fill(q, align, align, 0x7777);
-	printf("ok\n");
+	printf("ok (whole)\n");
 	return 0;
 }
 
@@ -443,6 +460,24 @@ static int cmd_hold(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_write(int argc, char **argv)
+{
+	ssize_t n;
+	int fd;
+
+	if (argc != 2)
+		return 2;
+	fd = open(argv[0], O_WRONLY);
+	if (fd < 0) {
+		printf("%s\n", strerrorname_np(errno));
+		return 0;
+	}
+	n = write(fd, argv[1], strlen(argv[1]));
+	printf("%s\n", n < 0 ? strerrorname_np(errno) : "ok");
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -452,6 +487,7 @@ int main(int argc, char **argv)
 		{ "mmap", cmd_mmap }, { "fault", cmd_fault }, { "data", cmd_data },
 		{ "misaligned", cmd_misaligned }, { "pastend", cmd_pastend },
 		{ "fork", cmd_fork }, { "mremap", cmd_mremap }, { "hold", cmd_hold },
+		{ "write", cmd_write },
 	};
 	int rc;
 
@@ -464,6 +500,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "daxtest: bad arguments for %s (see the source header)\n", argv[1]);
 		return rc;
 	}
-	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold ...\n");
+	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|write ...\n");
 	return 2;
 }
