@@ -146,11 +146,11 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 	}
 	for (k = TDAX_STAT_FULL_FAULT_COUNTS; k <= TDAX_STAT_FULL_LIVE_DEVS; k++)
 		full += d->stats[k];
-	dt_lines_add(out, "daxtop - %s  %s %.1fs  attach %s  devices %zu  procs %zu  regions %zu",
-		     tbuf, o->cumulative ? "since start" : "interval",
+	dt_lines_add(out, "daxtop %s %s %.1fs attach %s devices %zu procs %zu regions %zu",
+		     tbuf, o->cumulative ? "cumul" : "interval",
 		     d->interval_ns / 1e9, tdax_attach_mode_name(d->mode),
 		     d->ndevs, d->nprocs, d->nregions);
-	dt_lines_add(out, "Faults/s %s  hit %s%%  PTE fallback/s %s  SIGBUS/s %s  mmap refused %llu",
+	dt_lines_add(out, "faults/s %s hit %s%% pte-fb/s %s sigbus/s %s mmap-refused %llu",
 		     dt_fmt_rate(tdax_rate(gran_ended(&tot), d->interval_ns), b1, sizeof(b1)),
 		     fmt_pct(tdax_hit_ratio(&tot), b2, sizeof(b2)),
 		     dt_fmt_rate(tdax_rate(tot.pte_fallback, d->interval_ns), b3, sizeof(b3)),
@@ -279,14 +279,14 @@ static void render_regions(const struct tdax_snapshot *d, enum dt_sort sort, str
 	if (!r)
 		return;
 	for (i = 0; i < d->nregions; i++)
-		dt_lines_add(out, "%-6u %-18.18s %#14llx %6s %5s %6s %4u %9s%s", r[i]->id,
+		dt_lines_add(out, "%-5u%c %-18.18s %#14llx %6s %5s %6s %4u %9s", r[i]->id,
+			     r[i]->present ? ' ' : '*',
 			     r[i]->provider[0] ? r[i]->provider : "?",
 			     (unsigned long long)r[i]->start,
 			     tdax_fmt_bytes(r[i]->size, b1, sizeof(b1)),
 			     tdax_fmt_bytes(r[i]->align, b2, sizeof(b2)),
 			     tdax_fmt_bytes(r[i]->available_size, b3, sizeof(b3)),
-			     r[i]->ndevs, fmt_age(r[i]->age_ns, r[i]->age_known, b4, sizeof(b4)),
-			     r[i]->present ? "" : " gone");
+			     r[i]->ndevs, fmt_age(r[i]->age_ns, r[i]->age_known, b4, sizeof(b4)));
 	free(r);
 }
 
@@ -327,7 +327,7 @@ static void render_reasons(const struct tdax_snapshot *d, struct dt_lines *out)
 static void render_devs(const struct tdax_snapshot *d, enum dt_sort sort, struct dt_lines *out)
 {
 	const struct tdax_snap_dev **v;
-	char al[8], f[12], h[8], s0[12], s1[12], s2[12], p50[12], p99[12];
+	char al[8], f[12], h[8], s0[12], s1[12], s2[12], p50[12], p99[12], nm[40];
 	size_t i;
 
 	dt_lines_add(out, "%-9s %5s %-3s %8s %6s %7s %6s %5s %6s %6s %6s", "DEVICE", "ALIGN",
@@ -342,8 +342,9 @@ static void render_devs(const struct tdax_snapshot *d, enum dt_sort sort, struct
 		__u64 ni = d->interval_ns;
 
 		dev_lat(x, &all);
-		dt_lines_add(out, "%-9.9s %5s %-3.3s %8s %6s %7s %6s %5s %6llu %6s %6s%s",
-			     x->name, tdax_fmt_bytes(x->align, al, sizeof(al)),
+		snprintf(nm, sizeof(nm), "%s%s", x->name, x->present ? "" : "*");
+		dt_lines_add(out, "%-9.9s %5s %-3.3s %8s %6s %7s %6s %5s %6llu %6s %6s",
+			     nm, tdax_fmt_bytes(x->align, al, sizeof(al)),
 			     x->fault_policy[0] ? (x->fault_policy[0] == 's' ? "str" : "fbk") : "-",
 			     dt_fmt_rate(tdax_rate(gran_ended(&x->g), ni), f, sizeof(f)),
 			     fmt_pct(tdax_hit_ratio(&x->g), h, sizeof(h)),
@@ -352,8 +353,7 @@ static void render_devs(const struct tdax_snapshot *d, enum dt_sort sort, struct
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 2), ni), s2, sizeof(s2)),
 			     (unsigned long long)sigbus_total(&x->g),
 			     dt_fmt_ns(tdax_hist_quantile(&all, 0.5), p50, sizeof(p50)),
-			     dt_fmt_ns(tdax_hist_quantile(&all, 0.99), p99, sizeof(p99)),
-			     x->present ? "" : " gone");
+			     dt_fmt_ns(tdax_hist_quantile(&all, 0.99), p99, sizeof(p99)));
 	}
 	free(v);
 }
@@ -361,10 +361,10 @@ static void render_devs(const struct tdax_snapshot *d, enum dt_sort sort, struct
 static void render_procs(const struct tdax_snapshot *d, enum dt_sort sort, struct dt_lines *out)
 {
 	const struct tdax_snap_proc **v;
-	char f[12], h[8];
+	char f[12], h[8], pid[16];
 	size_t i;
 
-	dt_lines_add(out, "%-7s %-16s %-9s %8s %6s %8s %6s %5s %5s", "PID", "COMM", "DEVICE",
+	dt_lines_add(out, "%-8s %-15s %-9s %8s %6s %8s %6s %5s %5s", "PID", "COMM", "DEVICE",
 		     "FAULT/s", "HIT%", "PTE-FB", "SIGBUS", "MMAP", "MMERR");
 	v = (const struct tdax_snap_proc **)sorted(d->procs, d->nprocs, sizeof(*d->procs), sort,
 						    cmp_procp);
@@ -373,14 +373,14 @@ static void render_procs(const struct tdax_snapshot *d, enum dt_sort sort, struc
 	for (i = 0; i < d->nprocs; i++) {
 		const struct tdax_snap_proc *p = v[i];
 
-		dt_lines_add(out, "%-7u %-16.16s %-9.9s %8s %6s %8llu %6llu %5llu %5llu%s", p->pid,
+		snprintf(pid, sizeof(pid), "%u%s", p->pid, p->alive ? "" : "*");
+		dt_lines_add(out, "%-8s %-15.15s %-9.9s %8s %6s %8llu %6llu %5llu %5llu", pid,
 			     p->comm[0] ? p->comm : "?", dev_name(d, p->dev),
 			     dt_fmt_rate(tdax_rate(gran_ended(&p->g), d->interval_ns), f, sizeof(f)),
 			     fmt_pct(tdax_hit_ratio(&p->g), h, sizeof(h)),
 			     (unsigned long long)p->g.pte_fallback,
 			     (unsigned long long)sigbus_total(&p->g),
-			     (unsigned long long)p->mmaps, (unsigned long long)p->mmap_errors,
-			     p->alive ? "" : " exited");
+			     (unsigned long long)p->mmaps, (unsigned long long)p->mmap_errors);
 	}
 	free(v);
 }

@@ -1,0 +1,132 @@
+#!/bin/bash
+# vm: --load --timeout 300
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# daxtop-modes.t - daxtop's attach modes (tp_btf with module BTF, raw_tp
+# without), snoop mode (--events), -p and -D filters, batch text, and its
+# errors (not root, modules not loaded, bad arguments).
+set -u
+. tests/guest/lib/tdax.sh
+DAXTOP=build/bin/daxtop
+LOAD=build/tests/bin/daxload
+OUT=/tmp/daxtop-modes
+mkdir -p $OUT
+
+# Wait until process PID has its 8 BPF links (one per tdax tracepoint).
+wait_attached() {
+	local i n
+	for i in $(seq 300); do
+		n=$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l)
+		[ "$n" -ge 8 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+jget() { # FILE PYEXPR: evaluate on the last JSON document of FILE (as d)
+	python3 -c 'import json,sys; d=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+
+# --- attach modes with module BTF --------------------------------------------
+t "module BTF present (/sys/kernel/btf/tdax)" test -e /sys/kernel/btf/tdax
+$DAXTOP -J -n 1 -d 0.2 >$OUT/btf.json 2>&1
+is "daxtop attaches tp_btf programs with module BTF" "$(jget $OUT/btf.json 'd["attach"]')" tp_btf
+$DAXTOP -J -n 1 -d 0.2 --raw-tp >$OUT/raw.json 2>&1
+is "daxtop --raw-tp attaches raw_tp programs" "$(jget $OUT/raw.json 'd["attach"]')" raw_tp
+
+# --- snoop mode ------------------------------------------------------------------
+$DAXTOP --events -J >$OUT/events.json 2>$OUT/events.err &
+EPID=$!
+$DAXTOP --events >$OUT/events.txt 2>&1 &
+TPID=$!
+t "daxtop --events -J attached" wait_attached $EPID
+t "daxtop --events attached" wait_attached $TPID
+$LOAD -s 2M -N /dev/tdax1.0 >$OUT/ev-load.out 2>&1
+$LOAD -s 2M -P 2 /dev/tdax1.0 >>$OUT/ev-load.out 2>&1
+sleep 1
+kill -INT $EPID $TPID
+wait $EPID
+is "daxtop --events exits 0 on SIGINT" $? 0
+wait $TPID
+EV=$(python3 - $OUT/events.json <<'PY'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+f = [e for e in ev if e["kind"] == "fault" and e["reason"] == "nohugepage" and e["outcome"] == "sigbus"
+     and e["size"] == 4096 and e["device"] == "tdax1.0" and e["comm"] == "daxload"]
+m = [e for e in ev if e["kind"] == "mmap" and e["reason"] == "not_shared" and e["result"] == -22]
+print(len(f), len(m), len(ev))
+PY
+)
+is "snoop: 512 SIGBUS nohugepage faults, 2 not_shared mmaps, nothing else" "$EV" "512 2 514"
+is "snoop text: 512 nohugepage lines" "$(grep -c 'sigbus.*nohugepage' $OUT/events.txt)" 512
+is "snoop text: header first" "$(head -1 $OUT/events.txt | awk '{print $1, $2, $3}')" "TIME(s) PID COMM"
+
+# --- -p and -D filters ----------------------------------------------------------------
+mkfifo $OUT/go
+sh -c "read x <$OUT/go; exec $LOAD -s 8M /dev/tdax1.0" >$OUT/p1.out &
+P1=$!
+$DAXTOP -J -C -d 0.5 -p $P1 >$OUT/pid.json 2>&1 &
+DPID=$!
+$DAXTOP -b -C -d 0.5 -D /dev/tdax0.0 >$OUT/dev.txt 2>&1 &
+BPID=$!
+t "daxtop -p attached" wait_attached $DPID
+t "daxtop -D attached" wait_attached $BPID
+echo go >$OUT/go
+$LOAD -s 16M /dev/tdax0.0 >$OUT/p2.out 2>&1
+wait $P1
+sleep 1
+kill -INT $DPID $BPID
+wait $DPID $BPID
+is "-p: only that process" "$(jget $OUT/pid.json '[(p["pid"], p["device"], p["hits"]) for p in d["processes"]]')" "[($P1, 'tdax1.0', 4)]"
+is "-p: device counts are the process's" "$(jget $OUT/pid.json '[(x["name"], x["hits"], x["mmaps"]) for x in d["devices"]]')" "[('tdax1.0', 4, 1)]"
+is "-D: batch lists only tdax0.0" "$(awk '/^tdax[0-9]/ {print $1}' $OUT/dev.txt | sort -u | tr '\n' ' ')" "tdax0.0 "
+t "-D: batch shows the 8 2M faults of tdax0.0 (cumulative)" grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt
+t "batch: device header" grep -q '^DEVICE *ALIGN POL *FAULT/s *HIT%' $OUT/dev.txt
+t "batch: process header" grep -q '^PID *COMM *DEVICE' $OUT/dev.txt
+t "batch: region header" grep -q '^REGION PROVIDER' $OUT/dev.txt
+is "batch: lines fit 80 columns" "$(awk 'length > 80' $OUT/dev.txt | wc -l)" 0
+
+# --- errors -------------------------------------------------------------------------
+err_is() { # DESC WANT_RC WANT_PATTERN CMD...
+	local desc=$1 want=$2 pat=$3 out rc
+	shift 3
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc = "$want" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -q "$pat"; then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc"
+		echo "#   rc=$rc out='$out'"
+	fi
+}
+err_is "not root: one line, exit 1" 1 "^daxtop: must run as root" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups $DAXTOP -b -n 1
+err_is "bad device: one line, exit 2" 2 "^daxtop: invalid device 'sda'" $DAXTOP -D sda
+err_is "bad interval: one line, exit 2" 2 "^daxtop: invalid interval" $DAXTOP -d abc
+err_is "bad sort key: one line, exit 2" 2 "^daxtop: invalid sort key" $DAXTOP -s foo
+err_is "stray argument: one line, exit 2" 2 "^daxtop: unexpected argument" $DAXTOP foo
+
+# --- without module BTF: raw_tp fallback -----------------------------------------------
+rmmod tdax_hmem tdax_device tdax
+t "modules unloaded" sh -c '! grep -q "^tdax" /proc/modules'
+err_is "modules not loaded: one line, exit 1" 1 "^daxtop: tdax module not loaded" $DAXTOP -b -n 1
+mkdir -p $OUT/nobtf
+for m in tdax tdax_device tdax_hmem; do
+	objcopy --remove-section .BTF "${TDAX_DRIVER_DIR:-driver}/$m.ko" $OUT/nobtf/$m.ko
+done
+t "stripped modules load (tests/vm/load)" env TDAX_DRIVER_DIR=$OUT/nobtf tests/vm/load
+t "no module BTF now" test ! -e /sys/kernel/btf/tdax
+$DAXTOP -J -C -d 0.5 >$OUT/nobtf.json 2>$OUT/nobtf.err &
+DPID=$!
+t "daxtop attached without BTF" wait_attached $DPID
+$LOAD -s 8M /dev/tdax1.0 >$OUT/nb.out 2>&1
+$LOAD -s 2M -N /dev/tdax2.0 >>$OUT/nb.out 2>&1
+sleep 1
+kill -INT $DPID
+wait $DPID
+is "without BTF: raw_tp" "$(jget $OUT/nobtf.json 'd["attach"]')" raw_tp
+is "without BTF: exact counts" \
+	"$(jget $OUT/nobtf.json '[(x["name"], x["hits"], x["sigbus"]) for x in d["devices"] if x["name"] in ("tdax1.0", "tdax2.0")]')" \
+	"[('tdax1.0', 4, 0), ('tdax2.0', 0, 512)]"
+is "without BTF: nothing on stderr" "$(cat $OUT/nobtf.err)" ""
+done_testing
