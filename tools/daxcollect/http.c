@@ -218,7 +218,6 @@ struct http_server *http_start(const struct http_opts *o, char *err, size_t errl
 					MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_PER_IP,
 					MHD_OPTION_CONNECTION_TIMEOUT, timeout,
 					MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-					MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 					MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 					MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 					MHD_OPTION_END);
