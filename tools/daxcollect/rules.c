@@ -506,6 +506,9 @@ static int parse_rule(struct pctx *p, yaml_node_t *n, struct rule *r)
 		return perr(p, n, "rule '%s': a rate threshold is >= 0", r->name);
 	if (r->reason_mask && (r->measure == RM_HIT_RATIO || r->measure == RM_MISS_RATIO))
 		return perr(p, n, "rule '%s': match.reason applies to rates, not ratios", r->name);
+	if (r->reason_mask && r->scope == RS_PROCESS)
+		return perr(p, n, "rule '%s': match.reason needs scope: device (per-process counters have no reasons)",
+			    r->name);
 	if (r->match_comm && r->scope != RS_PROCESS)
 		return perr(p, n, "rule '%s': match.comm needs scope: process", r->name);
 	if (!r->nactions) {
