@@ -17,7 +17,7 @@ for t in rules http; do
 	n=$((n + 1))
 	bin=build/fuzz/fuzz_$t
 	if [ ! -x "$bin" ]; then
-		echo "not ok $n - fuzz_$t: $bin missing (make check-build)"
+		echo "not ok $n - fuzz_$t: $bin missing (make check-build; needs libclang-rt-14-dev)"
 		continue
 	fi
 	work=$(mktemp -d /tmp/daxcollect-fuzz-$t.XXXXXX)
