@@ -151,10 +151,15 @@ void expo_format_value(char *out, size_t outlen, double v)
 	} else if (v == floor(v) && fabs(v) < 9007199254740992.0) {
 		snprintf(out, outlen, "%.0f", v);
 	} else {
-		/* shortest of %.15g / %.17g that reads back exactly */
-		snprintf(out, outlen, "%.15g", v);
-		if (strtod(out, NULL) != v)
-			snprintf(out, outlen, "%.17g", v);
+		/* the shortest of %.15g, %.16g, %.17g that reads back exactly */
+		int prec;
+
+		for (prec = 15; prec < 17; prec++) {
+			snprintf(out, outlen, "%.*g", prec, v);
+			if (strtod(out, NULL) == v)
+				return;
+		}
+		snprintf(out, outlen, "%.17g", v);
 	}
 }
 
