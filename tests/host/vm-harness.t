@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . <(tests/vm/kernel --quiet env)
-echo "1..7"
+echo "1..8"
 
 out=$(tests/vm/run -- uname -r 2>&1); rc=$?
 [ "$rc" = 0 ] && [ "$out" = "$KRELEASE" ] && echo "ok 1 - uname -r in the guest prints Debian's release $KRELEASE" ||
@@ -41,3 +41,7 @@ grep -q '^btf$' <<<"$out" && echo "ok 6 - modules built by make carry module BTF
 tests/vm/run --bogus -- true >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && echo "ok 7 - an unknown option is refused with status 2" ||
 	echo "not ok 7 - unknown option gave status $rc"
+
+out=$(tests/vm/run -- sh -c 'seq 1 2000' 2>/dev/null | tail -n 1)
+[ "$out" = 2000 ] && echo "ok 8 - the command's output arrives complete (last of 2000 lines)" ||
+	echo "not ok 8 - output truncated: last line '$out' of 2000"
