@@ -105,6 +105,41 @@ kill -INT $DC2
 wait $DC2
 is "second daxcollect: SIGINT exits 0" "$?" 0
 
+# ---- lifetimes: a device created and deleted, regions destroyed and re-created ----
+EV='tdax_collector_events_total{event='
+R=$BUS/devices/tdax3.0/../tdax_region
+scrape >$W/f.prom
+sysfs_write $DRV/unbind tdax3.0 >/dev/null
+sysfs_write $BUS/devices/tdax3.0/size 536870912 >/dev/null
+is "region 3: create a device" "$(sysfs_write $R/create 1)" ok
+NEW=$(cat $R/create)
+is "region 3: new device size 256M" "$(sysfs_write $BUS/devices/$NEW/size 268435456)" ok
+is "bind $NEW" "$(sysfs_write $DRV/bind $NEW)" ok
+scrape >$W/g.prom
+t "$NEW exported while present" grep -q "^tdax_device_info{device=\"$NEW\",region=\"3\",driver=\"tdax_device\"" $W/g.prom
+is "one dev_create event" "$(( $(val $W/g.prom "${EV}\"dev_create\"}") - $(val $W/f.prom "${EV}\"dev_create\"}") ))" 1
+t "$NEW: its bind was seen" awk -v k="tdax_device_binds_total{device=\"$NEW\"}" '$1 == k && $2 >= 1 { ok = 1 } END { exit !ok }' $W/g.prom
+sleep 1
+sysfs_write $DRV/unbind $NEW >/dev/null
+sysfs_write $BUS/devices/$NEW/size 0 >/dev/null
+is "delete $NEW" "$(sysfs_write $R/delete $NEW)" ok
+scrape >$W/h.prom
+is "one dev_destroy event" "$(( $(val $W/h.prom "${EV}\"dev_destroy\"}") - $(val $W/g.prom "${EV}\"dev_destroy\"}") ))" 1
+is "one more device lifetime observed" \
+	"$(( $(val $W/h.prom tdax_device_lifetime_seconds_count) - $(val $W/g.prom tdax_device_lifetime_seconds_count) ))" 1
+is "$NEW gone from tdax_device_info" "$(grep -c "^tdax_device_info{device=\"$NEW\"" $W/h.prom)" 0
+sysfs_write $BUS/devices/tdax3.0/size 1073741824 >/dev/null
+is "tdax3.0 restored and bound" "$(sysfs_write $DRV/bind tdax3.0)" ok
+t "rmmod tdax_hmem while daxcollect is attached (regions destroyed)" rmmod tdax_hmem
+t "tdax_hmem loaded again (tests/vm/load)" tests/vm/load
+scrape >$W/i.prom
+is "4 region lifetimes observed" \
+	"$(( $(val $W/i.prom tdax_region_lifetime_seconds_count) - $(val $W/h.prom tdax_region_lifetime_seconds_count) ))" 4
+is "4 region_create events" "$(( $(val $W/i.prom "${EV}\"region_create\"}") - $(val $W/h.prom "${EV}\"region_create\"}") ))" 4
+is "4 regions present again" "$(val $W/i.prom tdax_regions)" 4
+t "re-created regions are young (age < 30 s)" \
+	awk '$1 ~ /^tdax_region_age_seconds/ && $2 >= 30 { bad = 1 } END { exit bad }' $W/i.prom
+
 # ---- SIGHUP reload ---------------------------------------------------------------------
 # start a third collector with rules to exercise the reload
 printf 'rules:\n  - {name: A, measure: fallback_rate, threshold: 1}\n' >$W/rules.yaml
