@@ -50,16 +50,16 @@ static int tdax_check_vma(struct tdax_dev *tdev, struct vm_area_struct *vma,
 		*reason = TDAX_MR_NOT_SHARED;
 		return -EINVAL;
 	}
+	if (!IS_ALIGNED((u64)vma->vm_pgoff << PAGE_SHIFT, align)) {
+		*reason = TDAX_MR_PGOFF_UNALIGNED;
+		return -EINVAL;
+	}
 	if (!IS_ALIGNED(vma->vm_start, align)) {
 		*reason = TDAX_MR_START_UNALIGNED;
 		return -EINVAL;
 	}
 	if (!IS_ALIGNED(vma->vm_end - vma->vm_start, align)) {
 		*reason = TDAX_MR_LEN_UNALIGNED;
-		return -EINVAL;
-	}
-	if (!IS_ALIGNED((u64)vma->vm_pgoff << PAGE_SHIFT, align)) {
-		*reason = TDAX_MR_PGOFF_UNALIGNED;
 		return -EINVAL;
 	}
 	if (vma->vm_pgoff >= pages) {

@@ -6,7 +6,9 @@
  * expected, 1 when it did not (with one line on stderr saying why), and 2
  * on usage errors.  Sizes accept K/M/G suffixes.
  *
- *   daxtest mmap DEV LEN OFF shared|private   print "ok" or the errno name
+ *   daxtest mmap DEV LEN OFF shared|private [DELTA]  print "ok" or the errno
+ *        name; with DELTA, MAP_FIXED at DELTA past a 1G-aligned address
+ *   daxtest populated DEV ALIGN   4K fault under an existing page table
  *   daxtest fault DEV LEN [-o OFF] [-s STRIDE] [-r] [-n] [-t] [-e N]
  *        map LEN at OFF, touch every STRIDE bytes (write; -r read), with
  *        -n madvise(MADV_NOHUGEPAGE), -t prctl(PR_SET_THP_DISABLE);
@@ -143,24 +145,60 @@ static size_t check(const char *p, size_t len, uint64_t off, uint64_t seed)
 
 static int cmd_mmap(int argc, char **argv)
 {
-	size_t len;
+	size_t len, delta = 0;
+	char *addr = NULL;
 	off_t off;
 	int fd, flags;
 	void *p;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	fd = open_dev(argv[0]);
 	len = parse_size(argv[1]);
 	off = parse_size(argv[2]);
 	flags = !strcmp(argv[3], "private") ? MAP_PRIVATE : MAP_SHARED;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, off);
+	if (argc == 5) {
+		/* MAP_FIXED at DELTA bytes past a 1G-aligned address */
+		delta = parse_size(argv[4]);
+		addr = aligned_hole(len + delta, 1UL << 30) + delta;
+		flags |= MAP_FIXED;
+	}
+	p = mmap(addr, len, PROT_READ | PROT_WRITE, flags, fd, off);
 	if (p == MAP_FAILED) {
 		printf("%s\n", strerrorname_np(errno));
 		return 0;
 	}
 	printf("ok\n");
 	return 0;
+}
+
+/*
+ * A 4K fault where a page table already exists: touch one page under
+ * MADV_NOHUGEPAGE (a PTE table appears), clear it with MADV_HUGEPAGE, touch
+ * another page of the same 2M.  Needs fault_policy=fallback to get there.
+ */
+static int cmd_populated(int argc, char **argv)
+{
+	size_t align;
+	char *p;
+	int fd;
+
+	if (argc != 2)
+		return 2;
+	fd = open_dev(argv[0]);
+	align = parse_size(argv[1]);
+	p = map_or_die(fd, align, 0);
+	signal(SIGBUS, on_sigbus);
+	if (madvise(p, align, MADV_NOHUGEPAGE))
+		die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
+	if (!sigsetjmp(jb, 1))
+		*(volatile char *)p = 1;
+	if (madvise(p, align, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE): %s", strerror(errno));
+	if (!sigsetjmp(jb, 1))
+		*(volatile char *)(p + 4096) = 1;
+	printf("sigbus=%d\n", got_sigbus);
+	return got_sigbus;
 }
 
 static int cmd_fault(int argc, char **argv)
@@ -487,7 +525,7 @@ int main(int argc, char **argv)
 		{ "mmap", cmd_mmap }, { "fault", cmd_fault }, { "data", cmd_data },
 		{ "misaligned", cmd_misaligned }, { "pastend", cmd_pastend },
 		{ "fork", cmd_fork }, { "mremap", cmd_mremap }, { "hold", cmd_hold },
-		{ "write", cmd_write },
+		{ "write", cmd_write }, { "populated", cmd_populated },
 	};
 	int rc;
 
@@ -500,6 +538,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "daxtest: bad arguments for %s (see the source header)\n", argv[1]);
 		return rc;
 	}
-	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|write ...\n");
+	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|write|populated ...\n");
 	return 2;
 }
