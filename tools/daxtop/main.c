@@ -61,7 +61,7 @@ enum {
 static const struct argp_option options[] = {
 	{ "batch", 'b', NULL, 0, "Batch mode: print text reports, no curses", 0 },
 	{ "delay", 'd', "SECS", 0, "Interval between reports (default 1, 0.1..3600)", 0 },
-	{ "iterations", 'n', "COUNT", 0, "Stop after COUNT reports (default: until interrupted)", 0 },
+	{ "iterations", 'n', "COUNT", 0, "Stop after COUNT reports (also interactive; default: until interrupted)", 0 },
 	{ "json", 'J', NULL, 0, "Print one JSON document per interval", 0 },
 	{ "cumulative", 'C', NULL, 0, "Counts since start instead of per interval", 0 },
 	{ "pid", 'p', "PID", 0, "Only this process (device counts become its counts)", 0 },

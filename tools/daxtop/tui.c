@@ -84,6 +84,7 @@ int dt_tui_run(struct tdax_collector *c, struct dt_opts *o)
 {
 	struct tdax_snapshot base, prev, cur, d;
 	__u64 next;
+	long reports = 0;
 	bool help = false, quit = false;
 	int rc = 0;
 
@@ -192,6 +193,8 @@ int dt_tui_run(struct tdax_collector *c, struct dt_opts *o)
 			tdax_snapshot_init(&cur);
 			next = mono_ns() + (__u64)(o->interval * 1e9);
 			redraw = true;
+			if (o->count && ++reports >= o->count)
+				quit = true;
 		}
 		if (redraw)
 			draw(&d, o, help);
