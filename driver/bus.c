@@ -47,6 +47,8 @@ static int tdax_bus_match(struct device *dev, struct device_driver *drv)
 	struct tdax_driver *tdrv = to_tdax_driver(drv);
 	bool match;
 
+	if (!READ_ONCE(to_tdax_dev(dev)->ready))
+		return 0;
 	mutex_lock(&tdax_id_lock);
 	match = tdax_find_id(tdrv, dev_name(dev)) != NULL;
 	mutex_unlock(&tdax_id_lock);

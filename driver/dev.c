@@ -391,6 +391,8 @@ static ssize_t size_store(struct device *dev, struct device_attribute *attr,
 	if (rc)
 		return rc;
 	rc = tdax_dev_resize(tdev, val);
+	if (!rc)
+		tdax_mappings_sync(tdev);
 	device_unlock(dev);
 	return rc ? rc : len;
 }
@@ -610,6 +612,7 @@ struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size)
 	tdev->target_node = region->target_node;
 	tdev->created_ns = ktime_get_ns();
 	INIT_LIST_HEAD(&tdev->list);
+	INIT_LIST_HEAD(&tdev->mappings);
 
 	dev = &tdev->dev;
 	device_initialize(dev);
@@ -647,12 +650,19 @@ struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size)
 	if (rc)
 		goto err_list;
 	tdax_dev_trace(tdev, false);
+	/* no driver matches until the mappingK objects exist (ready) */
 	rc = device_add(dev);
 	if (rc) {
 		tdax_dev_trace(tdev, true);
 		xa_erase(&tdax_devs_by_minor, minor);
 		goto err_list;
 	}
+	device_lock(dev);
+	tdax_mappings_sync(tdev);
+	tdev->ready = true;
+	device_unlock(dev);
+	if (size && device_attach(dev) < 0)
+		dev_warn(dev, "no driver could bind\n");
 	return tdev;
 
 err_list:
@@ -675,6 +685,9 @@ EXPORT_SYMBOL_GPL(tdax_dev_create);
 void tdax_dev_unregister(struct tdax_dev *tdev)
 {
 	xa_erase(&tdax_devs_by_minor, MINOR(tdev->dev.devt));
+	device_lock(&tdev->dev);
+	tdax_mappings_clear(tdev);
+	device_unlock(&tdev->dev);
 	device_del(&tdev->dev);
 	tdax_dev_trace(tdev, true);
 	mutex_lock(&tdax_lock);

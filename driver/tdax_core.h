@@ -28,5 +28,7 @@ void tdax_region_put(struct tdax_region *region);
 u64 tdax_region_avail(struct tdax_region *region);
 int tdax_dev_resize(struct tdax_dev *tdev, u64 size);
 void tdax_dev_unregister(struct tdax_dev *tdev);
+int tdax_mappings_sync(struct tdax_dev *tdev);
+void tdax_mappings_clear(struct tdax_dev *tdev);
 
 #endif /* _TDAX_CORE_H */

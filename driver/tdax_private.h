@@ -131,6 +131,8 @@ struct tdax_range {
  * @cdev: char device, set by the tdax_device driver while bound
  * @pgmap: memremap'ed pages, set by the driver while bound
  * @deleting: set by region delete while the device is being removed
+ * @mappings: the mappingK sysfs objects (mapping.c)
+ * @ready: set once creation finished; no driver matches before
  */
 struct tdax_dev {
 	struct device dev;
@@ -147,6 +149,8 @@ struct tdax_dev {
 	struct cdev *cdev;
 	struct dev_pagemap *pgmap;
 	bool deleting;
+	struct list_head mappings;
+	bool ready;
 };
 
 static inline struct tdax_dev *to_tdax_dev(struct device *dev)

@@ -101,6 +101,43 @@ is "tdax1.0 is one range again" "$(cat $D1/mappings)" "0x180000000-0x1bfffffff 0
 is "bind tdax1.0" "$(sysfs_write $DRV/bind tdax1.0)" ok
 t "tdax1.0 faults at 2M after the resize" dt fault /dev/tdax1.0 16M -e 8
 
+# --- a device of two ranges ------------------------------------------------------
+sysfs_write $DRV/unbind tdax1.0 >/dev/null
+sysfs_write $D1/size 536870912 >/dev/null
+sysfs_write $R/create 1 >/dev/null
+sysfs_write $D2/size 268435456 >/dev/null
+sysfs_write $R/create 1 >/dev/null
+is "tdax1.2 takes 2M after tdax1.1" "$(sysfs_write $BUS/devices/tdax1.2/size 2097152)" ok
+sysfs_write $D2/size 0 >/dev/null
+is "tdax1.0 grows to 896M around tdax1.2" "$(sysfs_write $D1/size 939524096)" ok
+is "tdax1.0 has two ranges" "$(cat $D1/mappings | tr '\n' ' ')" "0x180000000-0x1afffffff 0x0 0x1b0200000-0x1b81fffff 0x30000 "
+is "mapping0: start end page_offset" "$(cat $D1/mapping0/start $D1/mapping0/end $D1/mapping0/page_offset | tr '\n' ' ')" "0x180000000 0x1afffffff 0x0 "
+is "mapping1: start end page_offset" "$(cat $D1/mapping1/start $D1/mapping1/end $D1/mapping1/page_offset | tr '\n' ' ')" "0x1b0200000 0x1b81fffff 0x30000 "
+is "bind the two-range tdax1.0" "$(sysfs_write $DRV/bind tdax1.0)" ok
+trace_on tdax_fault
+dt fault -o 768M /dev/tdax1.0 4M >/dev/null
+dt fault -o 766M /dev/tdax1.0 2M >/dev/null
+trace_off
+t "file offset 768M maps the second range (phys 0x1b0200000)" grep -q "pgoff=0x30000 size=2M .*outcome=mapped reason=ok phys=0x1b0200000" $TR/trace
+t "file offset 766M maps the end of the first range (phys 0x1afe00000)" grep -q "pgoff=0x2fe00 size=2M .*outcome=mapped reason=ok phys=0x1afe00000" $TR/trace
+t "data across the two ranges" dt data /dev/tdax1.0 2M 939524096
+sysfs_write $DRV/unbind tdax1.0 >/dev/null
+sysfs_write $BUS/devices/tdax1.2/size 0 >/dev/null
+sysfs_write $R/delete tdax1.2 >/dev/null
+sysfs_write $R/delete tdax1.1 >/dev/null
+is "tdax1.0 back to 1G in one range (shrink to 512M, grow)" "$(sysfs_write $D1/size 536870912; sysfs_write $D1/size 1073741824 >/dev/null; cat $D1/mappings)" "ok
+0x180000000-0x1bfffffff 0x0"
+t "mapping1 is gone" test ! -e $D1/mapping1
+sysfs_write $DRV/bind tdax1.0 >/dev/null
+
+# --- the provider goes away while mapped ---------------------------------------------
+if hold_start /dev/tdax2.0 2M; then tap_ok "a process maps /dev/tdax2.0"; else tap_fail "a process maps /dev/tdax2.0"; fi
+is "unbind hmem.2 from tdax_hmem while mapped" "$(sysfs_write /sys/bus/platform/drivers/tdax_hmem/unbind hmem.2)" ok
+t "region 2 and tdax2.0 are gone" sh -c '! test -e /sys/bus/tdax/devices/tdax2.0 && ! test -e /sys/devices/platform/hmem.2/tdax_region'
+is "the mapping gets SIGBUS" "$(hold_finish)" sigbus
+is "bind hmem.2 to tdax_hmem again" "$(sysfs_write /sys/bus/platform/drivers/tdax_hmem/bind hmem.2)" ok
+t "tdax2.0 is back and faults" sh -c 'sleep 0.2; '$DT' fault /dev/tdax2.0 4M -e 2'
+
 # --- align changes ------------------------------------------------------------
 for a in 4096 1073741824 2097152; do
 	t "tdax2.0 align $a through unbind/align/bind" set_dev tdax2.0 $a
