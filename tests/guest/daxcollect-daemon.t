@@ -4,8 +4,9 @@
 # daxcollect as a daemon: --once (tp_btf/raw_tp), exact counts over HTTP,
 # hostile HTTP requests (4xx, still serving), SIGUSR1 release -> rmmod ->
 # reload -> re-attach with counting resumed (and a second daxcollect started
-# while the driver is absent attaching by itself), SIGHUP rules reload (bad
-# file kept out), port already in use, SIGINT exit 0.
+# while the driver is absent attaching by itself), device and region
+# lifetimes, release by itself when the bus is empty (rmmod without signal),
+# SIGHUP rules reload (bad file kept out), port already in use, SIGINT exit 0.
 # vm: --load --timeout 240
 set -u
 . tests/guest/lib/tdax.sh
@@ -139,6 +140,20 @@ is "4 region_create events" "$(( $(val $W/i.prom "${EV}\"region_create\"}") - $(
 is "4 regions present again" "$(val $W/i.prom tdax_regions)" 4
 t "re-created regions are young (age < 30 s)" \
 	awk '$1 ~ /^tdax_region_age_seconds/ && $2 >= 30 { bad = 1 } END { exit bad }' $W/i.prom
+
+# ---- unload without a signal: daxcollect lets go once the bus is empty ------------
+t "rmmod tdax_hmem tdax_device (no signal to daxcollect)" sh -c "rmmod tdax_hmem && rmmod tdax_device"
+t "daxcollect detaches by itself once no driver or device is left" \
+	wait_for 10 grep -q "no tdax driver or device left on the bus: detached" $W/dc.log
+t "rmmod tdax then succeeds" rmmod tdax
+t "reload the driver again (tests/vm/load)" tests/vm/load
+t "daxcollect re-attached by itself" \
+	wait_for 20 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_up 1'"
+scrape >$W/j.prom
+dt fault /dev/tdax2.0 32M >/dev/null
+scrape >$W/k.prom
+K='tdax_fault_hits_total{device="tdax2.0"}'
+is "and counts exactly again (16 more hits)" "$(( $(val $W/k.prom "$K") - $(val $W/j.prom "$K") ))" 16
 
 # ---- SIGHUP reload ---------------------------------------------------------------------
 # start a third collector with rules to exercise the reload

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include <argp.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -34,6 +35,7 @@
 #include "rules.h"
 
 #define RELEASE_TIMEOUT	60.0	/* seconds detached when the driver stays loaded */
+#define BUS_POLL	0.5	/* seconds between checks of /sys/bus/tdax */
 
 static struct env {
 	const char *listen;
@@ -60,8 +62,9 @@ static const char doc[] =
 "\n"
 "Serves http://127.0.0.1:9477/metrics by default.  Runs as root (loads BPF\n"
 "programs).  Signals: SIGTERM/SIGINT exit 0; SIGHUP reloads the rules file;\n"
-"SIGUSR1 detaches from the driver so `rmmod tdax` can proceed, and\n"
-"daxcollect re-attaches when the driver is loaded again.\n"
+"SIGUSR1 detaches from the driver so `rmmod tdax` can proceed (daxcollect\n"
+"also detaches by itself once no driver or device is left on the tdax bus),\n"
+"and re-attaches when the driver is loaded again.\n"
 "\n"
 "EXAMPLES:\n"
 "    daxcollect                          # serve 127.0.0.1:9477/metrics\n"
@@ -162,6 +165,7 @@ static struct state {
 	struct actions actions;
 	double released_at;
 	int saw_absent;
+	int release_why;
 } st = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -277,21 +281,91 @@ static int render(void *ctx, struct expo *e)
 	return err;
 }
 
+enum release_why {
+	REL_SIGNAL,	/* SIGUSR1 */
+	REL_EMPTY,	/* no driver and no device left on the bus */
+};
+
+/* Detach so the tdax module can be unloaded. Caller holds the lock. */
+static void release_driver_locked(enum release_why why)
+{
+	if (st.health.released)
+		return;
+	if (tdax_collector_detach(st.col)) {
+		logmsg(LOG_ERR, "cannot detach: %s", tdax_collector_errmsg(st.col));
+		return;
+	}
+	if (why == REL_SIGNAL)
+		logmsg(LOG_NOTICE, "detached on SIGUSR1: the tdax driver can be unloaded now");
+	else
+		logmsg(LOG_NOTICE, "no tdax driver or device left on the bus: detached so the tdax module can be unloaded");
+	st.health.released = 1;
+	st.health.attached = 0;
+	st.health.mode = TDAX_ATTACH_NONE;
+	st.health.attach_changes++;
+	st.released_at = mono();
+	st.saw_absent = 0;
+	st.release_why = why;
+}
+
+static int count_dir(const char *sub)
+{
+	char p[512];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(p, sizeof(p), "%s/bus/tdax/%s", env.sysfs, sub);
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Called every BUS_POLL seconds: release the module when the bus is empty
+ * (providers and tdax_device unloaded: `rmmod tdax` is next), notice the
+ * unload, and re-attach when the driver is back.
+ */
+static void watch_bus(void)
+{
+	int present, busy, back;
+
+	pthread_mutex_lock(&st.lock);
+	present = module_present();
+	busy = present && (count_dir("devices") || count_dir("drivers"));
+	if (!st.health.released) {
+		if (st.health.attached && present && !busy)
+			release_driver_locked(REL_EMPTY);
+	} else if (!present) {
+		if (!st.saw_absent)
+			logmsg(LOG_NOTICE, "tdax driver unloaded; will re-attach when it is back");
+		st.saw_absent = 1;
+	} else {
+		if (st.release_why == REL_SIGNAL && !st.saw_absent)
+			back = mono() - st.released_at > RELEASE_TIMEOUT;
+		else
+			back = busy;
+		if (back) {
+			logmsg(LOG_NOTICE, "tdax driver %s; re-attaching",
+			       st.saw_absent ? "loaded again" :
+			       st.release_why == REL_EMPTY ? "has drivers or devices again"
+							   : "still loaded after the release period");
+			st.health.released = 0;
+			st.health.attach_changes++;
+			take_snapshot();	/* attaches; note_mode() logs how */
+		}
+	}
+	pthread_mutex_unlock(&st.lock);
+}
+
 static void evaluate(void)
 {
 	pthread_mutex_lock(&st.lock);
-	if (st.health.released) {
-		if (!module_present()) {
-			if (!st.saw_absent)
-				logmsg(LOG_NOTICE, "tdax driver unloaded; will re-attach when it is back");
-			st.saw_absent = 1;
-		} else if (st.saw_absent || mono() - st.released_at > RELEASE_TIMEOUT) {
-			logmsg(LOG_NOTICE, "tdax driver %s; re-attaching",
-			       st.saw_absent ? "loaded again" : "still loaded after the release period");
-			st.health.released = 0;
-			st.health.attach_changes++;
-		}
-	}
 	if (!st.health.released && !take_snapshot() && st.engine && st.health.attached)
 		metrics_feed_alerts(st.engine, &st.snap, mono());
 	pthread_mutex_unlock(&st.lock);
@@ -300,23 +374,8 @@ static void evaluate(void)
 
 static void release_driver(void)
 {
-	int err;
-
 	pthread_mutex_lock(&st.lock);
-	if (!st.health.released) {
-		err = tdax_collector_detach(st.col);
-		if (err)
-			logmsg(LOG_ERR, "cannot detach: %s", tdax_collector_errmsg(st.col));
-		else {
-			logmsg(LOG_NOTICE, "detached on SIGUSR1: the tdax driver can be unloaded now");
-			st.health.released = 1;
-			st.health.attached = 0;
-			st.health.mode = TDAX_ATTACH_NONE;
-			st.health.attach_changes++;
-			st.released_at = mono();
-			st.saw_absent = 0;
-		}
-	}
+	release_driver_locked(REL_SIGNAL);
 	pthread_mutex_unlock(&st.lock);
 }
 
@@ -477,14 +536,18 @@ int main(int argc, char **argv)
 	for (;;) {
 		struct signalfd_siginfo si;
 		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
-		double now = mono();
+		double now = mono(), wait;
 		int stop = 0;
 
+		watch_bus();
 		if (now >= next) {
 			evaluate();
 			next = now + env.interval;
 		}
-		poll(&pfd, 1, (int)ceil((next - mono()) * 1000));
+		wait = next - mono();
+		if (wait > BUS_POLL)
+			wait = BUS_POLL;
+		poll(&pfd, 1, wait > 0 ? (int)ceil(wait * 1000) : 0);
 		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 			switch (si.ssi_signo) {
 			case SIGTERM:

@@ -295,7 +295,7 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 		expo_sample_u64(e, l, h->attached && h->mode == modes[i]);
 	}
 	expo_family(e, "tdax_collector_released", "gauge",
-		    "1 while detached on request (SIGUSR1) so the driver can be unloaded.");
+		    "1 while detached (SIGUSR1, or no driver and device left) so the tdax module can be unloaded.");
 	expo_sample_u64(e, NULL, h->released ? 1 : 0);
 	expo_family(e, "tdax_collector_attach_changes_total", "counter",
 		    "Attach and detach transitions (driver unloaded, reloaded, released).");
