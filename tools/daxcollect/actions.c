@@ -191,6 +191,18 @@ static int do_json(const struct alert_event *ev, const struct rule_action *act)
 	return 0;
 }
 
+/* A hook ended (r: its pid, or -1 if already reaped elsewhere): count failures. */
+static void child_done(struct actions *a, int i, pid_t r, int status)
+{
+	if (r > 0 && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+		a->failures++;
+		logmsg(LOG_WARNING, "alert hook (pid %d) %s %d", (int)r,
+		       WIFEXITED(status) ? "exited with status" : "killed by signal",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	a->children[i] = 0;
+}
+
 static int do_exec(struct actions *a, const struct alert_event *ev,
 		   const struct rule_action *act)
 {
@@ -199,6 +211,21 @@ static int do_exec(struct actions *a, const struct alert_event *ev,
 	int i, n, slot = -1, ne = 0;
 	pid_t pid;
 
+	/* keep the order of transitions: let the previous hook of this action end */
+	for (i = 0; i < ACTIONS_MAX_CHILDREN; i++) {
+		double until = mono_now() + ACTIONS_ORDER_WAIT;
+		int status;
+
+		while (a->children[i] && a->owner[i] == act && mono_now() < until) {
+			pid_t r = waitpid(a->children[i], &status, WNOHANG);
+
+			if (r == a->children[i] || (r < 0 && errno == ECHILD)) {
+				child_done(a, i, r, status);
+				break;
+			}
+			usleep(5000);
+		}
+	}
 	actions_reap(a, 0);
 	for (i = 0; i < ACTIONS_MAX_CHILDREN; i++)
 		if (!a->children[i]) {
@@ -249,6 +276,7 @@ static int do_exec(struct actions *a, const struct alert_event *ev,
 	}
 	a->children[slot] = pid;
 	a->started[slot] = mono_now();
+	a->owner[slot] = act;
 	logmsg(LOG_DEBUG, "alert %s: hook %s started (pid %d)", ev->rule->name,
 	       act->argv[0], (int)pid);
 	return 0;
@@ -268,13 +296,7 @@ void actions_reap(struct actions *a, int final)
 				continue;
 			r = waitpid(a->children[i], &status, WNOHANG);
 			if (r == a->children[i] || (r < 0 && errno == ECHILD)) {
-				if (r > 0 && (!WIFEXITED(status) || WEXITSTATUS(status))) {
-					a->failures++;
-					logmsg(LOG_WARNING, "alert hook (pid %d) %s %d", (int)r,
-					       WIFEXITED(status) ? "exited with status" : "killed by signal",
-					       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-				}
-				a->children[i] = 0;
+				child_done(a, i, r, status);
 				continue;
 			}
 			live++;

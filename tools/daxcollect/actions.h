@@ -12,6 +12,7 @@
 
 #define ACTIONS_MAX_CHILDREN	16
 #define ACTIONS_EXEC_TIMEOUT	30.0	/* seconds before a hook is killed */
+#define ACTIONS_ORDER_WAIT	5.0	/* seconds a hook waits for the previous one of its action */
 
 /**
  * struct actions - state of the action runner
@@ -19,12 +20,16 @@
  * @failures:    actions that could not be carried out (file, fork, exec)
  * @children:    pids of running hooks (0: free slot)
  * @started:     monotonic start time of each child
+ * @owner:       the action each child runs (compared, never dereferenced):
+ *               hooks of one action start in transition order, each after
+ *               the previous one ended (or ACTIONS_ORDER_WAIT passed)
  */
 struct actions {
 	uint64_t transitions[2];
 	uint64_t failures;
 	pid_t children[ACTIONS_MAX_CHILDREN];
 	double started[ACTIONS_MAX_CHILDREN];
+	const void *owner[ACTIONS_MAX_CHILDREN];
 };
 
 void actions_init(struct actions *a);

@@ -36,7 +36,8 @@ struct key_ent {
 	struct alert_key key;
 	int seen;
 	int next;		/* hash chain, -1 ends */
-	struct sample *hist;	/* ring of ALERT_HISTORY_MAX */
+	struct sample *hist;	/* ring of cap samples, cap <= ALERT_HISTORY_MAX */
+	size_t cap;
 	size_t head;		/* index of the oldest sample */
 	size_t len;
 	struct inst *inst;	/* one per rule */
@@ -53,6 +54,8 @@ struct alert_engine {
 	int buckets[HASH_BUCKETS];
 	uint64_t dropped;
 };
+
+static int rule_applies(const struct rule *r, const struct alert_key *k);
 
 static unsigned int key_hash(const struct alert_key *k)
 {
@@ -137,7 +140,7 @@ void alert_engine_begin(struct alert_engine *e, double now)
 
 static struct sample *hist_at(struct key_ent *k, size_t i)
 {
-	return &k->hist[(k->head + i) % ALERT_HISTORY_MAX];
+	return &k->hist[(k->head + i) % k->cap];
 }
 
 static int counts_went_back(const struct alert_counts *old, const struct alert_counts *now)
@@ -162,6 +165,11 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 	struct sample *last;
 	int i;
 
+	for (i = 0; i < (int)e->rs->n; i++)
+		if (rule_applies(&e->rs->rules[i], key))
+			break;
+	if (i == (int)e->rs->n)
+		return;		/* no rule looks at this key: keep nothing */
 	for (i = e->buckets[h]; i >= 0; i = e->keys[i].next)
 		if (key_eq(&e->keys[i].key, key)) {
 			k = &e->keys[i];
@@ -174,7 +182,8 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 		}
 		k = &e->keys[e->nkeys];
 		memset(k, 0, sizeof(*k));
-		k->hist = calloc(ALERT_HISTORY_MAX, sizeof(*k->hist));
+		k->cap = 8;
+		k->hist = calloc(k->cap, sizeof(*k->hist));
 		k->inst = calloc(e->rs->n ? e->rs->n : 1, sizeof(*k->inst));
 		if (!k->hist || !k->inst) {
 			key_release(k);
@@ -201,8 +210,22 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 	if (k->len >= 2 && e->now - hist_at(k, k->len - 2)->t < e->spacing) {
 		last = hist_at(k, k->len - 1);
 	} else {
-		if (k->len == ALERT_HISTORY_MAX) {
-			k->head = (k->head + 1) % ALERT_HISTORY_MAX;
+		if (k->len == k->cap && k->cap < ALERT_HISTORY_MAX) {
+			/* grow the ring, oldest sample first */
+			struct sample *nh = calloc(k->cap * 2, sizeof(*nh));
+			size_t i2;
+
+			if (nh) {
+				for (i2 = 0; i2 < k->len; i2++)
+					nh[i2] = *hist_at(k, i2);
+				free(k->hist);
+				k->hist = nh;
+				k->head = 0;
+				k->cap *= 2;
+			}
+		}
+		if (k->len == k->cap) {
+			k->head = (k->head + 1) % k->cap;
 			k->len--;
 		}
 		last = hist_at(k, k->len++);
@@ -212,7 +235,7 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 
 	/* forget what no window needs: keep one sample at or before now - max_window */
 	while (k->len >= 2 && hist_at(k, 1)->t <= e->now - e->rs->max_window) {
-		k->head = (k->head + 1) % ALERT_HISTORY_MAX;
+		k->head = (k->head + 1) % k->cap;
 		k->len--;
 	}
 }

@@ -21,7 +21,7 @@
 #include "rules.h"
 
 #define ALERT_KEYS_MAX		4096
-#define ALERT_HISTORY_MAX	512
+#define ALERT_HISTORY_MAX	128	/* samples per key; the ring grows from 8 */
 
 /**
  * struct alert_counts - cumulative fault counters of one key
