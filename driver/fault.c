@@ -111,7 +111,9 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 	bool timed = trace_tdax_fault_enabled();
 	u64 t0 = timed ? ktime_get_ns() : 0;
 	unsigned long addr = ALIGN_DOWN(vmf->address, size);
-	pgoff_t pgoff = linear_page_index(vma, addr);
+	/* file offset of the entry; of the page when the entry starts before the vma */
+	pgoff_t pgoff = addr >= vma->vm_start ? linear_page_index(vma, addr)
+					      : vmf->pgoff;
 	unsigned int reason = TDAX_FR_OK;
 	unsigned long align;
 	phys_addr_t phys = 0;

@@ -89,6 +89,11 @@ t "tdax0.0: back to strict" set_dev tdax0.0 2097152 strict
 t "tdax1.0: align 4K" set_dev tdax1.0 4096
 got=$(tp_count tdax_fault "outcome == 1 && reason == 1 && size == 2097152" dt fault /dev/tdax1.0 8M)
 is "4K device: the 2M attempts fall back with reason larger_than_align" "$got" 4
+trace_on tdax_fault
+dt fault /dev/tdax1.0 8M >/dev/null
+trace_off
+t "fallback events of the 4K device carry a sane pgoff (< device size)" \
+	sh -c "grep -v '^#' $TR/trace | grep 'reason=larger_than_align' | grep -qv 'pgoff=0x[0-3]\?[0-9a-f]\{1,5\} ' && exit 1; grep -q larger_than_align $TR/trace"
 got=$(tp_count tdax_fault "outcome == 2 && reason == 8" dt pastend /dev/tdax1.0 1G 4096)
 is "past the end: SIGBUS with reason beyond_device" "$got" 1
 
