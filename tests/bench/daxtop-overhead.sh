@@ -15,7 +15,7 @@
 set -u
 DAXTOP=build/bin/daxtop
 LOAD=build/tests/bin/daxload
-REPS=${REPS:-3}
+REPS=${REPS:-5}
 STORM=${STORM:-10}
 BUS=/sys/bus/tdax
 HZ=$(getconf CLK_TCK)
@@ -40,13 +40,10 @@ wait_attached() {
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# fault-in DEV: median elapsed seconds of REPS runs (1 GiB, 4K stride)
+# one fault-in of 1 GiB at 4K stride: elapsed seconds
 faultin() {
-	r=0
-	while [ $r -lt "$REPS" ]; do
-		$LOAD -s 1G -t 4K "/dev/$1" | sed -n 's/.*elapsed_ns=\([0-9]*\).*/\1/p'
-		r=$((r + 1))
-	done | median | awk '{ printf "%.4f", $1 / 1e9 }'
+	$LOAD -s 1G -t 4K "/dev/$1" | sed -n 's/.*elapsed_ns=\([0-9]*\).*/\1/p' |
+		awk '{ printf "%.4f\n", $1 / 1e9 }'
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/$1/stat; }
@@ -56,26 +53,48 @@ set_dev tdax2.0 1073741824
 echo "# warm-up (first touch of guest memory is slow under TCG)"
 for d in tdax0.0 tdax1.0 tdax2.0; do $LOAD -q -s 1G -t 4K /dev/$d; done
 
-for d in tdax0.0 tdax1.0 tdax2.0; do
-	eval "without_$(echo $d | tr . _)=$(faultin $d)"
+# Modes are interleaved in each round so that load from outside the guest
+# (other VMs on the host) hits them alike:
+#   none    nothing attached
+#   tp      the tracepoint alone (perf stat counting tdax:tdax_fault, no BPF):
+#           the driver measures fault latency while the event is enabled
+#   daxtop  daxtop -b -d 1 attached
+R=/tmp/bench-runs
+: >$R
+r=0
+while [ $r -lt "$REPS" ]; do
+	for d in tdax0.0 tdax1.0 tdax2.0; do echo "none $d $(faultin $d)" >>$R; done
+	perf stat -e tdax:tdax_fault -a -o /tmp/bench-perf.txt &
+	PERF=$!
+	sleep 2
+	for d in tdax0.0 tdax1.0 tdax2.0; do echo "tp $d $(faultin $d)" >>$R; done
+	kill -INT $PERF
+	wait $PERF
+	$DAXTOP -b -d 1 >/dev/null 2>&1 &
+	DT=$!
+	wait_attached $DT
+	for d in tdax0.0 tdax1.0 tdax2.0; do echo "daxtop $d $(faultin $d)" >>$R; done
+	kill -INT $DT
+	wait $DT
+	r=$((r + 1))
 done
+med() { awk -v m=$1 -v d=$2 '$1 == m && $2 == d { print $3 }' $R | median; }
+
+echo
+echo "Fault-in of 1 GiB at 4K stride, median of $REPS interleaved rounds (s)"
+printf '%-5s %-8s %7s %9s %9s %9s %7s %7s\n' ALIGN DEVICE FAULTS "NOTHING" "TP ONLY" "DAXTOP" "TP/NO" "DT/NO"
+for x in "4K tdax0.0 262144" "2M tdax1.0 512" "1G tdax2.0 1"; do
+	set -- $x
+	a=$(med none $2) t=$(med tp $2) b=$(med daxtop $2)
+	printf '%-5s %-8s %7s %9s %9s %9s %7s %7s\n' $1 $2 $3 $a $t $b \
+		$(awk "BEGIN { printf \"%.3f\", $t / $a }") $(awk "BEGIN { printf \"%.3f\", $b / $a }")
+done
+echo "(TP ONLY: perf stat counting tdax:tdax_fault, no BPF; DAXTOP: daxtop -b -d 1 attached)"
+echo "guest clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+
 $DAXTOP -b -d 1 >/dev/null 2>&1 &
 DT=$!
 wait_attached $DT
-for d in tdax0.0 tdax1.0 tdax2.0; do
-	eval "with_$(echo $d | tr . _)=$(faultin $d)"
-done
-
-echo
-echo "Fault-in of 1 GiB at 4K stride, median of $REPS runs (s)"
-printf '%-6s %-8s %8s %10s %12s %7s\n' ALIGN DEVICE FAULTS "NO DAXTOP" "WITH DAXTOP" RATIO
-for x in "4K tdax0.0 262144" "2M tdax1.0 512" "1G tdax2.0 1"; do
-	set -- $x
-	v=$(echo $2 | tr . _)
-	eval "a=\$without_$v b=\$with_$v"
-	printf '%-6s %-8s %8s %10s %12s %7s\n' $1 $2 $3 $a $b $(awk "BEGIN { printf \"%.3f\", $b / $a }")
-done
-
 echo
 sysctl -q -w kernel.bpf_stats_enabled=1
 t0=$(cpu_ticks $DT)

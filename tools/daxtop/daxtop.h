@@ -56,6 +56,8 @@ void dt_lines_free(struct dt_lines *l);
 
 /* filter.c: keep only what -p PID and -D DEVICE select (in place). */
 int dt_filter(struct tdax_snapshot *s, int pid, const char *device);
+/* Drop processes that exited and did nothing in the snapshot (a delta). */
+void dt_prune(struct tdax_snapshot *s);
 /* Normalise a -D argument ("/dev/tdax0.0" -> "tdax0.0"); -EINVAL if not a tdax name. */
 int dt_parse_device(const char *arg, char *out, size_t len);
 const char *dt_sort_name(enum dt_sort s);

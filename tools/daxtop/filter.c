@@ -164,3 +164,16 @@ int dt_filter(struct tdax_snapshot *s, int pid, const char *device)
 	}
 	return 0;
 }
+
+static bool proc_active(const void *row, const void *ctx)
+{
+	const struct tdax_snap_proc *p = row;
+
+	(void)ctx;
+	return p->alive || tdax_gran_attempts(&p->g) || p->g.other || p->mmaps || p->mmap_errors;
+}
+
+void dt_prune(struct tdax_snapshot *s)
+{
+	s->nprocs = compact(s->procs, s->nprocs, sizeof(*s->procs), proc_active, NULL);
+}

@@ -233,6 +233,7 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 			break;
 		}
 		dt_filter(&d, o->pid, o->device);
+		dt_prune(&d);
 		print_report(&d, o);
 		iter++;
 		tdax_snapshot_free(&prev);

@@ -147,6 +147,22 @@ static void test_filter_pid(void **state)
 	tdax_snapshot_free(&s);
 }
 
+static void test_prune(void **state)
+{
+	struct tdax_snapshot s;
+
+	(void)state;
+	make_snap(&s);
+	memset(&s.procs[2].g, 0, sizeof(s.procs[2].g));	/* exited, idle: dropped */
+	s.procs[0].alive = true;
+	memset(&s.procs[0].g, 0, sizeof(s.procs[0].g));	/* alive, idle: kept */
+	dt_prune(&s);
+	assert_int_equal(s.nprocs, 2);
+	assert_int_equal(s.procs[0].pid, 100);
+	assert_int_equal(s.procs[1].pid, 200);	/* exited but active */
+	tdax_snapshot_free(&s);
+}
+
 static void test_formats(void **state)
 {
 	char b[32];
@@ -305,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_filter_device),
 		cmocka_unit_test(test_filter_pid),
+		cmocka_unit_test(test_prune),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_json),
