@@ -86,6 +86,24 @@ t "batch: process header" grep -q '^PID *COMM *DEVICE' $OUT/dev.txt
 t "batch: region header" grep -q '^REGION PROVIDER' $OUT/dev.txt
 is "batch: lines fit 80 columns" "$(awk 'length > 80' $OUT/dev.txt | wc -l)" 0
 
+# --- a full map is counted and shown, other counts stay exact ------------------------
+$DAXTOP -J -C -d 0.5 --max-procs 2 >$OUT/full.json 2>&1 &
+FPID=$!
+$DAXTOP -b -C -d 0.5 --max-procs 2 -V devices >$OUT/full.txt 2>&1 &
+FBPID=$!
+t "daxtop --max-procs 2 attached (JSON)" wait_attached $FPID
+t "daxtop --max-procs 2 attached (batch)" wait_attached $FBPID
+for i in 1 2 3 4; do $LOAD -q -s 2M /dev/tdax1.0; done
+kill -INT $FPID $FBPID
+wait $FPID $FBPID
+# 4 processes x (1 mmap + 1 fault): the last two find the map full, 4 failed inserts
+is "proc_stats full: 4 failed inserts, 2 of 2 entries" \
+	"$(jget $OUT/full.json '(d["health"]["maps"]["proc_stats"]["full"], d["health"]["maps"]["proc_stats"]["entries"], d["health"]["maps"]["proc_stats"]["max_entries"], len(d["processes"]))')" \
+	"(4, 2, 2, 2)"
+is "device counts stay exact when proc_stats is full" \
+	"$(jget $OUT/full.json '[(x["hits"], x["mmaps"]) for x in d["devices"] if x["name"] == "tdax1.0"]')" "[(4, 4)]"
+t "batch shows the map-full warning" grep -q '^WARNING: map full 4 ' $OUT/full.txt
+
 # --- errors -------------------------------------------------------------------------
 err_is() { # DESC WANT_RC WANT_PATTERN CMD...
 	local desc=$1 want=$2 pat=$3 out rc
@@ -105,6 +123,7 @@ err_is "bad device: one line, exit 2" 2 "^daxtop: invalid device 'sda'" $DAXTOP 
 err_is "bad interval: one line, exit 2" 2 "^daxtop: invalid interval" $DAXTOP -d abc
 err_is "bad sort key: one line, exit 2" 2 "^daxtop: invalid sort key" $DAXTOP -s foo
 err_is "stray argument: one line, exit 2" 2 "^daxtop: unexpected argument" $DAXTOP foo
+err_is "bad --max-procs: one line, exit 2" 2 "^daxtop: invalid --max-procs" $DAXTOP --max-procs x
 
 # --- without module BTF: raw_tp fallback -----------------------------------------------
 rmmod tdax_hmem tdax_device tdax

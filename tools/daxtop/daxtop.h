@@ -42,6 +42,7 @@ struct dt_opts {
 	enum dt_view view;
 	enum dt_sort sort;
 	bool tui;		/* device view also lists regions (one screen) */
+	unsigned int max_procs;	/* --max-procs (0: default) */
 };
 
 /** struct dt_lines - rendered text, one string per line. */

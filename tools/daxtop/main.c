@@ -56,6 +56,7 @@ static const char doc[] =
 enum {
 	OPT_RAW_TP = 0x100,
 	OPT_VERBOSE,
+	OPT_MAX_PROCS,
 };
 
 static const struct argp_option options[] = {
@@ -70,6 +71,7 @@ static const struct argp_option options[] = {
 	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions (batch: only that one)", 0 },
 	{ "events", 'e', NULL, 0, "Snoop: print each fault not served at its size, and refused mmaps", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp programs even if the module has BTF", 0 },
+	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Rows of the per-process map (default 8192); overflow is counted and shown", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Print libbpf messages", 0 },
 	{},
 };
@@ -149,6 +151,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VERBOSE:
 		o->verbose = true;
+		break;
+	case OPT_MAX_PROCS:
+		errno = 0;
+		l = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || l < 1 || l > 1000000)
+			usage_error("invalid --max-procs '%s': 1 to 1000000", arg);
+		o->max_procs = (unsigned int)l;
 		break;
 	case ARGP_KEY_ARG:
 		usage_error("unexpected argument '%s'", arg);
@@ -309,6 +318,7 @@ static int run_events(const struct dt_opts *o)
 	co.event_ctx = &s;
 	co.force_raw_tp = o->raw_tp;
 	co.verbose = o->verbose;
+	co.max_procs = o->max_procs;
 	tdax_snapshot_init(&s.names);
 	c = tdax_collector_open(&co, err, sizeof(err));
 	if (!c) {
@@ -374,6 +384,7 @@ int main(int argc, char **argv)
 
 	co.force_raw_tp = o.raw_tp;
 	co.verbose = o.verbose;
+	co.max_procs = o.max_procs;
 	c = tdax_collector_open(&co, err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "daxtop: %s\n", err);

@@ -163,6 +163,8 @@ static int load_skel(struct tdax_collector *c, enum tdax_attach_mode m,
 	if (!skel)
 		return set_err(c, -errno, "cannot open the BPF object: %s", strerror(errno));
 	skel->rodata->snoop = c->opts.events;
+	if (c->opts.max_procs)
+		bpf_map__set_max_entries(skel->maps.proc_stats, c->opts.max_procs);
 	c->skel = skel;
 	for (i = 0; i < NEVENTS; i++) {
 		bpf_program__set_autoload(prog_of(c, TDAX_ATTACH_TP_BTF, i),

@@ -75,6 +75,7 @@ struct tdax_collector_opts {
 	bool wait_module;	/* open succeeds without the module; refresh attaches later */
 	bool verbose;		/* pass libbpf messages to stderr */
 	const char *sysfs_root;	/* default "/sys" (tests point it at a fake tree) */
+	__u32 max_procs;	/* entries of proc_stats (0: TDAX_MAX_PROCS) */
 };
 
 /*
