@@ -47,7 +47,7 @@ TXT
 ) &
 WL=$!
 
-if [ -t 1 ] && [ -t 0 ]; then
+if [ "${TDAX_TTY:-0}" = 1 ] && [ -t 1 ] && [ -t 0 ]; then
 	$DAXTOP -d 1 -n 12
 else
 	$DAXTOP -b -d 2 -n 5 -V devices
