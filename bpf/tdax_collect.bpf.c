@@ -424,8 +424,13 @@ static __always_inline int handle_dev(const void *ptr, bool create)
 	__builtin_memcpy(k.name, r.name, sizeof(k.name));
 	k.name[TDAX_NAME_LEN - 1] = 0;
 	if (!create) {
+		struct tdax_live_dev *d = bpf_map_lookup_elem(&live_devs, &k);
+
 		stat_inc(TDAX_STAT_EV_DEV_DESTROY);
-		bpf_map_delete_elem(&live_devs, &k);
+		if (d) {
+			d->destroy_ns = bpf_ktime_get_ns();
+			d->bound = 0;
+		}
 		lifetime_add(TDAX_LT_DEV, r.lifetime_ns);
 		return 0;
 	}

@@ -123,7 +123,11 @@ struct tdax_live_region {
 	char provider[TDAX_NAME_LEN];
 };
 
-/* live_devs: devices created while attached, keyed by name "tdaxR.N". */
+/*
+ * live_devs: devices seen created or bound while attached, keyed by name
+ * "tdaxR.N".  A destroyed device keeps its entry (destroy_ns set, so its
+ * bind counters survive) until a device of the same name is created.
+ */
 struct tdax_name_key {
 	char name[TDAX_NAME_LEN];
 };
@@ -140,6 +144,7 @@ struct tdax_live_dev {
 	__s32 last_bind_result;
 	__u32 bound;		/* 1 after a successful bind, 0 after unbind */
 	char driver[TDAX_NAME_LEN];	/* driver of the last bind */
+	__u64 destroy_ns;	/* CLOCK_MONOTONIC at destroy; 0 while alive */
 };
 
 /* lifetimes: log2 histograms of lifetime_ns of destroyed objects. */

@@ -86,6 +86,42 @@ t "batch: process header" grep -q '^PID *COMM *DEVICE' $OUT/dev.txt
 t "batch: region header" grep -q '^REGION PROVIDER' $OUT/dev.txt
 is "batch: lines fit 80 columns" "$(awk 'length > 80' $OUT/dev.txt | wc -l)" 0
 
+# --- devices created and deleted while daxtop runs ----------------------------------------
+REG=$BUS/devices/tdax3.0/../tdax_region
+$DAXTOP -J -C -d 0.5 >$OUT/life.json 2>&1 &
+LPID=$!
+t "daxtop attached (device lifetimes)" wait_attached $LPID
+echo tdax3.0 > $DRV/unbind
+echo $((512 << 20)) > $BUS/devices/tdax3.0/size
+echo tdax3.0 > $DRV/bind
+TC0=$(date +%s.%N)
+echo 1 > $REG/create
+TC1=$(date +%s.%N)
+NEW=$(cat $REG/create)
+is "a new device in region 3" "$NEW" tdax3.1
+echo $((512 << 20)) > $BUS/devices/$NEW/size
+echo $NEW > $DRV/bind
+for i in $(seq 50); do [ -c /dev/$NEW ] && break; sleep 0.1; done
+$LOAD -q -s 4M /dev/$NEW
+sleep 1
+$DAXTOP -J -n 1 -d 0.3 -D $NEW >$OUT/new.json 2>&1
+is "the new device is followed without a restart (name, present, age known)" \
+	"$(jget $OUT/life.json '[(x["name"], x["present"], x["age_known"], x["hits"], x["binds"]) for x in d["devices"] if x["name"] == "'$NEW'"]')" \
+	"[('$NEW', True, True, 2, 1)]"
+TD0=$(date +%s.%N)
+echo $NEW > $DRV/unbind
+echo 0 > $BUS/devices/$NEW/size
+echo $NEW > $REG/delete
+TD1=$(date +%s.%N)
+sleep 1
+kill -INT $LPID
+wait $LPID
+is "a deleted device stays listed, gone, with its counts" \
+	"$(jget $OUT/life.json '[(x["name"], x["present"], x["hits"], x["unbinds"]) for x in d["devices"] if x["name"] == "'$NEW'"]')" \
+	"[('$NEW', False, 2, 1)]"
+is "its lifetime is within the measured bounds" \
+	"$(jget $OUT/life.json 'd["lifetimes"]["device"]["count"] == 1 and '$TD0' - '$TC1' <= d["lifetimes"]["device"]["sum_ns"] / 1e9 <= '$TD1' - '$TC0'')" True
+
 # --- a full map is counted and shown, other counts stay exact ------------------------
 $DAXTOP -J -C -d 0.5 --max-procs 2 >$OUT/full.json 2>&1 &
 FPID=$!

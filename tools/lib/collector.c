@@ -28,6 +28,7 @@ struct tdax_seen {
 	char name[TDAX_NAME_LEN];
 	__u32 dev;			/* device: last known dev_t */
 	__u64 first_ns;
+	__u32 binds, unbinds;		/* device: last seen in live_devs */
 };
 
 /**
@@ -664,9 +665,10 @@ static int on_live_dev(struct tdax_collector *c, struct tdax_snapshot *s, void *
 	const struct tdax_name_key *k = key;
 	const struct tdax_live_dev *v = vals;
 	struct caps *cap = scratch;
+	struct tdax_seen *seen;
 	struct tdax_snap_dev *d;
 
-	(void)c; (void)n; (void)stride;
+	(void)n; (void)stride;
 	d = (struct tdax_snap_dev *)tdax_snapshot_dev_by_name(s, k->name);
 	if (!d) {
 		if (!v->dev)
@@ -674,10 +676,18 @@ static int on_live_dev(struct tdax_collector *c, struct tdax_snapshot *s, void *
 		d = tdax_snapshot_dev_add(s, &cap->devs, v->dev);
 		if (!d)
 			return -ENOMEM;
+		if (!d->name[0])	/* not in sysfs (gone) and no counters yet */
+			snprintf(d->name, sizeof(d->name), "%s", k->name);
 	}
 	d->binds = v->binds;
 	d->unbinds = v->unbinds;
-	if (v->create_ns) {
+	seen = seen_find(c, 0, 0, k->name, false);
+	if (seen) {
+		/* kept for when the device is destroyed (its entry goes) */
+		seen->binds = v->binds;
+		seen->unbinds = v->unbinds;
+	}
+	if (v->create_ns && !v->destroy_ns) {
 		d->age_known = true;
 		d->create_ns = v->create_ns;
 		d->age_ns = s->ts_ns > v->create_ns ? s->ts_ns - v->create_ns : 0;
@@ -826,6 +836,14 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	if (err)
 		goto fail;
 	WALK(live_regions, false, on_live_region, TDAX_STAT_FULL_LIVE_REGIONS);
+	for (i = 0; i < s.ndevs; i++) {
+		struct tdax_seen *seen = seen_find(c, 0, 0, s.devs[i].name, false);
+
+		if (seen) {
+			s.devs[i].binds = seen->binds;
+			s.devs[i].unbinds = seen->unbinds;
+		}
+	}
 	WALK(live_devs, false, on_live_dev, TDAX_STAT_FULL_LIVE_DEVS);
 #undef WALK
 
