@@ -42,9 +42,9 @@ static struct tdax_id *tdax_find_id(struct tdax_driver *tdrv, const char *name)
 
 static bool tdax_id_listed_elsewhere(struct device *dev, struct tdax_driver *self);
 
-static int tdax_bus_match(struct device *dev, struct device_driver *drv)
+static int tdax_bus_match(struct device *dev, TDAX_MATCH_CONST struct device_driver *drv)
 {
-	struct tdax_driver *tdrv = to_tdax_driver(drv);
+	struct tdax_driver *tdrv = to_tdax_driver((struct device_driver *)drv);
 	bool match;
 
 	if (!READ_ONCE(to_tdax_dev(dev)->ready))
@@ -58,7 +58,8 @@ static int tdax_bus_match(struct device *dev, struct device_driver *drv)
 	return tdrv->match_all && !tdax_id_listed_elsewhere(dev, tdrv);
 }
 
-static int tdax_bus_uevent(struct device *dev, struct kobj_uevent_env *env)
+static int tdax_bus_uevent(TDAX_UEVENT_CONST struct device *dev,
+			   struct kobj_uevent_env *env)
 {
 	return add_uevent_var(env, "MODALIAS=tdax:t0");
 }

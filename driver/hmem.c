@@ -5,6 +5,8 @@
  *
  * - binds the kernel's "hmem" platform devices (hmem.N: EFI/ACPI or
  *   memmap=SIZE%OFFSET+0xefffffff soft-reserved memory, e.g. HBM or CXL);
+ *   on kernels >= 6.4, binds "hmem_platform" and adds tdax_soft.N for each
+ *   soft-reserved range instead;
  * - ranges=START:SIZE[,START:SIZE...] (sizes with K/M/G suffixes) adds one
  *   "tdax_range.N" platform device per range, e.g. memory set aside with
  *   memmap=SIZE$OFFSET.
@@ -20,7 +22,19 @@
 #include <linux/memregion.h>
 #include <linux/numa.h>
 #include <linux/slab.h>
+#include <linux/version.h>
+#include <linux/dax.h>
 #include "tdax_private.h"
+
+/*
+ * From 6.4 on, the kernel no longer creates hmem.N itself: one
+ * "hmem_platform" device stands for all soft-reserved ranges and the hmem
+ * driver walks them.  We do the same and add a "tdax_soft.N" device per
+ * range, which then binds like hmem.N.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define TDAX_HMEM_PLATFORM 1
+#endif
 
 #define TDAX_HMEM_MAX_RANGES	8
 
@@ -36,11 +50,51 @@ static void tdax_hmem_unclaim(void *res)
 	kfree(res);
 }
 
+#ifdef TDAX_HMEM_PLATFORM
+static void tdax_soft_del(void *pdev)
+{
+	platform_device_unregister(pdev);
+}
+
+static int tdax_soft_add(struct device *host, int target_nid,
+			 const struct resource *res)
+{
+	struct memregion_info mri = { .target_node = target_nid };
+	struct resource r = {
+		.name = "tdax_soft",
+		.start = res->start,
+		.end = res->end,
+		.flags = IORESOURCE_MEM,
+	};
+	struct platform_device *pdev;
+	int *n = dev_get_drvdata(host);
+
+	pdev = platform_device_register_resndata(host, "tdax_soft", (*n)++,
+						 &r, 1, &mri, sizeof(mri));
+	if (IS_ERR(pdev)) {
+		dev_warn(host, "cannot add soft-reserved %pr: %ld\n", res, PTR_ERR(pdev));
+		return 0;
+	}
+	return devm_add_action_or_reset(host, tdax_soft_del, pdev);
+}
+
+static int tdax_hmem_platform_probe(struct platform_device *pdev)
+{
+	int *n = devm_kzalloc(&pdev->dev, sizeof(*n), GFP_KERNEL);
+
+	if (!n)
+		return -ENOMEM;
+	platform_set_drvdata(pdev, n);
+	return walk_hmem_resources(&pdev->dev, tdax_soft_add);
+}
+#endif
+
 static int tdax_hmem_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
 	struct memregion_info *mri = dev_get_platdata(dev);
 	bool is_range = !strcmp(pdev->name, "tdax_range");
+	bool is_soft = !strcmp(pdev->name, "tdax_soft");
 	struct resource *pres, *claim;
 	struct tdax_region *region;
 	struct tdax_dev *tdev;
@@ -48,6 +102,10 @@ static int tdax_hmem_probe(struct platform_device *pdev)
 	struct range range;
 	int rc;
 
+#ifdef TDAX_HMEM_PLATFORM
+	if (!strcmp(pdev->name, "hmem_platform"))
+		return tdax_hmem_platform_probe(pdev);
+#endif
 	pres = platform_get_resource(pdev, IORESOURCE_MEM, 0);
 	if (!pres)
 		return -ENXIO;
@@ -79,6 +137,8 @@ static int tdax_hmem_probe(struct platform_device *pdev)
 
 	if (is_range)
 		snprintf(provider, sizeof(provider), "tdax_hmem.range%d", pdev->id);
+	else if (is_soft)
+		snprintf(provider, sizeof(provider), "hmem.%d", pdev->id);
 	else
 		strscpy(provider, dev_name(dev), sizeof(provider));
 	region = devm_tdax_region_register(dev, is_range ? -1 : pdev->id,
@@ -98,6 +158,10 @@ static int tdax_hmem_probe(struct platform_device *pdev)
 static const struct platform_device_id tdax_hmem_ids[] = {
 	{ "hmem" },
 	{ "tdax_range" },
+#ifdef TDAX_HMEM_PLATFORM
+	{ "hmem_platform" },
+	{ "tdax_soft" },
+#endif
 	{ }
 };
 MODULE_DEVICE_TABLE(platform, tdax_hmem_ids);

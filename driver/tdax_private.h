@@ -20,6 +20,18 @@
 #include <linux/version.h>
 #include "../include/tdax_abi.h"
 
+/* bus_type callbacks became const in 6.3 (uevent) and 6.11 (match) */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#define TDAX_MATCH_CONST const
+#else
+#define TDAX_MATCH_CONST
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define TDAX_UEVENT_CONST const
+#else
+#define TDAX_UEVENT_CONST
+#endif
+
 struct tdax_dax;
 struct dev_pagemap;
 struct cdev;

@@ -15,6 +15,7 @@
 
 #include <linux/tracepoint.h>
 #include <linux/mm_types.h>
+#include <linux/version.h>
 #include "../include/tdax_abi.h"
 
 /* { value, "name" }, list entries; each list ends with a sentinel entry. */
@@ -25,7 +26,9 @@
 TRACE_DEFINE_ENUM(VM_FAULT_OOM);
 TRACE_DEFINE_ENUM(VM_FAULT_SIGBUS);
 TRACE_DEFINE_ENUM(VM_FAULT_MAJOR);
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
 TRACE_DEFINE_ENUM(VM_FAULT_WRITE);
+#endif
 TRACE_DEFINE_ENUM(VM_FAULT_HWPOISON);
 TRACE_DEFINE_ENUM(VM_FAULT_HWPOISON_LARGE);
 TRACE_DEFINE_ENUM(VM_FAULT_SIGSEGV);

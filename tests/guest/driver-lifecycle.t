@@ -131,11 +131,12 @@ t "mapping1 is gone" test ! -e $D1/mapping1
 sysfs_write $DRV/bind tdax1.0 >/dev/null
 
 # --- the provider goes away while mapped ---------------------------------------------
+P2=$(basename "$(readlink -f $BUS/devices/tdax2.0/..)")	# hmem.2 (tdax_soft.2 from 6.4 on)
 if hold_start /dev/tdax2.0 2M; then tap_ok "a process maps /dev/tdax2.0"; else tap_fail "a process maps /dev/tdax2.0"; fi
-is "unbind hmem.2 from tdax_hmem while mapped" "$(sysfs_write /sys/bus/platform/drivers/tdax_hmem/unbind hmem.2)" ok
-t "region 2 and tdax2.0 are gone" sh -c '! test -e /sys/bus/tdax/devices/tdax2.0 && ! test -e /sys/devices/platform/hmem.2/tdax_region'
+is "unbind $P2 from tdax_hmem while mapped" "$(sysfs_write /sys/bus/platform/drivers/tdax_hmem/unbind $P2)" ok
+t "region 2 and tdax2.0 are gone" sh -c "! test -e /sys/bus/tdax/devices/tdax2.0 && ! test -e /sys/bus/platform/devices/$P2/tdax_region"
 is "the mapping gets SIGBUS" "$(hold_finish)" sigbus
-is "bind hmem.2 to tdax_hmem again" "$(sysfs_write /sys/bus/platform/drivers/tdax_hmem/bind hmem.2)" ok
+is "bind $P2 to tdax_hmem again" "$(sysfs_write /sys/bus/platform/drivers/tdax_hmem/bind $P2)" ok
 t "tdax2.0 is back and faults" sh -c 'sleep 0.2; '$DT' fault /dev/tdax2.0 4M -e 2'
 
 # --- align changes ------------------------------------------------------------
