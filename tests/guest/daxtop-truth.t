@@ -40,8 +40,12 @@ t "tdax2.0 set to align 1G again" set_dev tdax2.0 1073741824
 
 $DAXTOP -J -C -d 0.5 >$OUT/docs.json 2>$OUT/daxtop.err &
 DTPID=$!
-for i in $(seq 100); do [ -s $OUT/docs.json ] && break; sleep 0.1; done
+# a second instance reports per interval: its documents must add up
+$DAXTOP -J -d 0.7 >$OUT/intervals.json 2>&1 &
+DIPID=$!
+for i in $(seq 100); do [ -s $OUT/docs.json ] && [ -s $OUT/intervals.json ] && break; sleep 0.1; done
 t "daxtop -J printed its first document" test -s $OUT/docs.json
+t "daxtop -J (per interval) printed its first document" test -s $OUT/intervals.json
 
 run() { # NAME ARGS...: run daxload, keep its pid
 	local name=$1
@@ -70,9 +74,10 @@ T3A=$(now)
 echo hmem.2 > $HMEM/bind
 T3B=$(now)
 sleep 1.5
-kill -INT $DTPID
+kill -INT $DTPID $DIPID
 wait $DTPID
 is "daxtop exits 0 on SIGINT" $? 0
+wait $DIPID
 is "daxtop wrote nothing on stderr" "$(cat $OUT/daxtop.err)" ""
 
 T1A=$T1A T1B=$T1B T2A=$T2A T2B=$T2B T3A=$T3A T3B=$T3B OUT=$OUT N0=$TDAX_N python3 - <<'PY'
@@ -187,6 +192,20 @@ eq(doc["health"]["events"]["region_create"], 1, "one region_create event")
 eq(doc["health"]["events"]["region_destroy"], 1, "one region_destroy event")
 eq(sum(m["full"] for m in doc["health"]["maps"].values()), 0, "no map full")
 eq(doc["health"]["events_lost"], 0, "no event lost")
+
+# Per-interval documents add up to the cumulative one
+iv = [json.loads(l) for l in open(out + "/intervals.json") if l.strip()]
+eq(all(not d["cumulative"] for d in iv), True, "interval documents are not cumulative")
+for name in ("tdax0.0", "tdax1.0", "tdax2.0", "tdax3.0"):
+    for key in ("hits", "misses", "pte_fallback", "sigbus", "faults_attempted", "mmaps", "mmap_errors"):
+        tot = sum(x.get(key, 0) for d in iv for x in d["devices"] if x["name"] == name)
+        eq(tot, dev(name).get(key), "%s: per-interval %s add up to the cumulative count" % (name, key))
+    lat = sum(x["latency"][s]["count"] for d in iv for x in d["devices"] if x["name"] == name
+              for s in ("4K", "2M", "1G"))
+    eq(lat, dev(name).get("faults_attempted"), "%s: per-interval latency counts add up" % name)
+for what in ("region", "device"):
+    eq(sum(d["lifetimes"][what]["count"] for d in iv), 1, "one %s lifetime over the intervals" % what)
+ok(all(d["interval_s"] > 0 for d in iv), "every interval has a duration")
 print("# %d documents" % len(docs))
 open(out + "/n", "w").write(str(n))
 open(out + "/failed", "w").write(str(failed))
