@@ -28,7 +28,7 @@ DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
 	libbpf-dev libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
 	libjson-c-dev libcmocka-dev libyaml-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux \
-	linux-perf tmux prometheus curl procps
+	linux-perf tmux prometheus curl procps python3
 
 .PHONY: all deps kernel modules bpf tools check check-build test demo bench \
 	fuzz install clean distclean print-%
