@@ -35,7 +35,7 @@ t "status line names the view" wait_screen '^\[devices\] sort faults'
 t "regions with age in the device view" wait_screen '^0 +hmem\.0 +0x100000000 +1G +2M'
 
 # live numbers: a 2M workload shows 100% hits on tdax1.0
-$LOAD -L 3 -s 64M /dev/tdax1.0 >$OUT/load.out 2>&1 &
+$LOAD -L 6 -s 64M /dev/tdax1.0 >$OUT/load.out 2>&1 &
 t "live: tdax1.0 at 100.0% hits while the workload runs" wait_screen '^tdax1\.0 +2M str +[0-9.k]+ +100\.0'
 wait
 
