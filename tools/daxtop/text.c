@@ -150,7 +150,7 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		     tbuf, o->cumulative ? "cumul" : "interval",
 		     d->interval_ns / 1e9, tdax_attach_mode_name(d->mode),
 		     d->ndevs, d->nprocs, d->nregions);
-	dt_lines_add(out, "faults/s %s hit %s%% pte-fb/s %s sigbus/s %s mmap-refused %llu",
+	dt_lines_add(out, "faults/s %s hit %s%% pte-fb/s %s sigbus/s %s mmap-err %llu",
 		     dt_fmt_rate(tdax_rate(gran_ended(&tot), d->interval_ns), b1, sizeof(b1)),
 		     fmt_pct(tdax_hit_ratio(&tot), b2, sizeof(b2)),
 		     dt_fmt_rate(tdax_rate(tot.pte_fallback, d->interval_ns), b3, sizeof(b3)),
