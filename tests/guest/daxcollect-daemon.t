@@ -12,7 +12,7 @@ set -u
 . tests/guest/lib/tdax.sh
 
 W=/tmp/dcd
-DC=build/bin/daxcollect
+DC=${DAXCOLLECT:-build/bin/daxcollect}
 PORT=9477
 mkdir -p $W
 ip link set lo up 2>/dev/null
@@ -70,8 +70,9 @@ is "HTTP/1.1 without Host: 400" "$(raw 'GET /metrics HTTP/1.1\r\n\r\n' | cut -d'
 is "POST: 405" "$(raw 'POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc' | cut -d' ' -f2)" 405
 is "unknown path: 404" "$(raw 'GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n' | cut -d' ' -f2)" 404
 long=$(head -c 70000 /dev/zero | tr '\0' a)
-code=$(raw "GET /$long HTTP/1.1\r\nHost: x\r\n\r\n" | cut -d' ' -f2)
-t "70 KB request line: 4xx (got '$code')" sh -c "case '$code' in 4??) exit 0;; *) exit 1;; esac"
+code=$(raw "GET /$long HTTP/1.1\r\nHost: x\r\n\r\n" 2>/dev/null | cut -d' ' -f2)
+# libmicrohttpd answers 414/431 or, when the client is still sending, resets the connection
+t "70 KB request line: 4xx or connection closed (got '$code')" sh -c "case '$code' in 4??|'') exit 0;; *) exit 1;; esac"
 # 40 idle connections at once (limit 16 per address): the excess is dropped, nothing hangs
 for i in $(seq 40); do exec {fd}<>/dev/tcp/127.0.0.1/$PORT 2>/dev/null && fds+=($fd); done
 for fd in "${fds[@]}"; do exec {fd}<&-; done

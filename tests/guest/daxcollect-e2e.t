@@ -18,7 +18,7 @@ set -u
 
 W=/tmp/dce
 OUT=build/daxcollect
-DC=build/bin/daxcollect
+DC=${DAXCOLLECT:-build/bin/daxcollect}
 PORT=9477
 PROM=127.0.0.1:9090
 mkdir -p $W $OUT

@@ -23,7 +23,7 @@ t() { # t "description" command...
 		sed 's/^/# /' "$tmp/out" | head -20
 	fi
 }
-echo "1..10"
+echo "1..11"
 t "promtool check rules $P/tdax-alerts.yml" promtool check rules $P/tdax-alerts.yml
 t "promtool test rules $P/tdax-alerts.test.yml" sh -c "cd $P && promtool test rules tdax-alerts.test.yml"
 t "promtool check config $P/prometheus-scrape.example.yml" \
@@ -65,12 +65,22 @@ else
 fi
 
 n=$((n + 1))
-$DC --listen nonsense --bogus >"$tmp/out" 2>&1
+$DC --bogus >"$tmp/out" 2>&1
 rc=$?
 if [ $rc -eq 2 ]; then
 	echo "ok $n - unknown option: exit 2"
 else
 	echo "not ok $n - unknown option: exit 2 (rc $rc)"
+fi
+
+n=$((n + 1))
+$DC --listen localhost:http >"$tmp/out" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && grep -q "^daxcollect: --listen: 'localhost:http' is not ADDR:PORT" "$tmp/out"; then
+	echo "ok $n - bad --listen: one clear line, exit 2"
+else
+	echo "not ok $n - bad --listen: one clear line, exit 2 (rc $rc)"
+	sed 's/^/# /' "$tmp/out"
 fi
 
 n=$((n + 1))

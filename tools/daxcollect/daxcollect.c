@@ -103,9 +103,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	char *end;
 
 	switch (key) {
-	case 'l':
+	case 'l': {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+
+		if (http_parse_listen(arg, &ss, &sl))
+			argp_error(state, "--listen: '%s' is not ADDR:PORT (e.g. 127.0.0.1:9477 or [::1]:9477)",
+				   arg);
 		env.listen = arg;
 		break;
+	}
 	case 'r':
 		env.rules = arg;
 		break;
@@ -160,7 +167,7 @@ static struct state {
 	int have_snap;
 	struct daxcollect_health health;
 	struct http_server *http;
-	struct rule_set rules;
+	struct rule_set *rules;		/* heap; the engine points into it */
 	struct alert_engine *engine;
 	struct actions actions;
 	double released_at;
@@ -254,7 +261,7 @@ static void fill_health(void)
 		http_get_counters(st.http, &st.health.http);
 		st.health.have_http = 1;
 	}
-	st.health.rules = st.engine ? &st.rules : NULL;
+	st.health.rules = st.engine ? st.rules : NULL;
 	st.health.engine = st.engine;
 	st.health.transitions[0] = st.actions.transitions[0];
 	st.health.transitions[1] = st.actions.transitions[1];
@@ -269,12 +276,13 @@ static int render(void *ctx, struct expo *e)
 
 	(void)ctx;
 	pthread_mutex_lock(&st.lock);
-	err = take_snapshot();
+	err = st.col ? take_snapshot() : -EAGAIN;
 	if (!err) {
 		fill_health();
 		metrics_render(e, &st.snap, &st.health);
 	} else {
-		logmsg(LOG_ERR, "cannot answer a scrape: %s", tdax_collector_errmsg(st.col));
+		logmsg(LOG_ERR, "cannot answer a scrape: %s",
+		       st.col ? tdax_collector_errmsg(st.col) : "collector not open");
 	}
 	st.health.last_scrape_seconds = mono() - t0;
 	pthread_mutex_unlock(&st.lock);
@@ -381,7 +389,7 @@ static void release_driver(void)
 
 static void reload_rules(void)
 {
-	struct rule_set nrs;
+	struct rule_set *nrs, *old;
 	struct alert_engine *ne;
 	char err[512];
 
@@ -389,26 +397,35 @@ static void reload_rules(void)
 		logmsg(LOG_NOTICE, "SIGHUP: no rules file to reload");
 		return;
 	}
-	if (rules_load_file(env.rules, &nrs, err, sizeof(err))) {
+	nrs = calloc(1, sizeof(*nrs));
+	if (!nrs) {
+		logmsg(LOG_ERR, "SIGHUP: out of memory; keeping the old rules");
+		return;
+	}
+	if (rules_load_file(env.rules, nrs, err, sizeof(err))) {
 		logmsg(LOG_ERR, "SIGHUP: keeping the old rules: %s", err);
+		free(nrs);
+		return;
+	}
+	/* the engine keeps a pointer to its rule set: both live on the heap */
+	ne = alert_engine_new(nrs, actions_notify, &st.actions);
+	if (!ne) {
+		rules_free(nrs);
+		free(nrs);
+		logmsg(LOG_ERR, "SIGHUP: out of memory; keeping the old rules");
 		return;
 	}
 	pthread_mutex_lock(&st.lock);
 	if (st.engine)
 		alert_engine_resolve_all(st.engine);
-	ne = alert_engine_new(&nrs, actions_notify, &st.actions);
-	if (!ne) {
-		pthread_mutex_unlock(&st.lock);
-		rules_free(&nrs);
-		logmsg(LOG_ERR, "SIGHUP: out of memory; keeping the old rules");
-		return;
-	}
 	alert_engine_free(st.engine);
-	rules_free(&st.rules);
+	old = st.rules;
 	st.rules = nrs;
 	st.engine = ne;
 	pthread_mutex_unlock(&st.lock);
-	logmsg(LOG_NOTICE, "SIGHUP: reloaded %zu rules from %s", nrs.n, env.rules);
+	rules_free(old);
+	free(old);
+	logmsg(LOG_NOTICE, "SIGHUP: reloaded %zu rules from %s", nrs->n, env.rules);
 }
 
 static int open_collector(int wait_module)
@@ -470,20 +487,28 @@ int main(int argc, char **argv)
 		return 2;
 	log_open(env.use_syslog, env.verbose);
 
-	if (env.rules && rules_load_file(env.rules, &st.rules, err, sizeof(err))) {
+	st.rules = calloc(1, sizeof(*st.rules));
+	if (!st.rules) {
+		fprintf(stderr, "daxcollect: out of memory\n");
+		return 1;
+	}
+	if (env.rules && rules_load_file(env.rules, st.rules, err, sizeof(err))) {
 		fprintf(stderr, "daxcollect: %s\n", err);
+		free(st.rules);
 		return 2;
 	}
 	if (env.check_rules) {
-		printf("%s: %zu rule%s OK\n", env.rules, st.rules.n, st.rules.n == 1 ? "" : "s");
-		rules_free(&st.rules);
+		printf("%s: %zu rule%s OK\n", env.rules, st.rules->n, st.rules->n == 1 ? "" : "s");
+		rules_free(st.rules);
+		free(st.rules);
 		return 0;
 	}
 	if (env.once) {
 		rc = run_once();
 		tdax_snapshot_free(&st.snap);
 		tdax_collector_close(st.col);
-		rules_free(&st.rules);
+		rules_free(st.rules);
+		free(st.rules);
 		return rc;
 	}
 
@@ -502,18 +527,29 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (open_collector(1))
-		return 1;
+	/* Listen first: a bad or busy address fails before any BPF loading. */
 	st.health.start_time = time(NULL);
+	ho.listen = env.listen;
+	ho.render = render;
+	st.http = http_start(&ho, err, sizeof(err));
+	if (!st.http) {
+		fprintf(stderr, "daxcollect: %s\n", err);
+		return 1;
+	}
+	pthread_mutex_lock(&st.lock);
+	if (open_collector(1)) {
+		pthread_mutex_unlock(&st.lock);
+		http_stop(st.http);
+		return 1;
+	}
 	actions_init(&st.actions);
 	if (env.rules) {
-		st.engine = alert_engine_new(&st.rules, actions_notify, &st.actions);
+		st.engine = alert_engine_new(st.rules, actions_notify, &st.actions);
 		if (!st.engine) {
 			fprintf(stderr, "daxcollect: out of memory\n");
 			return 1;
 		}
 	}
-	pthread_mutex_lock(&st.lock);
 	note_mode();
 	if (!st.health.attached)
 		logmsg(LOG_WARNING, "not attached yet (%s); waiting for the tdax driver",
@@ -521,16 +557,8 @@ int main(int argc, char **argv)
 						      : "tdax module not loaded");
 	pthread_mutex_unlock(&st.lock);
 
-	ho.listen = env.listen;
-	ho.render = render;
-	st.http = http_start(&ho, err, sizeof(err));
-	if (!st.http) {
-		fprintf(stderr, "daxcollect: %s\n", err);
-		tdax_collector_close(st.col);
-		return 1;
-	}
 	logmsg(LOG_NOTICE, "serving http://%s/metrics%s%s (%zu alert rules)", env.listen,
-	       env.rules ? ", rules " : "", env.rules ? env.rules : "", st.rules.n);
+	       env.rules ? ", rules " : "", env.rules ? env.rules : "", st.rules->n);
 
 	next = mono();
 	for (;;) {
@@ -577,7 +605,8 @@ int main(int argc, char **argv)
 		alert_engine_resolve_all(st.engine);
 	actions_reap(&st.actions, 1);
 	alert_engine_free(st.engine);
-	rules_free(&st.rules);
+	rules_free(st.rules);
+	free(st.rules);
 	tdax_snapshot_free(&st.snap);
 	tdax_collector_close(st.col);
 	close(sfd);
