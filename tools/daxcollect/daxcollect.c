@@ -364,8 +364,7 @@ static void watch_bus(void)
 			       st.release_why == REL_EMPTY ? "has drivers or devices again"
 							   : "still loaded after the release period");
 			st.health.released = 0;
-			st.health.attach_changes++;
-			take_snapshot();	/* attaches; note_mode() logs how */
+			take_snapshot();	/* attaches; note_mode() logs and counts it */
 		}
 	}
 	pthread_mutex_unlock(&st.lock);
