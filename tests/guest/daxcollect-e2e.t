@@ -138,6 +138,26 @@ t "daxcollect rule: JSON line appended" grep -q '"state":"firing".*"device":"tda
 is "daxcollect reports one firing alert" \
 	"$(scrape | grep -c '^tdax_collector_alerts_firing{alert="TdaxPteFallback",severity="warning"} 1$')" 1
 
+# ---- every dashboard query against the live Prometheus ----------------------------
+pquery() { curl -s --max-time 10 "http://$PROM/api/v1/query" --data-urlencode "query=$1"; }
+build/daxcollect/promql-check --exprs-of dashboards/grafana/tdax-overview.json >$W/exprs
+nq=0 nbad=0 nempty=0
+while IFS= read -r q; do
+	nq=$((nq + 1))
+	r=$(pquery "$q")
+	case "$r" in
+	*'"status":"success"'*) case "$r" in *'"result":[]'*) nempty=$((nempty + 1)) ;; esac ;;
+	*) nbad=$((nbad + 1)); echo "#   query failed: $q"; echo "#   $r" ;;
+	esac
+done <$W/exprs
+t "all $nq dashboard queries succeed in Prometheus ($nempty empty now)" test "$nbad" -eq 0 -a "$nq" -gt 20
+t "dashboard 'PTE fallback by reason' shows nohugepage" \
+	sh -c "curl -s 'http://$PROM/api/v1/query' --data-urlencode \"query=\$(grep -m1 'sum by (reason) (rate(tdax_faults_total' $W/exprs)\" | grep -q '\"reason\":\"nohugepage\"'"
+t "dashboard 'Hit rate per device' has tdax0.0" \
+	sh -c "curl -s 'http://$PROM/api/v1/query' --data-urlencode \"query=\$(grep -m1 'rate(tdax_fault_hits_total' $W/exprs)\" | grep -q '\"device\":\"tdax0.0\"'"
+t "dashboard latency heatmap has buckets" \
+	sh -c "curl -s 'http://$PROM/api/v1/query' --data-urlencode \"query=\$(grep -m1 'sum by (le) (increase(tdax_fault_latency_seconds_bucket' $W/exprs)\" | grep -q '\"le\":'"
+
 # ---- the workload stops: both resolve -------------------------------------------
 touch $W/stop
 wait $WL

@@ -23,7 +23,7 @@ t() { # t "description" command...
 		sed 's/^/# /' "$tmp/out" | head -20
 	fi
 }
-echo "1..11"
+echo "1..12"
 t "promtool check rules $P/tdax-alerts.yml" promtool check rules $P/tdax-alerts.yml
 t "promtool test rules $P/tdax-alerts.test.yml" sh -c "cd $P && promtool test rules tdax-alerts.test.yml"
 t "promtool check config $P/prometheus-scrape.example.yml" \
@@ -40,6 +40,8 @@ for f in dashboards/grafana/tdax-overview.json $P/tdax-alerts.yml; do
 		grep -v '^ok' "$tmp/pq" | sed 's/^/# /'
 	fi
 done
+build/daxcollect/promql-check --rules-of dashboards/grafana/tdax-overview.json >"$tmp/dash-rules.yml"
+t "every dashboard expression parses as PromQL (promtool check rules)" promtool check rules "$tmp/dash-rules.yml"
 t "daxcollect --check-rules accepts the example rules" \
 	$DC --check-rules -r tools/daxcollect/alerts.example.yaml
 

@@ -9,6 +9,11 @@
  *       names must appear in FILE, a real scrape of daxcollect
  *   promql-check --self DASHBOARD.json... RULES.yml...
  *       names must be families daxcollect renders (every optional family on)
+ *   promql-check --rules-of DASHBOARD.json
+ *       print the dashboard's expressions (Grafana variables replaced) as a
+ *       Prometheus rules file, for `promtool check rules` to parse them
+ *   promql-check --exprs-of DASHBOARD.json
+ *       the same expressions, one per line (queried in the guest test)
  *
  * Prints TAP: one result per file.  Metric names are what is left of an
  * expression once strings, label matchers, ranges, Grafana variables,
@@ -437,9 +442,91 @@ static int self_exposition(void)
 	return 0;
 }
 
+/* Grafana variables replaced by values PromQL accepts. */
+static void substitute(const char *in, char *out, size_t len)
+{
+	static const struct { const char *var, *val; } subs[] = {
+		{ "$__rate_interval", "1m" }, { "$__interval", "1m" }, { "$__range", "1h" },
+		{ "${datasource}", "" }, { "$instance", ".*" }, { "$device", ".*" },
+		{ "$size", ".*" },
+	};
+	size_t o = 0;
+
+	while (*in && o + 8 < len) {
+		size_t k, hit = 0;
+
+		for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
+			size_t vl = strlen(subs[k].var);
+
+			if (!strncmp(in, subs[k].var, vl)) {
+				o += snprintf(out + o, len - o, "%s", subs[k].val);
+				in += vl;
+				hit = 1;
+				break;
+			}
+		}
+		if (!hit)
+			out[o++] = *in++;
+	}
+	out[o] = 0;
+}
+
+/*
+ * Print the dashboard's target expressions, Grafana variables replaced: as a
+ * promtool rules file (as_rules), or one per line.
+ */
+static int print_rules(const char *file, int as_rules)
+{
+	struct json_object *root = json_object_from_file(file), *panels;
+	size_t i, j, n = 0;
+
+	if (!root || !json_object_object_get_ex(root, "panels", &panels)) {
+		fprintf(stderr, "promql-check: %s: not a dashboard\n", file);
+		return 1;
+	}
+	if (as_rules)
+		printf("groups:\n  - name: dashboard\n    rules:\n");
+	for (i = 0; i < json_object_array_length(panels); i++) {
+		struct json_object *p = json_object_array_get_idx(panels, i), *targets;
+
+		if (!json_object_object_get_ex(p, "targets", &targets))
+			continue;
+		for (j = 0; j < json_object_array_length(targets); j++) {
+			const char *expr = jstr(json_object_array_get_idx(targets, j), "expr");
+			char sub[4096];
+			const char *c;
+
+			if (!expr)
+				continue;
+			substitute(expr, sub, sizeof(sub));
+			if (!as_rules) {
+				for (c = sub; *c; c++)
+					putchar(*c == '\n' ? ' ' : *c);
+				putchar('\n');
+				n++;
+				continue;
+			}
+			printf("      - record: dashboard:expr_%zu\n        expr: '", n++);
+			for (c = sub; *c; c++) {	/* YAML single quotes: '' is a quote */
+				if (*c == '\'')
+					putchar('\'');
+				putchar(*c == '\n' ? ' ' : *c);
+			}
+			printf("'\n");
+		}
+	}
+	json_object_put(root);
+	return n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
+
+	if (argc == 3 && !strcmp(argv[1], "--rules-of"))
+		return print_rules(argv[2], 1);
+	if (argc == 3 && !strcmp(argv[1], "--exprs-of"))
+		return print_rules(argv[2], 0);
 
 	if (argc < 3 || (strcmp(argv[1], "--self") && strcmp(argv[1], "--scrape"))) {
 		fprintf(stderr, "usage: promql-check --self|--scrape FILE DASHBOARD.json... RULES.yml...\n");
