@@ -29,7 +29,7 @@ static void on_signal(int sig)
 }
 
 const char *argp_program_version = "daxtop 0.1";
-static const char doc[] =
+static const char args_doc_text[] =
 "daxtop: live view of tdax device-DAX page faults.\n"
 "\n"
 "Shows, per device, process and region, whether faults on /dev/tdaxR.N are "
@@ -193,10 +193,10 @@ static void print_report(const struct tdax_snapshot *d, const struct dt_opts *o)
 	int v;
 
 	if (o->json) {
-		struct json_object *doc = dt_json_doc(d, o);
+		struct json_object *jd = dt_json_doc(d, o);
 
-		printf("%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN));
-		json_object_put(doc);
+		printf("%s\n", json_object_to_json_string_ext(jd, JSON_C_TO_STRING_PLAIN));
+		json_object_put(jd);
 		fflush(stdout);
 		return;
 	}
@@ -357,7 +357,7 @@ static int run_events(const struct dt_opts *o)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, NULL, doc, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_opt, NULL, args_doc_text, NULL, NULL, NULL };
 	struct dt_opts o = { .interval = 1.0, .sort = DT_SORT_FAULTS };
 	struct tdax_collector_opts co = { .sz = sizeof(co) };
 	struct tdax_collector *c;
