@@ -88,7 +88,9 @@ t "fallback data is still right at 4K" dt data /dev/tdax0.0 2M 1G
 t "tdax0.0: back to strict" set_dev tdax0.0 2097152 strict
 t "tdax1.0: align 4K" set_dev tdax1.0 4096
 got=$(tp_count tdax_fault "outcome == 1 && reason == 1 && size == 2097152" dt fault /dev/tdax1.0 8M)
-is "4K device: the 2M attempts fall back with reason larger_than_align" "$got" 4
+t "4K device: 2M attempts fall back with reason larger_than_align ($got)" test "$got" -gt 0
+got=$(tp_count tdax_fault "size == 2097152 && (outcome != 1 || reason != 1)" dt fault /dev/tdax1.0 8M)
+is "4K device: no 2M attempt ends otherwise" "$got" 0
 trace_on tdax_fault
 dt fault /dev/tdax1.0 8M >/dev/null
 trace_off
@@ -114,7 +116,7 @@ sysfs_write $DRV/unbind tdax3.0 >/dev/null
 sysfs_write $DRV/bind tdax3.0 >/dev/null
 sleep 0.2
 rmmod tdax_hmem
-insmod driver/tdax_hmem.ko ranges=0x280000000:1G
+insmod "$(sh tests/vm/load --dir)/tdax_hmem.ko" ranges=0x280000000:1G
 trace_off
 L=$(trace_lines)
 ub=$(printf '%s\n' "$L" | grep 'tdax_unbind: device=tdax3.0' | head -n1)
