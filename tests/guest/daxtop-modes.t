@@ -162,7 +162,17 @@ err_is "stray argument: one line, exit 2" 2 "^daxtop: unexpected argument" $DAXT
 err_is "bad --max-procs: one line, exit 2" 2 "^daxtop: invalid --max-procs" $DAXTOP --max-procs x
 
 # --- without module BTF: raw_tp fallback -----------------------------------------------
-rmmod tdax_hmem tdax_device tdax
+# While attached, the BPF links pin the module defining the tracepoints.
+$DAXTOP -b -d 0.5 >$OUT/pin.txt 2>&1 &
+PINPID=$!
+t "daxtop attached (module pin)" wait_attached $PINPID
+rmmod tdax_hmem tdax_device
+t "daxtop follows all devices going away" sh -c "sleep 1.5; grep -q '^tdax[0-9.]*\\* ' $OUT/pin.txt"
+t "rmmod tdax refused while daxtop is attached" sh -c '! rmmod tdax 2>/dev/null'
+kill -INT $PINPID
+wait $PINPID
+is "daxtop exits 0 after its devices went away" $? 0
+rmmod tdax
 t "modules unloaded" sh -c '! grep -q "^tdax" /proc/modules'
 err_is "modules not loaded: one line, exit 1" 1 "^daxtop: tdax module not loaded" $DAXTOP -b -n 1
 mkdir -p $OUT/nobtf
