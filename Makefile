@@ -26,7 +26,7 @@ WITH_KENV = set -a && . ./$(KENV) && set +a &&
 # Debian packages the project needs on the host (build, guest, tests).
 DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
 	libbpf-dev libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
-	libjson-c-dev libcmocka-dev libyaml-dev \
+	libjson-c-dev libcmocka-dev libyaml-dev libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux \
 	linux-perf tmux prometheus curl procps python3
 
