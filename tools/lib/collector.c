@@ -650,8 +650,11 @@ static int on_live_region(struct tdax_collector *c, struct tdax_snapshot *s, voi
 		r->size = v->size;
 		r->align = v->align;
 	}
-	memcpy(r->provider, v->provider, sizeof(r->provider));
-	r->provider[TDAX_NAME_LEN - 1] = 0;
+	/* the provider device in sysfs names a present region; else the record's */
+	if (!r->provider[0]) {
+		memcpy(r->provider, v->provider, sizeof(r->provider));
+		r->provider[TDAX_NAME_LEN - 1] = 0;
+	}
 	r->start = v->start;
 	r->age_known = true;
 	r->create_ns = v->create_ns;
