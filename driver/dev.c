@@ -107,6 +107,20 @@ struct tdax_dev *tdax_dev_get_by_devt(dev_t devt)
 EXPORT_SYMBOL_GPL(tdax_dev_get_by_devt);
 
 /**
+ * tdax_dev_get_by_name() - find a device by name
+ * @name: "tdaxR.N"
+ *
+ * Return: the device with a reference (tdax_dev_put()), or NULL.
+ */
+struct tdax_dev *tdax_dev_get_by_name(const char *name)
+{
+	struct device *dev = bus_find_device_by_name(&tdax_bus_type, NULL, name);
+
+	return dev ? to_tdax_dev(dev) : NULL;
+}
+EXPORT_SYMBOL_GPL(tdax_dev_get_by_name);
+
+/**
  * tdax_dev_put() - drop a reference from tdax_dev_get_by_devt()
  * @tdev: the device
  */

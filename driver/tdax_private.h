@@ -209,6 +209,7 @@ u64 tdax_dev_size(struct tdax_dev *tdev);
 phys_addr_t tdax_pgoff_to_phys(struct tdax_dev *tdev, pgoff_t pgoff,
 			       unsigned long size);
 struct tdax_dev *tdax_dev_get_by_devt(dev_t devt);
+struct tdax_dev *tdax_dev_get_by_name(const char *name);
 void tdax_dev_put(struct tdax_dev *tdev);
 
 /* Supported alignments. */

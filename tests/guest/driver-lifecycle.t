@@ -35,6 +35,21 @@ trace_off
 t "tdax_bind event with result 0" grep -q "tdax_bind: device=tdax0.0 driver=tdax_device .*result=0" $TR/trace
 t "after rebind, faults work again" dt fault /dev/tdax0.0 8M -e 4
 
+# --- dax operations from inside the kernel (tdax_selftest.ko) ---------------------
+MODDIR=$(sh tests/vm/load --dir)
+selftest() { # ARGS...: insmod the selftest (its status is the result), show its lines
+	local rc=0
+	insmod $MODDIR/tdax_selftest.ko "$@" || rc=1
+	rmmod tdax_selftest 2>/dev/null
+	dmesg | grep 'tdax_selftest: not ok' | tail -n 5
+	return $rc
+}
+t "live tdax3.0: direct_access, copy in/out, flush, zero_page_range" selftest dev=tdax3.0
+sysfs_write $DRV/unbind tdax3.0 >/dev/null
+t "killed tdax3.0: every operation fails with -ENXIO" selftest dev=tdax3.0 dead=1
+t "the selftest notices a live device is not dead (negative check)" sh -c "echo tdax3.0 > $DRV/bind && ! insmod $MODDIR/tdax_selftest.ko dev=tdax3.0 dead=1"
+rmmod tdax_selftest 2>/dev/null
+
 # --- rmmod while open or mapped ---------------------------------------------
 exec 3</dev/tdax0.0
 t "rmmod tdax_device refused while a file is open" sh -c '! rmmod tdax_device 2>/dev/null'
