@@ -32,7 +32,7 @@ t "tmux session with daxtop starts (80x24)" \
 t "device view header" wait_screen '^DEVICE +ALIGN POL +FAULT/s +HIT%'
 t "devices listed" wait_screen '^tdax3\.0 +2M str'
 t "status line names the view" wait_screen '^\[devices\] sort faults'
-t "regions with age in the device view" wait_screen '^0 +hmem\.0 +0x100000000 +1G +2M'
+t "regions with age in the device view" wait_screen '^0 +[a-z_.0-9]+ +0x100000000 +1G +2M'
 
 # live numbers: a 2M workload shows 100% hits on tdax1.0
 $LOAD -L 6 -s 64M /dev/tdax1.0 >$OUT/load.out 2>&1 &
