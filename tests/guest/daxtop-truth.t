@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --load --timeout 300
+# vm: --load --timeout 400
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # daxtop-truth.t - daxtop -J reports a known workload exactly.

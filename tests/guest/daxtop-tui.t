@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --load --timeout 240
+# vm: --load --timeout 400
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # daxtop-tui.t - the interactive view in an 80x24 tmux terminal: start,
