@@ -13,7 +13,7 @@
 # align, bind: /sys/bus/dax/... and /sys/bus/tdax/...).
 #
 # 1. For 4K, 2M and 1G alignment: fault-in of 1 GiB touched (read) at 4K
-#    stride, after a warm-up pass, REPS interleaved rounds of
+#    stride, after a warm-up pass, REPS interleaved rounds (order rotating) of
 #      in-tree   /dev/dax2.0
 #      tdax      /dev/tdax1.0, no tracing
 #      tdax+tp   /dev/tdax1.0 with tdax:tdax_fault enabled in tracefs (the
@@ -137,9 +137,16 @@ for A in 4K 2M 1G; do
 	$CMP fault -w -s 1G -t 4K /dev/$TDEV >/dev/null || die "warm-up of /dev/$TDEV failed"
 	r=0
 	while [ $r -lt "$REPS" ]; do
-		echo "$A $(run in-tree $IDEV)" >> $R
-		echo "$A $(run tdax $TDEV)" >> $R
-		echo "$A $(run tdax+tp $TDEV)" >> $R
+		# the order rotates each round, so no mode always follows the same one
+		case $((r % 3)) in
+		0) order="in-tree tdax tdax+tp" ;;
+		1) order="tdax tdax+tp in-tree" ;;
+		2) order="tdax+tp in-tree tdax" ;;
+		esac
+		for m in $order; do
+			case $m in in-tree) d=$IDEV ;; *) d=$TDEV ;; esac
+			echo "$A $(run $m $d)" >> $R
+		done
 		r=$((r + 1))
 	done
 	if [ $A = 2M ]; then
@@ -160,23 +167,33 @@ median() { awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo
 echo "Fault-in of 1 GiB read at 4K stride after warm-up; median (and minimum) of $REPS interleaved rounds"
-printf '%-5s %-17s %7s %8s %9s %9s %9s %9s\n' ALIGN DRIVER FAULTS EVENTS "TIME(s)" "MIN(s)" "us/FAULT" TDAX/INTREE
+printf '%-5s %-17s %7s %8s %9s %9s %9s %7s %7s\n' ALIGN DRIVER FAULTS EVENTS "TIME(s)" "MIN(s)" "us/FAULT" "/INTREE" "MIN/MIN"
 for A in 4K 2M 1G; do
 	base=$(col $A in-tree 4 | median)
+	bmin=$(col $A in-tree 4 | sed -n 1p)
 	for M in in-tree tdax tdax+tp; do
 		t=$(col $A $M 4 | median)
 		mn=$(col $A $M 4 | sed -n 1p)
 		f=$(col $A $M 3 | median)
 		e=$(col $A $M 5 | median)
 		case $M in in-tree) name="in-tree $IDEV" ;; tdax) name="tdax $TDEV" ;; *) name="tdax+tracepoint" ;; esac
-		printf '%-5s %-17s %7s %8s %9s %9s %9s %9s\n' $A "$name" $f $e $t $mn \
+		printf '%-5s %-17s %7s %8s %9s %9s %9s %7s %7s\n' $A "$name" $f $e $t $mn \
 			$(awk "BEGIN { printf \"%.2f\", $f ? $t * 1e6 / $f : 0 }") \
-			$(awk "BEGIN { printf \"%.2f\", $t / $base }")
+			$(awk "BEGIN { printf \"%.2f\", $t / $base }") \
+			$(awk "BEGIN { printf \"%.2f\", $mn / $bmin }")
 	done
 done
 echo "(FAULTS: minor faults of the touch loop (getrusage); EVENTS: tdax_fault records"
 echo " written to the ftrace buffer, including fallback attempts; us/FAULT: TIME/FAULTS,"
-echo " which at 2M and 1G is mostly the 262144 touches of mapped memory)"
+echo " which at 2M and 1G is mostly the 262144 touches of mapped memory; /INTREE: median"
+echo " time over the in-tree median; MIN/MIN: the same with the fastest runs, the least"
+echo " disturbed by other load on the host)"
+echo "all runs (s), in round order:"
+for A in 4K 2M 1G; do
+	for M in in-tree tdax tdax+tp; do
+		printf '  %-3s %-8s %s\n' $A $M "$(awk -v a=$A -v m=$M '$1 == a && $2 == m { printf "%s ", $4 }' $R)"
+	done
+done
 t4=$(col 4K tdax 4 | median) p4=$(col 4K tdax+tp 4 | median) e4=$(col 4K tdax+tp 5 | median)
 echo "tracepoint + latency measurement at 4K: $(awk "BEGIN { printf \"%.2f\", ($p4 - $t4) * 1e6 / $e4 }") us per event (median difference / events)"
 echo "guest clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
