@@ -18,6 +18,8 @@ KERNEL ?= 6.1
 PREFIX ?= /usr/local
 DESTDIR ?=
 export PREFIX DESTDIR
+# guest tests boot the kernel the modules were built for
+export TDAX_KERNEL := $(KERNEL)
 
 KENV := build/kernel.env
 # Run a command with the guest kernel's environment (KDIR, VMLINUX, ...).
