@@ -12,7 +12,7 @@
 #
 # The guest kernel is Debian's (tests/vm/kernel resolves it; KERNEL=6.12 uses
 # bookworm-backports). Its environment (KDIR, VMLINUX, ...) is written to
-# build/kernel.env; `make -s print-KDIR` prints one value.
+# build/kernel-$(KERNEL).env; `make -s print-KDIR` prints one value.
 
 KERNEL ?= 6.1
 PREFIX ?= /usr/local
@@ -21,7 +21,7 @@ export PREFIX DESTDIR
 # guest tests boot the kernel the modules were built for
 export TDAX_KERNEL := $(KERNEL)
 
-KENV := build/kernel.env
+KENV := build/kernel-$(KERNEL).env
 # Run a command with the guest kernel's environment (KDIR, VMLINUX, ...).
 WITH_KENV = set -a && . ./$(KENV) && set +a &&
 
@@ -63,7 +63,12 @@ print-%: $(KENV)
 	@$(WITH_KENV) eval echo \$${$*}
 
 # --- build ------------------------------------------------------------------
+# Modules of another kernel in the tree are cleaned first (kbuild would keep them).
 modules: $(KENV)
+	@$(WITH_KENV) if [ -f build/modules.kabi ] && [ "$$(cat build/modules.kabi)" != "$$KABI" ]; then \
+		echo "modules were built for $$(cat build/modules.kabi): cleaning for $$KABI"; \
+		$(MAKE) -s -C driver clean KDIR="$$KDIR"; $(MAKE) -s -C tests/vm/ktest clean KDIR="$$KDIR"; \
+	fi; echo "$$KABI" >build/modules.kabi
 	@if [ -f driver/Makefile ]; then $(WITH_KENV) $(MAKE) -C driver KDIR="$$KDIR"; fi
 	@$(WITH_KENV) $(MAKE) -s -C tests/vm/ktest KDIR="$$KDIR"
 
