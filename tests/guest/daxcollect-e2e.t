@@ -132,11 +132,13 @@ WL=$!
 FIRING='ALERTS{alertname="TdaxPteFallback",alertstate="firing",device="tdax0.0",reason="nohugepage",severity="warning"}'
 t "Prometheus: TdaxPteFallback firing for tdax0.0, reason nohugepage" \
 	wait_for 60 sh -c "[ \$(curl -s 'http://$PROM/api/v1/query' --data-urlencode 'query=$FIRING' | grep -o '\"metric\":' | wc -l) -eq 1 ]"
+# The first workload above already fired and resolved once: wait for the second firing.
 t "daxcollect rule: exec hook ran for firing, device tdax0.0, reason nohugepage" \
-	wait_for 30 grep -qx "firing TdaxPteFallback tdax0.0 nohugepage warning" $W/hook.log
-t "daxcollect rule: JSON line appended" grep -q '"state":"firing".*"device":"tdax0.0"' $W/alerts.jsonl
-is "daxcollect reports one firing alert" \
-	"$(scrape | grep -c '^tdax_collector_alerts_firing{alert="TdaxPteFallback",severity="warning"} 1$')" 1
+	wait_for 30 sh -c "[ \$(grep -cx 'firing TdaxPteFallback tdax0.0 nohugepage warning' $W/hook.log) -ge 2 ]"
+t "daxcollect rule: JSON line appended" \
+	wait_for 10 sh -c "[ \$(grep -c '\"state\":\"firing\".*\"device\":\"tdax0.0\"' $W/alerts.jsonl) -ge 2 ]"
+t "daxcollect reports one firing alert" \
+	wait_for 15 sh -c "[ \$(curl -s --max-time 10 http://127.0.0.1:$PORT/metrics | grep -c '^tdax_collector_alerts_firing{alert=\"TdaxPteFallback\",severity=\"warning\"} 1\$') -eq 1 ]"
 
 # ---- every dashboard query against the live Prometheus ----------------------------
 pquery() { curl -s --max-time 10 "http://$PROM/api/v1/query" --data-urlencode "query=$1"; }
