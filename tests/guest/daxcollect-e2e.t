@@ -164,11 +164,12 @@ t "dashboard latency heatmap has buckets" \
 touch $W/stop
 wait $WL
 t "daxcollect rule: exec hook ran for resolved" \
-	wait_for 60 grep -qx "resolved TdaxPteFallback tdax0.0 nohugepage warning" $W/hook.log
+	wait_for 60 sh -c "[ \$(grep -cx 'resolved TdaxPteFallback tdax0.0 nohugepage warning' $W/hook.log) -ge 2 ]"
 t "Prometheus: TdaxPteFallback no longer firing" \
 	wait_for 60 sh -c "[ \$(curl -s 'http://$PROM/api/v1/query' --data-urlencode 'query=$FIRING' | grep -o '\"metric\":' | wc -l) -eq 0 ]"
 is "no duplicate transitions: firing, resolved once per workload" \
 	"$(cut -d' ' -f1 $W/hook.log | tr '\n' ' ')" "firing resolved firing resolved "
+wait_for 10 sh -c "[ \$(grep -c '\"alert\":\"TdaxPteFallback\"' $W/alerts.jsonl) -ge 4 ]"
 is "JSON log: the same four transitions" "$(grep -c '"alert":"TdaxPteFallback"' $W/alerts.jsonl)" 4
 
 kill $PPID_ 2>/dev/null
