@@ -537,13 +537,23 @@ static int on_fault_lat(struct tdax_collector *c, struct tdax_snapshot *s, void 
 	return 0;
 }
 
+/* Sum of a per-CPU struct tdax_count value over its @n CPUs. */
+static __u64 sum_counts(const void *vals, int n, size_t stride)
+{
+	__u64 sum = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		sum += ((const struct tdax_count *)((const char *)vals + i * stride))->count;
+	return sum;
+}
+
 static int on_fault_counts(struct tdax_collector *c, struct tdax_snapshot *s, void *scratch,
 			   const void *key, const void *vals, int n, size_t stride)
 {
 	const struct tdax_fault_key *k = key;
 	struct caps *cap = scratch;
 	struct tdax_snap_fault *f;
-	int i;
 
 	(void)c;
 	f = tdax_grow(s->faults, &cap->faults, s->nfaults, sizeof(*f));
@@ -555,9 +565,7 @@ static int on_fault_counts(struct tdax_collector *c, struct tdax_snapshot *s, vo
 	f->size_idx = k->size_idx;
 	f->outcome = k->outcome;
 	f->reason = k->reason;
-	f->count = 0;
-	for (i = 0; i < n; i++)
-		f->count += ((const struct tdax_count *)((const char *)vals + i * stride))->count;
+	f->count = sum_counts(vals, n, stride);
 	return 0;
 }
 
@@ -568,7 +576,6 @@ static int on_mmap_counts(struct tdax_collector *c, struct tdax_snapshot *s, voi
 	struct caps *cap = scratch;
 	struct tdax_snap_mmap *m;
 	struct tdax_snap_dev *d;
-	int i;
 
 	(void)c;
 	m = tdax_grow(s->mmaps, &cap->mmaps, s->nmmaps, sizeof(*m));
@@ -579,9 +586,7 @@ static int on_mmap_counts(struct tdax_collector *c, struct tdax_snapshot *s, voi
 	m->dev = k->dev;
 	m->result = k->result;
 	m->reason = k->reason;
-	m->count = 0;
-	for (i = 0; i < n; i++)
-		m->count += ((const struct tdax_count *)((const char *)vals + i * stride))->count;
+	m->count = sum_counts(vals, n, stride);
 	d = tdax_snapshot_dev_add(s, &cap->devs, k->dev);
 	if (!d)
 		return -ENOMEM;
