@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Unbind/bind churn under load: 1000 unbind/bind cycles of tdax2.0, 128M
+# Unbind/bind churn under load: 1000 unbind/bind cycles of tdax2.0, 32M
 # (align changed every 7th cycle between 2M and 4K; every 5th cycle the
-# unbound device is shrunk to 64M and grown back) while 8 threads open,
+# unbound device is shrunk to 16M and grown back) while 8 threads open,
 # map, check and unmap it (every word holds its own file offset's tag, so
 # a wrong mapping is caught), a thread tries rmmod tdax_device / tdax all
 # along (always refused: a file is open), and a holder file opened under
@@ -11,14 +11,14 @@
 # build/tests/guest/daxstress (tests/guest/lib/daxstress.c) does the work.
 # Slab debugging is on; the harness fails the run on any kernel report.
 # STRESS=long: 10000 cycles of the whole 1G device, 1G alignment included.
-# vm: --load --debug --timeout 900
+# vm: --load --debug --timeout 1500
 set -u
 . tests/guest/lib/tdax.sh
 DS=build/tests/guest/daxstress
 DEV=tdax2.0
 D=$BUS/devices/$DEV
 CYCLES=${STRESS_CYCLES:-1000}
-SIZE_MB=128
+SIZE_MB=32
 [ "${STRESS:-}" = long ] && { CYCLES=10000; SIZE_MB=1024; }
 
 echo $DEV > $DRV/unbind
@@ -26,7 +26,8 @@ is "$DEV: fault_policy fallback while unbound" "$(sysfs_write $D/fault_policy fa
 is "$DEV: size ${SIZE_MB}M" "$(sysfs_write $D/size $((SIZE_MB << 20)))" ok
 is "$DEV binds" "$(sysfs_write $DRV/bind $DEV)" ok
 
-out=$($DS churn $DEV $CYCLES 8 32 $SIZE_MB 2>&1)
+SPAN_MB=$((SIZE_MB / 4))
+out=$($DS churn $DEV $CYCLES 8 $SPAN_MB $SIZE_MB 2>&1)
 echo "$out" | sed 's/^/# /'
 is "daxstress: $CYCLES cycles with 8 mapping threads, no wrong data, holder dead" "$(echo "$out" | tail -n 1)" ok
 cycles=$(echo "$out" | sed -n 's/.*cycles=\([0-9]*\).*/\1/p')

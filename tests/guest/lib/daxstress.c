@@ -365,7 +365,7 @@ static int cycle(int n, unsigned long *align)
 static int cmd_churn(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
-	int cycles, nthreads, hfd, i, done = 0;
+	int cycles, nthreads, hfd, i, done = 0, kmsg;
 	const char *h_touch, *h_mmap;
 	pthread_t th[64], rm;
 	unsigned long align;
@@ -409,11 +409,17 @@ static int cmd_churn(int argc, char **argv)
 	for (i = 0; i < nthreads; i++)
 		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
 	pthread_create(&rm, NULL, remover, NULL);
+	kmsg = open("/dev/kmsg", O_WRONLY);
 	for (done = 0; done < cycles && !stop; done++) {
 		if (cycle(done + 1, &align))
 			break;
-		usleep(2000 + (done % 4) * 1000);	/* let the threads map */
+		usleep(1000 + (done % 4) * 500);	/* let the threads map */
+		if (kmsg >= 0 && (done + 1) % 100 == 0)
+			dprintf(kmsg, "daxstress: %d of %d cycles, %ld mappings\n",
+				done + 1, cycles, n_maps);
 	}
+	if (kmsg >= 0)
+		close(kmsg);
 	stop = 1;
 	for (i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
@@ -530,6 +536,7 @@ static int cmd_mmaploop(int argc, char **argv)
 			}
 			enxio++;
 			last = "ENXIO";
+			usleep(500);	/* keep racing the writers, do not starve them */
 			continue;
 		}
 		if (enxio) {
