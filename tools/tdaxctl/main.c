@@ -121,10 +121,8 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
-	if (argc < 2) {
-		fputs(main_help, stderr);
-		return EXIT_USAGE;
-	}
+	if (argc < 2)
+		usage_error("no command given (see tdaxctl --help)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		if (argc > 2 && strcmp(argv[1], "help") == 0) {
 			char *hargv[] = { argv[2], "--help", NULL };

@@ -566,7 +566,7 @@ int do_create(struct tdax_ctx *ctx, const struct dev_conf *c, char *name, size_t
 			if (d->mappings[i].start != c->mappings[i].start ||
 			    d->mappings[i].end != c->mappings[i].end ||
 			    d->mappings[i].pgoff != c->mappings[i].pgoff)
-				check_fail(op, -EINVAL, "range %zu is %#llx-%#llx, the input lists %#llx-%#llx (that space is taken)",
+				check_fail(op, -EINVAL, "range %zu is %#llx-%#llx, the input lists %#llx-%#llx (the region's free space differs)",
 					   i, (unsigned long long)d->mappings[i].start,
 					   (unsigned long long)d->mappings[i].end,
 					   (unsigned long long)c->mappings[i].start,
@@ -597,7 +597,7 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 	if (d->id == 0)
 		check_fail(op, -EBUSY, "device 0 stays while its region exists: shrink it with reconfigure-device -s instead");
 	else if (op->driver[0] && !force)
-		check_fail(op, -EBUSY, "%s is active, specify --force for deletion", name);
+		check_fail(op, -EBUSY, "active, specify --force for deletion");
 	else if (!strcmp(op->driver, TDAX_DRV_KMEM)) {
 		struct tdax_memblocks mb;
 
