@@ -409,12 +409,14 @@ static const char destroy_help[] =
 static const char enable_help[] =
 "Usage: tdaxctl enable-device DEV... | all [-r REGION]\n"
 "\n"
-"Bind devices to tdax_device, so /dev/tdaxR.N appears (devdax mode).\n";
+"Bind devices to tdax_device, so /dev/tdaxR.N can be opened and mapped\n"
+"(devdax mode).\n";
 
 static const char disable_help[] =
 "Usage: tdaxctl disable-device DEV... | all [-r REGION] [-f]\n"
 "\n"
-"Unbind devices from tdax_device (/dev/tdaxR.N goes away).  Refused while\n"
+"Unbind devices from tdax_device (opening /dev/tdaxR.N then fails with\n"
+"ENXIO).  Refused while\n"
 "a process has the device open or mapped, unless --force (its mappings\n"
 "then get SIGBUS).  A system-ram device is changed with reconfigure-device.\n";
 

@@ -88,7 +88,7 @@ static const char main_help[] =
 "  list                 regions, devices and mappings as JSON\n"
 "  create-device        make a device in a region's free space (devdax)\n"
 "  destroy-device       remove a device and give its memory back\n"
-"  enable-device        bind a device to tdax_device (/dev/tdaxR.N appears)\n"
+"  enable-device        bind a device to tdax_device (/dev/tdaxR.N works)\n"
 "  disable-device       unbind a device\n"
 "  reconfigure-device   change align, size, fault_policy or mode\n"
 "  online-memory        online the memory of a system-ram device\n"
