@@ -105,6 +105,50 @@ err "system-ram without tdax_kmem: one line, exit 1" 1 \
 	$T reconfigure-device -m system-ram tdax1.0
 err "unknown device: exit 1" 1 '^tdaxctl enable-device: tdax4.2: no such device$' $T enable-device tdax4.2
 
+
+# system-ram paths on the fake tree: a device bound to tdax_kmem, two 128M
+# memory blocks (memory56, memory57); the tree does not play the kernel, so
+# only what tdaxctl writes and reads is checked
+mkdir -p $S/bus/tdax/drivers/tdax_kmem $P/tdax1.2 $S/devices/system/memory/memory56 $S/devices/system/memory/memory57
+for a in bind unbind new_id remove_id; do : > $S/bus/tdax/drivers/tdax_kmem/$a; done
+echo 0 > $P/tdax1.2/numa_node; echo 1 > $P/tdax1.2/target_node; echo strict > $P/tdax1.2/fault_policy
+echo 268435456 > $P/tdax1.2/size; echo 134217728 > $P/tdax1.2/align; echo 0x1c0000000 > $P/tdax1.2/resource
+echo 0x1c0000000-0x1cfffffff 0x0 > $P/tdax1.2/mappings
+ln -s ../../../../bus/tdax/drivers/tdax_kmem $P/tdax1.2/driver
+ln -s ../../../devices/platform/hmem.1/tdax1.2 $S/bus/tdax/devices/tdax1.2
+echo 8000000 > $S/devices/system/memory/block_size_bytes
+M=$S/devices/system/memory
+echo offline > $M/memory56/state; echo offline > $M/memory57/state
+is "system-ram device: mode and memory blocks" "$($T list -d tdax1.2 | jq -c '.[0] | [.mode, .online_memblocks, .total_memblocks, .movable]')" \
+	'["system-ram",0,2,null]'
+is "online-memory writes online_movable to each offline block" "$($T online-memory tdax1.2 2>&1; echo $(cat $M/memory56/state) $(cat $M/memory57/state))" \
+	"onlined memory for 1 device
+online_movable online_movable"
+echo online > $M/memory56/state; echo online > $M/memory57/state
+echo Movable > $M/memory56/valid_zones; echo Movable > $M/memory57/valid_zones
+is "  list: both online, movable" "$($T list -d tdax1.2 | jq -c '.[0] | [.online_memblocks, .movable]')" '[2,true]'
+err "reconfigure -m devdax with the memory online, no -f: refused" 1 \
+	'^tdaxctl reconfigure-device: tdax1.2: 2 of 2 memory blocks are online: offline them first \(offline-memory, or --force\); tdax1.2 left as it was$' \
+	$T reconfigure-device -m devdax tdax1.2
+err "destroy-device of system-ram with memory online: refused" 1 \
+	'^tdaxctl destroy-device: tdax1.2: 2 of 2 memory blocks are online: offline them first \(offline-memory\); tdax1.2 left as it was$' \
+	$T destroy-device -f tdax1.2
+err "disable-device of a system-ram device: refused" 1 \
+	'^tdaxctl disable-device: tdax1.2: in system-ram mode: use reconfigure-device -m devdax; tdax1.2 left as it was$' \
+	$T disable-device tdax1.2
+is "offline-memory writes offline to each online block" "$($T offline-memory tdax1.2 2>&1; echo $(cat $M/memory56/state) $(cat $M/memory57/state))" \
+	"offlined memory for 1 device
+offline offline"
+# memory57 refuses (its state is /dev/full: ENOSPC): memory56 is put back
+ln -sf /dev/full $M/memory57/state
+err "online-memory: a block refuses, the one onlined is offlined again" 1 \
+	'^tdaxctl online-memory: tdax1.2: online memory \(1 of 2 blocks done\): No space left on device; tdax1.2 left as it was$' \
+	$T online-memory tdax1.2
+is "  memory56 is offline again" "$(cat $M/memory56/state)" offline
+err "online-memory of a devdax device" 1 '^tdaxctl online-memory: tdax1.0: memory operations are not applicable in devdax mode' \
+	$T online-memory tdax1.0
+rm -rf $P/tdax1.2 $S/bus/tdax/devices/tdax1.2
+
 C=$F/conf.d
 mkdir -p $C
 printf '[device tdax1.0]\nsize = 256M\n\n[device tdax1.1]\nalign = 4K\nfault_policy = fallback\n' > $C/a.conf
