@@ -10,7 +10,7 @@ TDAXCTL_OBJS	:= $(patsubst tdaxctl/%.c,$(OBJ)/tdaxctl/%.o,$(TDAXCTL_SRCS))
 TDAXCTL		:= $(BINDIR)/tdaxctl
 TDAXCTL_TESTS	:= $(TESTDIR)/test_tdax_sysfs
 
-UNITDIR		?= /lib/systemd/system
+SYSTEMDDIR	?= /lib/systemd/system
 UDEVRULESDIR	?= /lib/udev/rules.d
 BASHCOMPDIR	?= /usr/share/bash-completion/completions
 SYSCONFDIR	?= /etc
@@ -38,17 +38,19 @@ $(TESTDIR)/test_tdax_sysfs: lib/tests/test_tdax_sysfs.c $(SYSFS_LIB) | $(TESTDIR
 
 install-tdaxctl: $(TDAXCTL)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/tdax/tdaxctl.conf.d
 	install -m 0755 $(TDAXCTL) $(DESTDIR)$(PREFIX)/bin/tdaxctl
 	install -m 0644 tdaxctl/tdaxctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/tdaxctl.1
 	for u in tdaxctl.service tdaxctl-apply@.service; do \
-		sed 's|@BINDIR@|$(PREFIX)/bin|g' tdaxctl/$$u > $(DESTDIR)$(UNITDIR)/$$u && \
-		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+		sed 's|@BINDIR@|$(PREFIX)/bin|g' tdaxctl/$$u > $(DESTDIR)$(SYSTEMDDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$u || exit 1; done
 	install -m 0644 tdaxctl/90-tdaxctl.rules $(DESTDIR)$(UDEVRULESDIR)/90-tdaxctl.rules
 	install -m 0644 tdaxctl/tdaxctl.bash-completion $(DESTDIR)$(BASHCOMPDIR)/tdaxctl
-	install -m 0644 tdaxctl/tdaxctl.example.conf \
-		$(DESTDIR)$(SYSCONFDIR)/tdax/tdaxctl.conf.d/tdaxctl.example.conf
+	@# a commented example; an existing one (perhaps edited) is kept
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/tdax/tdaxctl.conf.d/tdaxctl.example.conf ]; then \
+		install -m 0644 tdaxctl/tdaxctl.example.conf \
+			$(DESTDIR)$(SYSCONFDIR)/tdax/tdaxctl.conf.d/tdaxctl.example.conf; fi
 
 clean-tdaxctl:
 	rm -rf $(OBJ)/tdaxctl $(SYSFS_OBJ) $(SYSFS_LIB) $(TDAXCTL) $(TDAXCTL_TESTS)
