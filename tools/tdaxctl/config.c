@@ -310,13 +310,11 @@ static int conf_cmp(const void *a, const void *b)
 
 static int load_dir(const char *dir, struct conf_list *l)
 {
-	struct dirent **ents = NULL;
 	char **names = NULL;
 	struct dirent *de;
 	int n = 0, i, j, rc = 0;
 	DIR *dp = opendir(dir);
 
-	(void)ents;
 	if (!dp) {
 		if (errno == ENOENT)
 			return 0;	/* nothing configured */

@@ -45,7 +45,7 @@ bool dev_filter_match(const struct tdax_device *dev, const char *filter);
 void kmsg_start(void);
 void kmsg_reason(char *buf, size_t len);
 
-/* lock.c-like helper in device.c: one mutating tdaxctl at a time */
+/* ops.c: one mutating tdaxctl at a time (flock on /run/tdaxctl.lock) */
 void tdaxctl_lock(void);
 
 /*
