@@ -497,6 +497,46 @@ static ssize_t fault_policy_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(fault_policy);
 
+/*
+ * fault_around: how many 4K pages one 4K fault maps (1 = off, the default
+ * and upstream's behaviour); a power of two up to TDAX_FAULT_AROUND_MAX.
+ * Written while unbound, like align: the fault path reads it inside the
+ * binding's read section.
+ */
+static ssize_t fault_around_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_tdax_dev(dev)->fault_around);
+}
+
+static ssize_t fault_around_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t len)
+{
+	struct tdax_dev *tdev = to_tdax_dev(dev);
+	unsigned int val;
+	int rc;
+
+	rc = kstrtouint(buf, 0, &val);
+	if (rc) {
+		dev_err_ratelimited(dev, "fault_around: '%.*s' is not a number of pages\n",
+				    (int)min_t(size_t, strcspn(buf, "\n"), 32), buf);
+		return rc;
+	}
+	if (!val || !is_power_of_2(val) || val > TDAX_FAULT_AROUND_MAX) {
+		dev_err_ratelimited(dev, "fault_around: %u is not a power of two from 1 to %u\n",
+				    val, TDAX_FAULT_AROUND_MAX);
+		return -EINVAL;
+	}
+	rc = tdax_dev_lock_unbound(tdev, "fault_around");
+	if (rc)
+		return rc;
+	tdev->fault_around = val;
+	device_unlock(dev);
+	return len;
+}
+static DEVICE_ATTR_RW(fault_around);
+
 static ssize_t resource_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -556,6 +596,7 @@ static struct attribute *tdax_dev_attrs[] = {
 	&dev_attr_size.attr,
 	&dev_attr_align.attr,
 	&dev_attr_fault_policy.attr,
+	&dev_attr_fault_around.attr,
 	&dev_attr_resource.attr,
 	&dev_attr_mappings.attr,
 	&dev_attr_numa_node.attr,
@@ -645,6 +686,7 @@ struct tdax_dev *tdax_dev_create_locked(struct tdax_region *region, u64 size)
 	tdev->region = region;
 	tdev->align = region->align;
 	tdev->policy = TDAX_FP_STRICT;
+	tdev->fault_around = 1;
 	tdev->target_node = region->target_node;
 	tdev->created_ns = ktime_get_ns();
 	INIT_LIST_HEAD(&tdev->list);

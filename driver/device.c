@@ -133,8 +133,14 @@ static unsigned long tdax_get_unmapped_area(struct file *filp,
 
 	if (!tf || addr)
 		goto out;
-	/* a placement hint only: mmap() checks the alignment under the lock */
-	align = READ_ONCE(tf->tdev->align);
+	/*
+	 * A placement hint only: mmap() checks the alignment under the lock.
+	 * At least the fault_around window, so that windows (aligned on the
+	 * virtual address) cover the file's pages in the same groups in every
+	 * mapping.
+	 */
+	align = max_t(unsigned long, READ_ONCE(tf->tdev->align),
+		      (unsigned long)READ_ONCE(tf->tdev->fault_around) << PAGE_SHIFT);
 	if (!is_power_of_2(align))
 		goto out;
 	off = pgoff << PAGE_SHIFT;

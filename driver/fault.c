@@ -18,6 +18,7 @@
 #include <linux/sched/coredump.h>
 #include <linux/ktime.h>
 #include <linux/pagemap.h>
+#include <linux/userfaultfd_k.h>
 #include "tdax_private.h"
 #include "tdax_device.h"
 #include "tdax_trace.h"
@@ -95,6 +96,49 @@ static void tdax_set_mapping(struct dev_pagemap *pgmap, struct vm_fault *vmf,
 	}
 }
 
+/*
+ * Fault-around: after the faulting 4K page is mapped, map the other pages of
+ * its naturally aligned window of @tdev->fault_around pages, clipped to the
+ * vma, to the page table of the faulting address (one PMD) and to the
+ * physical range of the faulting page (never past a range or the device's
+ * end).  Runs in the same binding read section as the faulting page, so it
+ * maps only memory of the live binding.  Never on a userfaultfd-armed vma,
+ * whose missing pages belong to the monitor.  Pages already present are
+ * left alone.  Returns how many pages it mapped.
+ */
+static unsigned int tdax_fault_around(struct vm_fault *vmf, struct tdax_dev *tdev,
+				      struct dev_pagemap *pgmap,
+				      unsigned long addr, phys_addr_t phys)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long win = (unsigned long)tdev->fault_around << PAGE_SHIFT;
+	unsigned long start = ALIGN_DOWN(addr, win), end = start + win;
+	unsigned long pmd_start = ALIGN_DOWN(addr, PMD_SIZE);
+	unsigned int n = 0;
+	unsigned long a;
+
+	if (userfaultfd_armed(vma))
+		return 0;
+	start = max3(start, vma->vm_start, pmd_start);
+	end = min3(end, vma->vm_end, pmd_start + PMD_SIZE);
+	for (a = start; a < end; a += PAGE_SIZE) {
+		pgoff_t pgoff = linear_page_index(vma, a);
+		phys_addr_t p;
+
+		if (a == addr)
+			continue;
+		p = tdax_pgoff_to_phys(tdev, pgoff, PAGE_SIZE);
+		/* the same physical range as the faulting page: contiguous */
+		if (p == PHYS_ADDR_MAX || p != phys + (a - addr))
+			continue;
+		tdax_set_mapping(pgmap, vmf, PHYS_PFN(p), PAGE_SIZE, pgoff);
+		if (vmf_insert_mixed(vma, a, phys_to_pfn_t(p, PFN_DEV | PFN_MAP)) &
+		    VM_FAULT_NOPAGE)
+			n++;
+	}
+	return n;
+}
+
 static unsigned int tdax_outcome(vm_fault_t ret)
 {
 	if (ret & VM_FAULT_NOPAGE)
@@ -121,6 +165,7 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 					      : vmf->pgoff;
 	unsigned int reason = TDAX_FR_OK;
 	unsigned long align = 0;
+	unsigned int around = 0;
 	struct dev_pagemap *pgmap;
 	phys_addr_t phys = 0;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
@@ -197,6 +242,8 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 		if (reason == TDAX_FR_OK)
 			reason = TDAX_FR_INSERT_FAILED;
 		phys = 0;
+	} else if (size == PAGE_SIZE && tdev->fault_around > 1) {
+		around = tdax_fault_around(vmf, tdev, pgmap, addr, phys);
 	}
 out:
 	tdax_read_unlock(id);
@@ -214,6 +261,7 @@ out:
 			.reason = reason,
 			.outcome = tdax_outcome(ret),
 			.write = write,
+			.around = around,
 		};
 
 		trace_tdax_fault(&rec);
@@ -279,10 +327,32 @@ static unsigned long tdax_pagesize(struct vm_area_struct *vma)
 	return READ_ONCE(tdax_file(vma->vm_file)->tdev->align);
 }
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+/*
+ * Since 6.7 the mm calls ->fault under the per-VMA lock only when the vma's
+ * ops have ->map_pages (vmf_can_call_fault()); without it every 4K fault is
+ * retried under mmap_lock.  tdax_do_fault() needs nothing that the per-VMA
+ * lock does not give: it reads the vma and its mm's flags and inserts into
+ * the vma's own range, as anonymous faults do under that lock.  So it opts
+ * in with a ->map_pages that maps nothing (it runs under rcu_read_lock()
+ * and may not allocate page tables): mapping around is the device's own
+ * fault_around, done in ->fault, where it may sleep.
+ */
+static vm_fault_t tdax_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
+				 pgoff_t end_pgoff)
+{
+	return 0;
+}
+#define TDAX_MAP_PAGES	.map_pages = tdax_map_pages,
+#else
+#define TDAX_MAP_PAGES
+#endif
+
 const struct vm_operations_struct tdax_vm_ops = {
 	.fault = tdax_fault,
 	.huge_fault = tdax_huge_fault,
 	.may_split = tdax_may_split,
 	.mremap = tdax_mremap,
 	.pagesize = tdax_pagesize,
+	TDAX_MAP_PAGES
 };

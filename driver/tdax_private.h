@@ -197,6 +197,7 @@ struct tdax_dev {
 	int id;
 	unsigned long align;
 	unsigned int policy;
+	unsigned int fault_around;
 	int target_node;
 	int nr_range;
 	struct tdax_range *ranges;

@@ -56,6 +56,7 @@ TRACE_EVENT(tdax_fault,
 		__field(u16, reason)
 		__field(u64, phys)
 		__field(u64, latency_ns)
+		__field(u32, around)
 	),
 	TP_fast_assign(
 		__entry->dev = rec->dev;
@@ -70,8 +71,9 @@ TRACE_EVENT(tdax_fault,
 		__entry->reason = rec->reason;
 		__entry->phys = rec->phys;
 		__entry->latency_ns = rec->latency_ns;
+		__entry->around = rec->around;
 	),
-	TP_printk("dev=%u:%u region=%u address=0x%llx pgoff=0x%llx size=%s align=%s %s result=%s outcome=%s reason=%s phys=0x%llx latency_ns=%llu",
+	TP_printk("dev=%u:%u region=%u address=0x%llx pgoff=0x%llx size=%s align=%s %s result=%s outcome=%s reason=%s phys=0x%llx latency_ns=%llu around=%u",
 		  __entry->dev >> 20, __entry->dev & 0xfffff,
 		  __entry->region_id, __entry->address, __entry->pgoff,
 		  __print_symbolic(__entry->size, TDAX_TP_SIZES),
@@ -84,7 +86,7 @@ TRACE_EVENT(tdax_fault,
 		  __print_symbolic(__entry->reason,
 				   TDAX_FAULT_REASONS(TDAX_TP_SYM)
 				   { 65535, "invalid" }),
-		  __entry->phys, __entry->latency_ns)
+		  __entry->phys, __entry->latency_ns, __entry->around)
 );
 
 TRACE_EVENT(tdax_mmap,

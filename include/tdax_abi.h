@@ -169,6 +169,9 @@ enum tdax_fault_policy {
 #define TDAX_KDEV(ma, mi)	(((__u32)(ma) << TDAX_KDEV_MINORBITS) | (__u32)(mi))
 
 /* tdax:tdax_fault - one call of the device's fault handler at one size. */
+/* largest fault_around of a device: one page table's worth of 4K pages */
+#define TDAX_FAULT_AROUND_MAX	512
+
 struct tdax_fault_rec {
 	__u64 address;		/* faulting virtual address */
 	__u64 pgoff;		/* file offset of the address, in pages */
@@ -182,6 +185,8 @@ struct tdax_fault_rec {
 	__u16 reason;		/* enum tdax_fault_reason */
 	__u8 outcome;		/* enum tdax_fault_outcome */
 	__u8 write;		/* 1 for a write fault */
+	__u32 around;		/* 4K pages mapped around the faulting one (fault_around) */
+	__u32 pad;
 };
 
 /* tdax:tdax_mmap - one mmap() of /dev/tdaxR.N, or a refused vma change. */

@@ -23,6 +23,15 @@
  *        the errno name (sysfs error checks)
  *   daxtest hold DEV LEN FILE     map+touch, create FILE, wait until FILE is
  *        removed, touch again: prints "sigbus" or "ok" (exit 0 either way)
+ *   daxtest tags DEV LEN write|check SEED  write (or check) a tag of its
+ *        file offset at every page of a mapping of LEN at 0: check prints
+ *        "wrong=N" and exits 1 unless N is 0 (data through fault-around is
+ *        checked against a mapping made without it, and the reverse)
+ *   daxtest around DEV FILE       map 64K, touch page 0, then read page 15
+ *        (fault_around 16 maps it with page 0), create FILE, wait until it
+ *        is removed (the test unbinds), read page 15 again: prints
+ *        "faults=N,M after=sigbus|ok" (N: faults of the first touch, M: of
+ *        the read of page 15)
  *   daxtest stale DEV LEN FILE    as hold, then also mmap the same (old) fd
  *        again and touch that: prints "TOUCH MMAP", e.g. "sigbus ENXIO" for
  *        a file whose binding ended, "ok ok" for a live one
@@ -501,6 +510,59 @@ static int cmd_hold(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_tags(int argc, char **argv)
+{
+	size_t len, wrong;
+	uint64_t seed;
+	char *p;
+	int fd;
+
+	if (argc != 4)
+		return 2;
+	fd = open_dev(argv[0]);
+	len = parse_size(argv[1]);
+	seed = strtoull(argv[3], NULL, 0);
+	p = map_or_die(fd, len, 0);
+	if (!strcmp(argv[2], "write")) {
+		fill(p, len, 0, seed);
+		printf("wrote %zu pages\n", len / 4096);
+		return 0;
+	}
+	if (strcmp(argv[2], "check"))
+		return 2;
+	wrong = check(p, len, 0, seed);
+	printf("wrong=%zu\n", wrong);
+	return wrong ? 1 : 0;
+}
+
+static int cmd_around(int argc, char **argv)
+{
+	long f0, f1, f2;
+	char *p;
+	int fd, rfd;
+
+	if (argc != 2)
+		return 2;
+	fd = open_dev(argv[0]);
+	p = map_or_die(fd, 65536, 0);
+	f0 = minflt();
+	*(volatile char *)p = 1;
+	f1 = minflt();
+	(void)*(volatile char *)(p + 15 * 4096);
+	f2 = minflt();
+	rfd = open(argv[1], O_CREAT | O_WRONLY, 0644);
+	if (rfd < 0)
+		die("create %s", argv[1]);
+	close(rfd);
+	while (access(argv[1], F_OK) == 0)
+		usleep(20000);
+	signal(SIGBUS, on_sigbus);
+	if (!sigsetjmp(jb, 1))
+		(void)*(volatile char *)(p + 15 * 4096);
+	printf("faults=%ld,%ld after=%s\n", f1 - f0, f2 - f1, got_sigbus ? "sigbus" : "ok");
+	return 0;
+}
+
 static int cmd_stale(int argc, char **argv)
 {
 	const char *again;
@@ -565,6 +627,7 @@ int main(int argc, char **argv)
 		{ "misaligned", cmd_misaligned }, { "pastend", cmd_pastend },
 		{ "fork", cmd_fork }, { "mremap", cmd_mremap }, { "hold", cmd_hold },
 		{ "stale", cmd_stale }, { "write", cmd_write }, { "populated", cmd_populated },
+		{ "tags", cmd_tags }, { "around", cmd_around },
 	};
 	int rc;
 
@@ -577,6 +640,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "daxtest: bad arguments for %s (see the source header)\n", argv[1]);
 		return rc;
 	}
-	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|stale|write|populated ...\n");
+	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|stale|write|populated|tags|around ...\n");
 	return 2;
 }
