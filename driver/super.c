@@ -232,15 +232,21 @@ EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
  * @dax: the device
  * @pgoff: first page
  * @bytes: length
+ *
+ * Return: 0 (also when the provider has no flush: volatile memory), the
+ * provider's -errno, or -ENXIO once the device is dead.
  */
-void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes)
+int tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes)
 {
-	int id;
+	int id, rc = 0;
 
 	id = tdax_read_lock();
-	if (tdax_alive(dax) && dax->ops && dax->ops->flush)
-		dax->ops->flush(dax, pgoff, bytes);
+	if (!tdax_alive(dax))
+		rc = -ENXIO;
+	else if (dax->ops && dax->ops->flush)
+		rc = dax->ops->flush(dax, pgoff, bytes);
 	tdax_read_unlock(id);
+	return rc;
 }
 EXPORT_SYMBOL_GPL(tdax_flush);
 
