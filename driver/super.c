@@ -192,7 +192,8 @@ size_t tdax_copy_from_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 		if (dax->ops && dax->ops->copy_from_iter)
 			done = dax->ops->copy_from_iter(dax, pgoff, addr, bytes, i);
 		else
-			done = copy_from_iter(addr, bytes, i);
+			/* no usercopy check: a range may span compound pages */
+			done = _copy_from_iter(addr, bytes, i);
 	}
 	tdax_read_unlock(id);
 	return done;
@@ -220,7 +221,7 @@ size_t tdax_copy_to_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 		if (dax->ops && dax->ops->copy_to_iter)
 			done = dax->ops->copy_to_iter(dax, pgoff, addr, bytes, i);
 		else
-			done = copy_to_iter(addr, bytes, i);
+			done = _copy_to_iter(addr, bytes, i);
 	}
 	tdax_read_unlock(id);
 	return done;
