@@ -10,9 +10,9 @@
  * domain requires, and fire tdax_flush.  O_SYNC/O_DSYNC writes flush what
  * they wrote.
  *
- * Everything runs inside a tdax_read_lock() section on a live device: a
- * device's ranges only change while it is unbound, i.e. dead, so they are
- * stable here.
+ * Everything runs inside a tdax_read_lock() section while the file's
+ * binding is alive: a device's ranges only change while it is unbound,
+ * after tdax_kill() waited for such sections, so they are stable here.
  */
 #include <linux/fs.h>
 #include <linux/uio.h>
@@ -25,23 +25,21 @@
 /* per step, so a large read or write reschedules */
 #define TDAX_RW_CHUNK	SZ_2M
 
-/* Size of a live device, 0 when it is dead (unbound). */
-static u64 tdax_live_size(struct tdax_dev *tdev)
+/* Size of the device while the file's binding is alive, 0 once dead. */
+static u64 tdax_live_size(struct tdax_file *tf)
 {
 	u64 size = 0;
 	int id = tdax_read_lock();
 
-	if (tdax_alive(tdev->dax))
-		size = tdax_dev_size(tdev);
+	if (tdax_binding_alive(tf->tdev->dax, tf->binding))
+		size = tdax_dev_size(tf->tdev);
 	tdax_read_unlock(id);
 	return size;
 }
 
 loff_t tdax_llseek(struct file *filp, loff_t off, int whence)
 {
-	struct tdax_dev *tdev = filp->private_data;
-
-	return fixed_size_llseek(filp, off, whence, tdax_live_size(tdev));
+	return fixed_size_llseek(filp, off, whence, tdax_live_size(tdax_file(filp)));
 }
 
 /* Whether a flush has work to do in @domain. */
@@ -52,7 +50,7 @@ static bool tdax_domain_flushes(unsigned int domain)
 
 /*
  * Make bytes [@start, @end) of the device durable and fire tdax_flush.
- * The caller holds tdax_read_lock() and saw the device alive.
+ * The caller holds tdax_read_lock() and saw the file's binding alive.
  */
 static int tdax_flush_range(struct tdax_dev *tdev, u64 start, u64 end)
 {
@@ -89,7 +87,8 @@ static int tdax_flush_range(struct tdax_dev *tdev, u64 start, u64 end)
 
 static ssize_t tdax_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 {
-	struct tdax_dev *tdev = iocb->ki_filp->private_data;
+	struct tdax_file *tf = tdax_file(iocb->ki_filp);
+	struct tdax_dev *tdev = tf->tdev;
 	struct tdax_dax *dax = tdev->dax;
 	loff_t pos = iocb->ki_pos, start = pos;
 	ssize_t done = 0, rc = 0;
@@ -99,7 +98,7 @@ static ssize_t tdax_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 	if (pos < 0)
 		return -EINVAL;
 	id = tdax_read_lock();
-	if (!tdax_alive(dax)) {
+	if (!tdax_binding_alive(dax, tf->binding)) {
 		rc = -ENXIO;
 		goto out;
 	}
@@ -138,13 +137,14 @@ static ssize_t tdax_rw(struct kiocb *iocb, struct iov_iter *iter, bool write)
 			tdax_read_unlock(id);
 			cond_resched();
 			id = tdax_read_lock();
-			if (!tdax_alive(dax)) {
+			if (!tdax_binding_alive(dax, tf->binding)) {
 				rc = -ENXIO;
 				break;
 			}
 		}
 	}
-	if (write && done && (iocb->ki_flags & IOCB_DSYNC) && tdax_alive(dax)) {
+	if (write && done && (iocb->ki_flags & IOCB_DSYNC) &&
+	    tdax_binding_alive(dax, tf->binding)) {
 		int frc = tdax_flush_range(tdev, start, pos);
 
 		if (frc)
@@ -172,14 +172,15 @@ ssize_t tdax_write_iter(struct kiocb *iocb, struct iov_iter *from)
  */
 int tdax_fsync(struct file *filp, loff_t start, loff_t end, int datasync)
 {
-	struct tdax_dev *tdev = filp->private_data;
+	struct tdax_file *tf = tdax_file(filp);
+	struct tdax_dev *tdev = tf->tdev;
 	u64 size, last;
 	int id, rc;
 
 	if (start < 0 || end < start)
 		return -EINVAL;
 	id = tdax_read_lock();
-	if (!tdax_alive(tdev->dax)) {
+	if (!tdax_binding_alive(tdev->dax, tf->binding)) {
 		tdax_read_unlock(id);
 		return -ENXIO;
 	}

@@ -27,16 +27,27 @@
  * @inode: the device inode; its i_mapping is shared by all open files
  * @ops: data-access operations (provider or core defaults)
  * @private: owner's data (the struct tdax_dev)
- * @alive: cleared by tdax_kill(); read under tdax_srcu
+ * @owner: the driver of the current binding (tdax_run()), NULL before any
+ * @binding: id of the current binding, 0 while none is alive.  Written by
+ *	tdax_run() (release: everything the driver set up before is visible
+ *	to whoever sees the id) and tdax_kill(); read under tdax_srcu with
+ *	acquire.  Ids come from one 64-bit counter and are never reused, so
+ *	a file or mapping that recorded the id of a dead binding never
+ *	matches a later one.
+ *
+ * tdax_run()/tdax_kill() of one device are serialised by the caller (the
+ * driver's probe and remove run under the bus device's lock).
  */
 struct tdax_dax {
 	struct inode inode;
 	const struct tdax_operations *ops;
 	void *private;
-	bool alive;
+	const void *owner;
+	u64 binding;
 };
 
 DEFINE_STATIC_SRCU(tdax_srcu);
+static atomic64_t tdax_binding_seq = ATOMIC64_INIT(0);
 static struct kmem_cache *tdax_cache;
 static struct vfsmount *tdax_mnt;
 
@@ -62,40 +73,88 @@ void tdax_read_unlock(int id)
 EXPORT_SYMBOL_GPL(tdax_read_unlock);
 
 /**
- * tdax_alive() - whether a device accepts operations and faults
+ * tdax_alive() - whether any binding of the device is alive
  * @dax: the device; call under tdax_read_lock()
+ *
+ * For in-kernel users of the data-access operations.  Files and mappings
+ * check the binding they were opened under instead: tdax_binding_alive().
  */
 bool tdax_alive(struct tdax_dax *dax)
 {
-	return READ_ONCE(dax->alive);
+	return smp_load_acquire(&dax->binding) != 0;
 }
 EXPORT_SYMBOL_GPL(tdax_alive);
 
 /**
- * tdax_kill() - stop a device: operations fail and faults SIGBUS
- * @dax: the device
+ * tdax_binding() - the id of the live binding of @owner
+ * @dax: the device; call under tdax_read_lock()
+ * @owner: the driver asking (the cookie it passed to tdax_run())
  *
- * Waits for every tdax_read_lock() section that may have seen the device
+ * A driver records the id in each file it opens (tdax_device's open) and
+ * checks it with tdax_binding_alive() before every use, so a file opened
+ * during one binding never works during a later one, of this driver or of
+ * another (tdax_kmem).
+ *
+ * Return: the id, or 0 when no binding is alive or another driver's is.
+ */
+u64 tdax_binding(struct tdax_dax *dax, const void *owner)
+{
+	u64 id = smp_load_acquire(&dax->binding);
+
+	return id && READ_ONCE(dax->owner) == owner ? id : 0;
+}
+EXPORT_SYMBOL_GPL(tdax_binding);
+
+/**
+ * tdax_binding_alive() - whether the binding @id is still the live one
+ * @dax: the device; call under tdax_read_lock(), and keep holding it while
+ *	using anything the binding owns (pages, ranges, pgmap)
+ * @id: a binding id from tdax_binding() or tdax_run()
+ */
+bool tdax_binding_alive(struct tdax_dax *dax, u64 id)
+{
+	return id && smp_load_acquire(&dax->binding) == id;
+}
+EXPORT_SYMBOL_GPL(tdax_binding_alive);
+
+/**
+ * tdax_kill() - end the current binding: operations fail, faults SIGBUS
+ * @dax: the device (may be NULL)
+ *
+ * Waits for every tdax_read_lock() section that may have seen the binding
  * alive, then zaps every user mapping of the device, so the next access
- * faults and finds it dead.
+ * faults and finds it dead.  A later tdax_run() starts a new binding;
+ * files and mappings of this one stay dead.
  */
 void tdax_kill(struct tdax_dax *dax)
 {
 	if (!dax)
 		return;
-	WRITE_ONCE(dax->alive, false);
+	WRITE_ONCE(dax->binding, 0);
 	synchronize_srcu(&tdax_srcu);
 	unmap_mapping_range(dax->inode.i_mapping, 0, 0, 1);
 }
 EXPORT_SYMBOL_GPL(tdax_kill);
 
 /**
- * tdax_run() - make a device alive (again), e.g. when a driver binds
- * @dax: the device
+ * tdax_run() - start a new binding of the device (a driver bound)
+ * @dax: the device, not alive (after tdax_alloc() or tdax_kill())
+ * @owner: cookie naming the driver (e.g. its struct tdax_driver); only
+ *	tdax_binding() with the same cookie finds this binding
+ *
+ * Call it last in probe: whatever the driver set up before is visible to
+ * every reader that sees the binding alive.
+ *
+ * Return: the new binding's id (never 0, never reused).
  */
-void tdax_run(struct tdax_dax *dax)
+u64 tdax_run(struct tdax_dax *dax, const void *owner)
 {
-	WRITE_ONCE(dax->alive, true);
+	u64 id = atomic64_inc_return(&tdax_binding_seq);
+
+	WARN_ON_ONCE(READ_ONCE(dax->binding));
+	WRITE_ONCE(dax->owner, owner);
+	smp_store_release(&dax->binding, id);
+	return id;
 }
 EXPORT_SYMBOL_GPL(tdax_run);
 
@@ -259,7 +318,8 @@ static struct inode *tdax_alloc_inode(struct super_block *sb)
 		return NULL;
 	dax->ops = NULL;
 	dax->private = NULL;
-	dax->alive = false;
+	dax->owner = NULL;
+	dax->binding = 0;
 	return &dax->inode;
 }
 
@@ -330,7 +390,7 @@ void tdax_put(struct tdax_dax *dax)
 {
 	if (!dax)
 		return;
-	WARN_ON_ONCE(dax->alive);
+	WARN_ON_ONCE(READ_ONCE(dax->binding));
 	iput(&dax->inode);
 }
 EXPORT_SYMBOL_GPL(tdax_put);

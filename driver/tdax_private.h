@@ -63,12 +63,25 @@ struct tdax_operations {
 	int (*flush)(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
 };
 
-/* dax_device objects (super.c) */
+/*
+ * dax_device objects (super.c).
+ *
+ * Liveness is per binding: each time a driver binds a device it calls
+ * tdax_run(), which starts a new binding with a fresh 64-bit id (never 0,
+ * never reused); tdax_kill() at unbind ends it.  Whatever a driver hands
+ * out during a binding (an open file, a mapping) records that id, from
+ * tdax_binding(), and checks it with tdax_binding_alive() under
+ * tdax_read_lock() before every use.  So a file opened while tdax_device
+ * was bound stays dead after the device is re-bound, to tdax_device or to
+ * another driver (tdax_kmem): a new bind is a new binding.
+ */
 struct tdax_dax *tdax_alloc(void *private, const struct tdax_operations *ops,
 			    dev_t devt);
 void tdax_put(struct tdax_dax *dax);
+u64 tdax_run(struct tdax_dax *dax, const void *owner);
 void tdax_kill(struct tdax_dax *dax);
-void tdax_run(struct tdax_dax *dax);
+u64 tdax_binding(struct tdax_dax *dax, const void *owner);
+bool tdax_binding_alive(struct tdax_dax *dax, u64 id);
 bool tdax_alive(struct tdax_dax *dax);
 int tdax_read_lock(void);
 void tdax_read_unlock(int id);
