@@ -26,10 +26,10 @@ ns_poke $NV $(ns_info_off $NV) /tmp/zero4k
 is "bind $NV to tdax_pmem" "$(ns_bind $NV tdax_pmem)" ok
 D=$(ns_tdax $NV)
 t "/dev/$D appears" wait_for test -c /dev/$D
-is "fill 1M through a mapping" "$(pt fill /dev/$D 0 1M 1)" ok
+is "fill 1M at 4K through a mapping" "$(pt fill /dev/$D 4096 1M 1)" ok
 
 # --- unbind the namespace while mapped -------------------------------------------
-t "a process maps /dev/$D" hold_start /dev/$D 2M
+if hold_start /dev/$D 2M; then tap_ok "a process maps /dev/$D"; else tap_fail "a process maps /dev/$D"; fi
 trace_on tdax_unbind tdax_fault
 is "unbind $NV from tdax_pmem while mapped" "$(sysfs_write $ND/drivers/tdax_pmem/unbind $NV)" ok
 is "the mapping's next access is SIGBUS" "$(hold_finish)" sigbus
@@ -40,28 +40,32 @@ t "the namespace's range is free again (no tdax_pmem resource)" sh -c "! grep -q
 is "bind $NV to nd_pmem" "$(ns_bind $NV nd_pmem)" ok
 is "and back to tdax_pmem" "$(ns_bind $NV tdax_pmem)" ok
 t "/dev/$D is back" wait_for test -c /dev/$D
-is "the data survived the rebinds" "$(pt check /dev/$D 0 1M 1)" 0
+is "the data survived the rebinds" "$(pt check /dev/$D 4096 1M 1)" 0
 
 # --- rmmod tdax_pmem while mapped -------------------------------------------------
-t "a process maps /dev/$D" hold_start /dev/$D 2M
+if hold_start /dev/$D 2M; then tap_ok "a process maps /dev/$D"; else tap_fail "a process maps /dev/$D"; fi
 t "rmmod tdax_pmem while mapped" rmmod tdax_pmem
 is "the mapping's next access is SIGBUS" "$(hold_finish)" sigbus
 is "$NV is unbound" "$(ns_driver $NV)" none
 t "insmod tdax_pmem again" insmod "$PMEM_MOD"
 is "bind $NV to tdax_pmem" "$(ns_bind $NV tdax_pmem)" ok
 t "/dev/$D is back" wait_for test -c /dev/$D
-is "the data is still there" "$(pt check /dev/$D 0 1M 1)" 0
+is "the data is still there" "$(pt check /dev/$D 4096 1M 1)" 0
 
-# --- rmmod nfit (the bus) while mapped ------------------------------------------------
-t "a process maps /dev/$D" hold_start /dev/$D 2M
-t "rmmod nfit while mapped" rmmod nfit
+# --- the bus side: nfit pinned, the region unbound while mapped ---------------------
+R=$(basename "$(readlink -f $ND/devices/$NV/..)")
+if hold_start /dev/$D 2M; then tap_ok "a process maps /dev/$D"; else tap_fail "a process maps /dev/$D"; fi
+t "rmmod nfit is refused while its namespace is bound (libnvdimm pins the bus provider)" sh -c "! rmmod nfit 2>/dev/null"
+is "unbind $R (the nd region driver) while mapped" "$(sysfs_write $ND/drivers/nd_region/unbind $R)" ok
 is "the mapping's next access is SIGBUS" "$(hold_finish)" sigbus
 t "the namespace is gone" test ! -e $ND/devices/$NV
-t "modprobe nfit" modprobe nfit
-t "the namespace is back" wait_for test -e $ND/devices/$NV/driver
+t "the tdax device is gone" test ! -e $BUS/devices/$D
+is "bind $R again" "$(sysfs_write $ND/drivers/nd_region/bind $R)" ok
+t "the namespace is back" wait_for test -e $ND/devices/$NV
+wait_for test -e $ND/devices/$NV/driver
 is "bind it to tdax_pmem" "$(ns_bind $NV tdax_pmem)" ok
 t "/dev/$D is back" wait_for test -c /dev/$D
-is "the data is still there" "$(pt check /dev/$D 0 1M 1)" 0
+is "the data is still there" "$(pt check /dev/$D 4096 1M 1)" 0
 
 # --- legacy e820 pmem -------------------------------------------------------------
 before=$(ns_list)
