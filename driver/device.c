@@ -227,7 +227,7 @@ static void tdax_device_kill(void *data)
 	struct tdax_dev *tdev = data;
 
 	tdax_kill(tdev->dax);
-	tdev->pgmap = NULL;
+	WRITE_ONCE(tdev->pgmap, NULL);	/* no reader left: tdax_kill() waited */
 }
 
 static void tdax_device_cdev_del(void *data)
@@ -274,7 +274,8 @@ static int tdax_device_probe(struct tdax_dev *tdev)
 	addr = devm_memremap_pages(dev, pgmap);
 	if (IS_ERR(addr))
 		return PTR_ERR(addr);
-	tdev->pgmap = pgmap;
+	/* pairs with smp_load_acquire() in the fault path and direct_access */
+	smp_store_release(&tdev->pgmap, pgmap);
 
 	cdev = cdev_alloc();
 	if (!cdev)

@@ -72,13 +72,17 @@ static unsigned int tdax_diagnose(struct vm_fault *vmf, struct tdax_dev *tdev,
 	return TDAX_FR_SMALLER_UNKNOWN;
 }
 
-/* Record the file position of the pages, as upstream's dax_set_mapping(). */
-static void tdax_set_mapping(struct tdax_dev *tdev, struct vm_fault *vmf,
+/*
+ * Record the file position of the pages, as upstream's dax_set_mapping().
+ * Under tdax_read_lock() with the binding alive: the pgmap is the one
+ * published (release) before tdax_run().
+ */
+static void tdax_set_mapping(struct dev_pagemap *pgmap, struct vm_fault *vmf,
 			     unsigned long pfn, unsigned long size,
 			     pgoff_t pgoff)
 {
 	unsigned long i, nr = size >> PAGE_SHIFT;
-	unsigned long step = 1UL << tdev->pgmap->vmemmap_shift;
+	unsigned long step = 1UL << pgmap->vmemmap_shift;
 
 	for (i = 0; i < nr; i += step) {
 		struct page *page = pfn_to_page(pfn + i);
@@ -117,6 +121,7 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 					      : vmf->pgoff;
 	unsigned int reason = TDAX_FR_OK;
 	unsigned long align = 0;
+	struct dev_pagemap *pgmap;
 	phys_addr_t phys = 0;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	vm_fault_t ret;
@@ -174,6 +179,12 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 		phys = 0;
 		goto out;
 	}
+	pgmap = smp_load_acquire(&tdev->pgmap);
+	if (WARN_ON_ONCE(!pgmap)) {	/* alive implies memremap'ed */
+		ret = VM_FAULT_SIGBUS;
+		phys = 0;
+		goto out;
+	}
 	if (tdev->region->ops &&
 	    tdax_direct_access(tdev->dax, pgoff, size >> PAGE_SHIFT, NULL, NULL) !=
 	    size >> PAGE_SHIFT) {
@@ -184,7 +195,7 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 		goto out;
 	}
 	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
-	tdax_set_mapping(tdev, vmf, PHYS_PFN(phys), size, pgoff);
+	tdax_set_mapping(pgmap, vmf, PHYS_PFN(phys), size, pgoff);
 	if (size == PAGE_SIZE)
 		ret = vmf_insert_mixed(vma, addr, pfn);
 	else if (size == PMD_SIZE)

@@ -17,6 +17,7 @@
 #include <linux/hash.h>
 #include <linux/magic.h>
 #include <linux/pagemap.h>
+#include <linux/percpu.h>
 #include "tdax_private.h"
 #include "tdax_core.h"
 
@@ -51,14 +52,30 @@ static atomic64_t tdax_binding_seq = ATOMIC64_INIT(0);
 static struct kmem_cache *tdax_cache;
 static struct vfsmount *tdax_mnt;
 
+/*
+ * Readers of tdax_srcu, per CPU (a section may end on another CPU than it
+ * began, so one CPU's count may be negative; the sum is the number of open
+ * sections).  Only used by tdax_read_lock_held() on kernels without
+ * lockdep, where it is a cheap necessary condition.
+ */
+static DEFINE_PER_CPU(long, tdax_readers);
+
 /**
- * tdax_read_lock() - enter a section during which a device cannot die
+ * tdax_read_lock() - enter a section during which no binding can end
+ *
+ * tdax_kill() waits for every section that may have seen the binding
+ * alive.  Sections may sleep.  Whatever a binding owns (the pages, the
+ * device's ranges and pgmap, a kernel address from tdax_direct_access())
+ * may only be used inside the section in which the binding was seen alive.
  *
  * Return: cookie for tdax_read_unlock().
  */
 int tdax_read_lock(void)
 {
-	return srcu_read_lock(&tdax_srcu);
+	int id = srcu_read_lock(&tdax_srcu);
+
+	this_cpu_inc(tdax_readers);
+	return id;
 }
 EXPORT_SYMBOL_GPL(tdax_read_lock);
 
@@ -68,9 +85,38 @@ EXPORT_SYMBOL_GPL(tdax_read_lock);
  */
 void tdax_read_unlock(int id)
 {
+	this_cpu_dec(tdax_readers);
 	srcu_read_unlock(&tdax_srcu, id);
 }
 EXPORT_SYMBOL_GPL(tdax_read_unlock);
+
+/**
+ * tdax_read_lock_held() - whether the caller may be in a tdax_read_lock()
+ *	section
+ *
+ * Exact with lockdep (CONFIG_DEBUG_LOCK_ALLOC).  Without it (Debian's
+ * kernels) a cheap necessary condition: false when no task at all is in a
+ * section, which catches a caller that never took the lock unless another
+ * task happens to hold it at that moment.  Never false for a caller that
+ * holds it.
+ */
+bool tdax_read_lock_held(void)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	return srcu_read_lock_held(&tdax_srcu);
+#else
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu(tdax_readers, cpu);
+	return n > 0;
+#endif
+}
+EXPORT_SYMBOL_GPL(tdax_read_lock_held);
+
+/* The data-access calls refuse to run outside a section (a caller bug). */
+#define tdax_check_read_locked()	WARN_ON_ONCE(!tdax_read_lock_held())
 
 /**
  * tdax_alive() - whether any binding of the device is alive
@@ -170,13 +216,22 @@ EXPORT_SYMBOL_GPL(tdax_inode);
 
 /**
  * tdax_get_private() - owner data of a live device, NULL once killed
- * @dax: the device
+ * @dax: the device; call under tdax_read_lock()
  */
 void *tdax_get_private(struct tdax_dax *dax)
 {
 	return tdax_alive(dax) ? dax->private : NULL;
 }
 EXPORT_SYMBOL_GPL(tdax_get_private);
+
+/*
+ * The data-access operations.  Contract: the caller holds tdax_read_lock()
+ * across the call AND across every use of what it returns (the kernel
+ * address and pfn of tdax_direct_access() are valid only until the section
+ * ends: the binding may be killed and the pages memunmap'ed right after).
+ * Each call checks the lock is held (WARN_ON_ONCE and refuses otherwise)
+ * and that the device is alive.
+ */
 
 /**
  * tdax_direct_access() - kernel address and pfn of device pages
@@ -186,23 +241,22 @@ EXPORT_SYMBOL_GPL(tdax_get_private);
  * @kaddr: out, kernel virtual address (may be NULL)
  * @pfn: out, pfn (may be NULL)
  *
- * Return: contiguous pages available at @pgoff (<= @nr_pages) or -errno;
- * -ENXIO once the device is dead.
+ * Context: the caller holds tdax_read_lock(), and keeps holding it while it
+ * uses @kaddr or @pfn.
+ * Return: contiguous pages available at @pgoff (<= @nr_pages) or -errno:
+ * -ENXIO once the device is dead, -EINVAL for a negative @nr_pages or when
+ * called without the read lock.
  */
 long tdax_direct_access(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
 			void **kaddr, pfn_t *pfn)
 {
 	long avail;
-	int id;
 
-	if (nr_pages < 0)
+	if (tdax_check_read_locked() || nr_pages < 0)
 		return -EINVAL;
-	id = tdax_read_lock();
 	if (!tdax_alive(dax) || !dax->ops || !dax->ops->direct_access)
-		avail = -ENXIO;
-	else
-		avail = dax->ops->direct_access(dax, pgoff, nr_pages, kaddr, pfn);
-	tdax_read_unlock(id);
+		return -ENXIO;
+	avail = dax->ops->direct_access(dax, pgoff, nr_pages, kaddr, pfn);
 	return avail > nr_pages ? nr_pages : avail;
 }
 EXPORT_SYMBOL_GPL(tdax_direct_access);
@@ -213,19 +267,16 @@ EXPORT_SYMBOL_GPL(tdax_direct_access);
  * @pgoff: first page
  * @nr_pages: number of pages
  *
- * Return: 0 or -errno (-ENXIO once dead).
+ * Context: the caller holds tdax_read_lock().
+ * Return: 0 or -errno (-ENXIO once dead, -EINVAL without the read lock).
  */
 int tdax_zero_page_range(struct tdax_dax *dax, pgoff_t pgoff, size_t nr_pages)
 {
-	int id, rc;
-
-	id = tdax_read_lock();
+	if (tdax_check_read_locked())
+		return -EINVAL;
 	if (!tdax_alive(dax) || !dax->ops)
-		rc = -ENXIO;
-	else
-		rc = dax->ops->zero_page_range(dax, pgoff, nr_pages);
-	tdax_read_unlock(id);
-	return rc;
+		return -ENXIO;
+	return dax->ops->zero_page_range(dax, pgoff, nr_pages);
 }
 EXPORT_SYMBOL_GPL(tdax_zero_page_range);
 
@@ -233,29 +284,24 @@ EXPORT_SYMBOL_GPL(tdax_zero_page_range);
  * tdax_copy_from_iter() - copy data into the device
  * @dax: the device
  * @pgoff: page offset of @addr
- * @addr: kernel address from tdax_direct_access()
+ * @addr: kernel address from tdax_direct_access() in the same section
  * @bytes: length
  * @i: source
  *
  * Uses the provider's copy operation when it has one, a plain copy
- * otherwise. Return: bytes copied (0 once dead).
+ * otherwise.
+ * Context: the caller holds tdax_read_lock() since tdax_direct_access().
+ * Return: bytes copied (0 once dead or without the read lock).
  */
 size_t tdax_copy_from_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			   size_t bytes, struct iov_iter *i)
 {
-	size_t done = 0;
-	int id;
-
-	id = tdax_read_lock();
-	if (tdax_alive(dax)) {
-		if (dax->ops && dax->ops->copy_from_iter)
-			done = dax->ops->copy_from_iter(dax, pgoff, addr, bytes, i);
-		else
-			/* no usercopy check: a range may span compound pages */
-			done = _copy_from_iter(addr, bytes, i);
-	}
-	tdax_read_unlock(id);
-	return done;
+	if (tdax_check_read_locked() || !tdax_alive(dax))
+		return 0;
+	if (dax->ops && dax->ops->copy_from_iter)
+		return dax->ops->copy_from_iter(dax, pgoff, addr, bytes, i);
+	/* no usercopy check: a range may span compound pages */
+	return _copy_from_iter(addr, bytes, i);
 }
 EXPORT_SYMBOL_GPL(tdax_copy_from_iter);
 
@@ -263,27 +309,21 @@ EXPORT_SYMBOL_GPL(tdax_copy_from_iter);
  * tdax_copy_to_iter() - copy data out of the device
  * @dax: the device
  * @pgoff: page offset of @addr
- * @addr: kernel address from tdax_direct_access()
+ * @addr: kernel address from tdax_direct_access() in the same section
  * @bytes: length
  * @i: destination
  *
- * Return: bytes copied (0 once dead).
+ * Context: the caller holds tdax_read_lock() since tdax_direct_access().
+ * Return: bytes copied (0 once dead or without the read lock).
  */
 size_t tdax_copy_to_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			 size_t bytes, struct iov_iter *i)
 {
-	size_t done = 0;
-	int id;
-
-	id = tdax_read_lock();
-	if (tdax_alive(dax)) {
-		if (dax->ops && dax->ops->copy_to_iter)
-			done = dax->ops->copy_to_iter(dax, pgoff, addr, bytes, i);
-		else
-			done = _copy_to_iter(addr, bytes, i);
-	}
-	tdax_read_unlock(id);
-	return done;
+	if (tdax_check_read_locked() || !tdax_alive(dax))
+		return 0;
+	if (dax->ops && dax->ops->copy_to_iter)
+		return dax->ops->copy_to_iter(dax, pgoff, addr, bytes, i);
+	return _copy_to_iter(addr, bytes, i);
 }
 EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
 
@@ -293,20 +333,18 @@ EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
  * @pgoff: first page
  * @bytes: length
  *
+ * Context: the caller holds tdax_read_lock().
+ *
  * Return: 0 (also when the provider has no flush: volatile memory), the
  * provider's -errno, or -ENXIO once the device is dead.
  */
 int tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes)
 {
-	int id, rc = 0;
-
-	id = tdax_read_lock();
-	if (!tdax_alive(dax))
-		rc = -ENXIO;
-	else if (dax->ops && dax->ops->flush)
-		rc = dax->ops->flush(dax, pgoff, bytes);
-	tdax_read_unlock(id);
-	return rc;
+	if (tdax_check_read_locked() || !tdax_alive(dax))
+		return -ENXIO;
+	if (dax->ops && dax->ops->flush)
+		return dax->ops->flush(dax, pgoff, bytes);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(tdax_flush);
 
