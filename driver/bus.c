@@ -87,9 +87,14 @@ static int tdax_bus_probe(struct device *dev)
 	struct tdax_dev *tdev = to_tdax_dev(dev);
 	int rc;
 
-	if (!tdev->nr_range || tdev->deleting)
-		rc = -ENXIO;	/* a seed waiting for a size: not an error */
-	else
+	if (tdev->deleting) {
+		dev_info_ratelimited(dev, "not bound: the device is being deleted\n");
+		rc = -ENXIO;
+	} else if (!tdev->nr_range) {
+		/* a seed waiting for a size: refused, not an error */
+		dev_info_ratelimited(dev, "not bound: size 0 (write its size first)\n");
+		rc = -ENXIO;
+	} else
 		rc = tdrv->probe(tdev);
 	tdax_trace_bind(dev, dev->driver->name, rc, false);
 	return rc;

@@ -376,6 +376,7 @@ static int tdax_dev_lock_unbound(struct tdax_dev *tdev, const char *attr)
 	}
 	if (tdev->deleting) {
 		device_unlock(&tdev->dev);
+		dev_err_ratelimited(&tdev->dev, "%s: device is being deleted\n", attr);
 		return -ENXIO;
 	}
 	return 0;

@@ -37,11 +37,11 @@ static void check(bool ok, const char *what)
 
 static void test_live(struct tdax_dev *tdev)
 {
-	phys_addr_t phys = tdax_pgoff_to_phys(tdev, 1, PAGE_SIZE);
 	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	struct kvec kv;
 	struct iov_iter it;
 	void *kaddr = NULL;
+	phys_addr_t phys;
 	pfn_t pfn = {};
 	long n;
 
@@ -50,6 +50,11 @@ static void test_live(struct tdax_dev *tdev)
 		return;
 	}
 	check(tdax_read_lock_held(), "tdax_read_lock_held() inside the section");
+	/* the ranges are stable only while the device is alive (and we hold the lock) */
+	check(tdax_alive(tdev->dax), "the device is alive");
+	if (!tdax_alive(tdev->dax))
+		goto out;
+	phys = tdax_pgoff_to_phys(tdev, 1, PAGE_SIZE);
 	n = tdax_direct_access(tdev->dax, 1, 4, &kaddr, &pfn);
 	check(n == 4, "direct_access gives 4 contiguous pages at pgoff 1");
 	check(pfn_t_to_pfn(pfn) == PHYS_PFN(phys), "direct_access pfn is the page's");

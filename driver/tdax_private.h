@@ -77,6 +77,19 @@ struct tdax_operations {
  * tdax_read_lock() before every use.  So a file opened while tdax_device
  * was bound stays dead after the device is re-bound, to tdax_device or to
  * another driver (tdax_kmem): a new bind is a new binding.
+ *
+ * The binding interface (kerneldoc at the definitions in super.c):
+ *   u64 tdax_run(dax, owner)       probe, last step: start a binding owned
+ *                                  by @owner (the driver's cookie); its id
+ *   void tdax_kill(dax)            remove: end it, wait for readers, zap
+ *                                  every user mapping
+ *   u64 tdax_binding(dax, owner)   under tdax_read_lock(): the id of
+ *                                  @owner's live binding, or 0
+ *   bool tdax_binding_alive(dax, id)  under tdax_read_lock(): @id is live
+ *   bool tdax_alive(dax)           under tdax_read_lock(): any binding is
+ * run and kill of one device are serialised by the bus device's lock
+ * (probe and remove).  The data-access calls below require the caller to
+ * hold tdax_read_lock() across the call and any use of its result.
  */
 struct tdax_dax *tdax_alloc(void *private, const struct tdax_operations *ops,
 			    dev_t devt);
