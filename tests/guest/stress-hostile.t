@@ -5,7 +5,7 @@
 # every writable tdax sysfs file, and hostile mmap() arguments (offsets,
 # lengths, flags) to /dev/tdaxR.N.  Each is refused with its errno and
 # leaves the device working; refused sysfs writes log their reason.
-# vm: --load --debug --timeout 300
+# vm: --load --debug --timeout 600
 set -u
 . tests/guest/lib/tdax.sh
 DS=build/tests/guest/daxstress
