@@ -97,7 +97,7 @@ test: check
 
 demo: deps
 	@$(MAKE) --no-print-directory check-build
-	@tests/vm/run --load --timeout 900 -- sh tests/demo/demo.sh
+	@tests/vm/run --load --timeout 900 --nvdimm build/pmem/demo-nv.img:1026M -- sh tests/demo/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory check-build

@@ -268,6 +268,29 @@ void tdax_driver_unregister(struct tdax_driver *tdrv)
 }
 EXPORT_SYMBOL_GPL(tdax_driver_unregister);
 
+/**
+ * tdax_bus_register_notifier() - be told of bus events (e.g. a device bound)
+ * @nb: notifier; called with BUS_NOTIFY_* and the struct device
+ *
+ * Used by providers that keep a device's configuration persistently
+ * (tdax_pmem saves align and fault_policy when a driver binds).
+ */
+int tdax_bus_register_notifier(struct notifier_block *nb)
+{
+	return bus_register_notifier(&tdax_bus_type, nb);
+}
+EXPORT_SYMBOL_GPL(tdax_bus_register_notifier);
+
+/**
+ * tdax_bus_unregister_notifier() - undo tdax_bus_register_notifier()
+ * @nb: the notifier
+ */
+int tdax_bus_unregister_notifier(struct notifier_block *nb)
+{
+	return bus_unregister_notifier(&tdax_bus_type, nb);
+}
+EXPORT_SYMBOL_GPL(tdax_bus_unregister_notifier);
+
 int tdax_bus_init(void)
 {
 	return bus_register(&tdax_bus_type);

@@ -12,6 +12,7 @@
 /* fired from tdax_device.ko */
 EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_fault);
 EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_mmap);
+EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_flush);
 
 static int __init tdax_core_init(void)
 {

@@ -592,7 +592,16 @@ static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(modalias);
 
+/* 0 when the flush is asynchronous (virtio-pmem): MAP_SYNC is refused */
+static ssize_t synchronous_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", !to_tdax_dev(dev)->region->async_flush);
+}
+static DEVICE_ATTR_RO(synchronous);
+
 static struct attribute *tdax_dev_attrs[] = {
+	&dev_attr_synchronous.attr,
 	&dev_attr_size.attr,
 	&dev_attr_align.attr,
 	&dev_attr_fault_policy.attr,
@@ -684,8 +693,8 @@ struct tdax_dev *tdax_dev_create_locked(struct tdax_region *region, u64 size)
 	}
 	tdax_region_get(region);
 	tdev->region = region;
-	tdev->align = region->align;
-	tdev->policy = TDAX_FP_STRICT;
+	tdev->align = region->dev_align ? region->dev_align : region->align;
+	tdev->policy = region->dev_policy;
 	tdev->fault_around = 1;
 	tdev->target_node = region->target_node;
 	tdev->created_ns = ktime_get_ns();
@@ -703,7 +712,8 @@ struct tdax_dev *tdax_dev_create_locked(struct tdax_region *region, u64 size)
 	if (rc)
 		goto err_put;
 
-	tdev->dax = tdax_alloc(tdev, &tdax_dev_ops, dev->devt);
+	tdev->dax = tdax_alloc(tdev, region->ops ? region->ops : &tdax_dev_ops,
+			       dev->devt);
 	if (IS_ERR(tdev->dax)) {
 		rc = PTR_ERR(tdev->dax);
 		tdev->dax = NULL;

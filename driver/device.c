@@ -75,6 +75,11 @@ static int tdax_check_vma(struct tdax_file *tf, struct vm_area_struct *vma,
 		*reason = TDAX_MR_BEYOND_DEVICE;
 		return -EINVAL;
 	}
+	if ((vma->vm_flags & VM_SYNC) && tdev->region->async_flush) {
+		/* the flush is a request to a host: MAP_SYNC cannot hold */
+		*reason = TDAX_MR_SYNC_UNSUPPORTED;
+		return -EOPNOTSUPP;
+	}
 	*reason = TDAX_MR_OK;
 	return 0;
 }
@@ -207,7 +212,10 @@ static int tdax_release(struct inode *inode, struct file *filp)
 }
 
 static const struct file_operations tdax_fops = {
-	.llseek = noop_llseek,
+	.llseek = tdax_llseek,
+	.read_iter = tdax_read_iter,
+	.write_iter = tdax_write_iter,
+	.fsync = tdax_fsync,
 	.owner = THIS_MODULE,
 	.open = tdax_open,
 	.release = tdax_release,

@@ -230,6 +230,15 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 		phys = 0;
 		goto out;
 	}
+	if (tdev->region->ops &&
+	    tdax_direct_access(tdev->dax, pgoff, size >> PAGE_SHIFT, NULL, NULL) !=
+	    size >> PAGE_SHIFT) {
+		/* the provider refuses part of it (a bad block): never map it */
+		reason = TDAX_FR_BADBLOCK;
+		ret = VM_FAULT_SIGBUS;
+		phys = 0;
+		goto out;
+	}
 	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
 	tdax_set_mapping(pgmap, vmf, PHYS_PFN(phys), size, pgoff);
 	if (size == PAGE_SIZE)

@@ -300,7 +300,8 @@ size_t tdax_copy_from_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 		return 0;
 	if (dax->ops && dax->ops->copy_from_iter)
 		return dax->ops->copy_from_iter(dax, pgoff, addr, bytes, i);
-	return copy_from_iter(addr, bytes, i);
+	/* no usercopy check: a range may span compound pages */
+	return _copy_from_iter(addr, bytes, i);
 }
 EXPORT_SYMBOL_GPL(tdax_copy_from_iter);
 
@@ -322,7 +323,7 @@ size_t tdax_copy_to_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 		return 0;
 	if (dax->ops && dax->ops->copy_to_iter)
 		return dax->ops->copy_to_iter(dax, pgoff, addr, bytes, i);
-	return copy_to_iter(addr, bytes, i);
+	return _copy_to_iter(addr, bytes, i);
 }
 EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
 
@@ -333,13 +334,17 @@ EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
  * @bytes: length
  *
  * Context: the caller holds tdax_read_lock().
+ *
+ * Return: 0 (also when the provider has no flush: volatile memory), the
+ * provider's -errno, or -ENXIO once the device is dead.
  */
-void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes)
+int tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes)
 {
 	if (tdax_check_read_locked() || !tdax_alive(dax))
-		return;
+		return -ENXIO;
 	if (dax->ops && dax->ops->flush)
-		dax->ops->flush(dax, pgoff, bytes);
+		return dax->ops->flush(dax, pgoff, bytes);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(tdax_flush);
 

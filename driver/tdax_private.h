@@ -45,7 +45,9 @@ struct cdev;
  * @zero_page_range: zero @nr_pages pages starting at @pgoff (required).
  * @copy_from_iter: optional; copy into the device at @addr.
  * @copy_to_iter: optional; copy out of the device from @addr.
- * @flush: optional; make a range durable (e.g. write back caches).
+ * @flush: optional; make the range of @bytes from page @pgoff durable
+ *	(write back CPU caches, flush the platform's write queues); returns
+ *	0 or -errno.  Volatile providers have none.
  *
  * The core calls these only while the device is alive, inside the
  * caller's tdax_read_lock() section (the tdax_direct_access() family
@@ -61,7 +63,7 @@ struct tdax_operations {
 				 size_t bytes, struct iov_iter *i);
 	size_t (*copy_to_iter)(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			       size_t bytes, struct iov_iter *i);
-	void (*flush)(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
+	int (*flush)(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
 };
 
 /*
@@ -109,7 +111,7 @@ size_t tdax_copy_from_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			   size_t bytes, struct iov_iter *i);
 size_t tdax_copy_to_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			 size_t bytes, struct iov_iter *i);
-void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
+int tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
 
 /**
  * struct tdax_region - a physical range offered by a provider
@@ -135,6 +137,16 @@ void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
  * @devs: fully registered devices of the region (under @lock)
  * @youngest: last device made by the create attribute (under @lock)
  * @dead: set under @lock once teardown started; nothing is created after
+ * @ops: provider data-access operations for the region's devices (NULL:
+ *	the core's plain ones, for volatile memory); set before any device
+ * @provider_data: the provider's data for @ops
+ * @persistence: enum tdax_persistence_domain (TDAX_PD_NONE: volatile);
+ *	read with READ_ONCE, a provider may offer an override
+ * @async_flush: the flush is an asynchronous request (virtio-pmem): MAP_SYNC
+ *	cannot be honoured and is refused; sysfs "synchronous" reads 0
+ * @dev_align: alignment of new devices (0: @align), e.g. restored from the
+ *	provider's persistent configuration
+ * @dev_policy: enum tdax_fault_policy of new devices
  */
 struct tdax_region {
 	int id;
@@ -150,6 +162,12 @@ struct tdax_region {
 	struct list_head devs;
 	struct tdax_dev *youngest;
 	bool dead;
+	const struct tdax_operations *ops;
+	void *provider_data;
+	unsigned int persistence;
+	bool async_flush;
+	unsigned long dev_align;
+	unsigned int dev_policy;
 };
 
 /**
@@ -241,6 +259,9 @@ int __tdax_driver_register(struct tdax_driver *tdrv, struct module *owner,
 			   const char *mod_name);
 #define tdax_driver_register(d) __tdax_driver_register(d, THIS_MODULE, KBUILD_MODNAME)
 void tdax_driver_unregister(struct tdax_driver *tdrv);
+struct notifier_block;
+int tdax_bus_register_notifier(struct notifier_block *nb);
+int tdax_bus_unregister_notifier(struct notifier_block *nb);
 
 /* regions and devices (region.c, dev.c) */
 struct tdax_region *devm_tdax_region_register(struct device *parent, int id,

@@ -220,6 +220,38 @@ DEFINE_EVENT(tdax_dev_class, tdax_dev_destroy,
 	TP_PROTO(const struct tdax_dev_rec *rec),
 	TP_ARGS(rec));
 
+TRACE_EVENT(tdax_flush,
+	TP_PROTO(const struct tdax_flush_rec *rec),
+	TP_ARGS(rec),
+	TP_STRUCT__entry(
+		__field(u32, dev)
+		__field(u32, region_id)
+		__field(u64, offset)
+		__field(u64, bytes)
+		__field(u8, domain)
+		__field(u8, skipped)
+		__field(s32, result)
+		__field(u64, latency_ns)
+	),
+	TP_fast_assign(
+		__entry->dev = rec->dev;
+		__entry->region_id = rec->region_id;
+		__entry->offset = rec->offset;
+		__entry->bytes = rec->bytes;
+		__entry->domain = rec->domain;
+		__entry->skipped = rec->skipped;
+		__entry->result = rec->result;
+		__entry->latency_ns = rec->latency_ns;
+	),
+	TP_printk("dev=%u:%u region=%u offset=0x%llx bytes=%llu domain=%s skipped=%u result=%d latency_ns=%llu",
+		  __entry->dev >> 20, __entry->dev & 0xfffff,
+		  __entry->region_id, __entry->offset, __entry->bytes,
+		  __print_symbolic(__entry->domain,
+				   TDAX_PERSISTENCE_DOMAINS(TDAX_TP_SYM)
+				   { 255, "invalid" }),
+		  __entry->skipped, __entry->result, __entry->latency_ns)
+);
+
 #endif /* _TDAX_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

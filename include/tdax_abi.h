@@ -74,6 +74,8 @@ static inline unsigned int tdax_size_idx(__u64 size)
  * insert_failed      the page-table insertion itself failed.
  * unsupported_size   the attempted size is not one the device can map (e.g.
  *                    a 2M attempt on a 1G device whose range is misaligned).
+ * badblock           the entry would cover a known bad block of the media
+ *                    (pmem badblocks): never mapped, the access is SIGBUS.
  */
 #define TDAX_FAULT_REASONS(X)					\
 	X(OK,			0,	"ok")				\
@@ -87,7 +89,8 @@ static inline unsigned int tdax_size_idx(__u64 size)
 	X(BEYOND_DEVICE,	8,	"beyond_device")		\
 	X(DEAD,			9,	"dead")				\
 	X(INSERT_FAILED,	10,	"insert_failed")		\
-	X(UNSUPPORTED_SIZE,	11,	"unsupported_size")
+	X(UNSUPPORTED_SIZE,	11,	"unsupported_size")		\
+	X(BADBLOCK,		12,	"badblock")
 
 enum tdax_fault_reason {
 #define TDAX_X_ENUM(name, val, str) TDAX_FR_##name = val,
@@ -131,6 +134,8 @@ enum tdax_fault_outcome {
  * split_unaligned   munmap/mprotect/mremap would split the vma at an
  *                   address not aligned to the device alignment
  * move_unaligned    mremap would move the vma to an unaligned address
+ * sync_unsupported  MAP_SYNC on a device whose flush is asynchronous
+ *                   (virtio-pmem): refused with EOPNOTSUPP, as fs-dax does
  */
 #define TDAX_MMAP_REASONS(X)					\
 	X(OK,			0,	"ok")				\
@@ -141,7 +146,8 @@ enum tdax_fault_outcome {
 	X(BEYOND_DEVICE,	5,	"beyond_device")		\
 	X(DEAD,			6,	"dead")				\
 	X(SPLIT_UNALIGNED,	7,	"split_unaligned")		\
-	X(MOVE_UNALIGNED,	8,	"move_unaligned")
+	X(MOVE_UNALIGNED,	8,	"move_unaligned")		\
+	X(SYNC_UNSUPPORTED,	9,	"sync_unsupported")
 
 enum tdax_mmap_reason {
 #define TDAX_X_ENUM(name, val, str) TDAX_MR_##name = val,
@@ -160,6 +166,33 @@ enum tdax_fault_policy {
 	TDAX_FAULT_POLICIES(TDAX_X_ENUM)
 #undef TDAX_X_ENUM
 	TDAX_FP_NR
+};
+
+/*
+ * Persistence domain of a region: what a flush (fsync, msync, O_SYNC write)
+ * must do before data is durable.
+ *
+ * none               volatile memory (tdax_hmem): nothing is durable, no
+ *                    flush operation
+ * memory_controller  stores are durable once they reach the memory
+ *                    controller (ADR): CPU caches are written back for the
+ *                    range, then the region's write queues are flushed
+ * cpu_cache          CPU caches are in the persistence domain (eADR,
+ *                    flush-on-fail): a flush has nothing to do (skipped)
+ * virtio_host        virtio-pmem: CPU caches are written back, then the
+ *                    host is asked to flush its file (asynchronous request)
+ */
+#define TDAX_PERSISTENCE_DOMAINS(X)				\
+	X(NONE,			0,	"none")				\
+	X(MEMORY_CONTROLLER,	1,	"memory_controller")		\
+	X(CPU_CACHE,		2,	"cpu_cache")			\
+	X(VIRTIO_HOST,		3,	"virtio_host")
+
+enum tdax_persistence_domain {
+#define TDAX_X_ENUM(name, val, str) TDAX_PD_##name = val,
+	TDAX_PERSISTENCE_DOMAINS(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_PD_NR
 };
 
 /* Kernel dev_t encoding (as in the tracepoint records): 12-bit major, 20-bit minor. */
@@ -229,6 +262,24 @@ struct tdax_dev_rec {
 	__u32 dev;		/* kernel dev_t */
 	__u32 region_id;
 	char name[TDAX_NAME_LEN];	/* "tdaxR.N" */
+};
+
+/*
+ * tdax:tdax_flush - one flush of a device range (fsync, fdatasync,
+ * msync(MS_SYNC), O_SYNC/O_DSYNC write).  skipped = 1 when the domain needs
+ * no work (cpu_cache, none); latency_ns is measured only while the event is
+ * enabled.
+ */
+struct tdax_flush_rec {
+	__u64 offset;		/* device offset of the range, bytes */
+	__u64 bytes;		/* length of the range */
+	__u64 latency_ns;	/* time spent flushing; 0 unless the event is enabled */
+	__u32 dev;		/* kernel dev_t of /dev/tdaxR.N */
+	__u32 region_id;
+	__u8 domain;		/* enum tdax_persistence_domain */
+	__u8 skipped;		/* 1: nothing to do for this domain */
+	__u16 pad;
+	__s32 result;		/* 0 or -errno */
 };
 
 #endif /* _TDAX_ABI_H */
