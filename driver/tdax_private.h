@@ -93,6 +93,7 @@ void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
  * @align: allocation granularity and default device alignment
  * @target_node: numa node the memory would be onlined to
  * @created_ns: ktime at registration (lifetime_ns in tdax_region_destroy)
+ * @instance: unique, never reused id of this region instance (tracepoints)
  * @dev_ida: device numbers N within the region
  * @devs: devices of the region (under tdax_lock)
  * @youngest: last device made by the create attribute
@@ -108,6 +109,7 @@ struct tdax_region {
 	unsigned long align;
 	int target_node;
 	u64 created_ns;
+	u64 instance;
 	struct ida dev_ida;
 	struct list_head devs;
 	struct tdax_dev *youngest;
@@ -139,6 +141,7 @@ struct tdax_range {
  * @nr_range: number of entries in @ranges
  * @ranges: physical ranges, in file-offset order
  * @created_ns: ktime at creation (lifetime_ns in tdax_dev_destroy)
+ * @instance: unique, never reused id of this device instance (tracepoints)
  * @list: entry in region->devs
  * @cdev: char device, set by the tdax_device driver while bound
  * @pgmap: memremap'ed pages, set by the driver while bound
@@ -157,6 +160,7 @@ struct tdax_dev {
 	int nr_range;
 	struct tdax_range *ranges;
 	u64 created_ns;
+	u64 instance;
 	struct list_head list;
 	struct cdev *cdev;
 	struct dev_pagemap *pgmap;
@@ -206,6 +210,8 @@ struct tdax_region *devm_tdax_region_register(struct device *parent, int id,
 					      struct module *owner);
 struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size);
 u64 tdax_dev_size(struct tdax_dev *tdev);
+/* Next device/region instance id (1, 2, ...; never reused while loaded). */
+u64 tdax_next_instance(void);
 phys_addr_t tdax_pgoff_to_phys(struct tdax_dev *tdev, pgoff_t pgoff,
 			       unsigned long size);
 struct tdax_dev *tdax_dev_get_by_devt(dev_t devt);
