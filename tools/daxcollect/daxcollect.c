@@ -43,7 +43,7 @@ static struct env {
 	double interval;
 	int once;
 	int check_rules;
-	int no_process;
+	int process_metrics;	/* 0, METRICS_PROC_COMM, METRICS_PROC_PID */
 	int use_syslog;
 	int raw_tp;
 	int verbose;
@@ -54,7 +54,7 @@ static struct env {
 	.sysfs = "/sys",
 };
 
-const char *argp_program_version = "daxcollect 0.1";
+const char *argp_program_version = "daxcollect " DAXCOLLECT_VERSION;
 const char *argp_program_bug_address = "the tdax issue tracker";
 static const char doc[] =
 "daxcollect: collect tdax device-DAX fault measures, serve them to Prometheus\n"
@@ -78,6 +78,7 @@ enum {
 	OPT_ONCE = 1000,
 	OPT_CHECK,
 	OPT_NO_PROC,
+	OPT_PROC,
 	OPT_SYSLOG,
 	OPT_RAW_TP,
 	OPT_SYSFS,
@@ -89,7 +90,9 @@ static const struct argp_option opts[] = {
 	{ "interval", 'i', "SECS", 0, "Alert evaluation and driver check interval (default 5)", 0 },
 	{ "once", OPT_ONCE, NULL, 0, "Print one exposition on stdout and exit", 0 },
 	{ "check-rules", OPT_CHECK, NULL, 0, "Validate the rules file (-r) and exit", 0 },
-	{ "no-process-metrics", OPT_NO_PROC, NULL, 0, "Do not export per-process series", 0 },
+	{ "process-metrics", OPT_PROC, "BY", OPTION_ARG_OPTIONAL,
+	  "Export per-process series, aggregated by comm (BY=comm, the default) or per pid (BY=pid: one series per process, churns); off by default", 0 },
+	{ "no-process-metrics", OPT_NO_PROC, NULL, OPTION_HIDDEN, "No per-process series (the default)", 0 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Log to syslog instead of stderr", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Attach raw_tp programs even if module BTF exists", 0 },
 	{ "sysfs", OPT_SYSFS, "DIR", OPTION_HIDDEN, "sysfs root (tests)", 0 },
@@ -129,7 +132,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.check_rules = 1;
 		break;
 	case OPT_NO_PROC:
-		env.no_process = 1;
+		env.process_metrics = 0;
+		break;
+	case OPT_PROC:
+		if (!arg || !strcmp(arg, "comm"))
+			env.process_metrics = METRICS_PROC_COMM;
+		else if (!strcmp(arg, "pid"))
+			env.process_metrics = METRICS_PROC_PID;
+		else
+			argp_error(state, "--process-metrics: '%s' is not comm or pid", arg);
 		break;
 	case OPT_SYSLOG:
 		env.use_syslog = 1;
@@ -187,11 +198,7 @@ static double mono(void)
 
 static int module_present(void)
 {
-	char p[512];
-	struct stat sb;
-
-	snprintf(p, sizeof(p), "%s/bus/tdax", env.sysfs);
-	return stat(p, &sb) == 0;
+	return tdax_module_present(env.sysfs);
 }
 
 static int bpf_stats_on(void)
@@ -250,13 +257,15 @@ static int take_snapshot(void)
 	st.snap = tmp;
 	st.have_snap = 1;
 	st.health.scrapes++;
+	/* every snapshot, so an exit reported once is never missed */
+	metrics_account(&st.snap);
 	return 0;
 }
 
 static void fill_health(void)
 {
 	st.health.bpf_stats = bpf_stats_on();
-	st.health.process_metrics = !env.no_process;
+	st.health.process_metrics = env.process_metrics;
 	if (st.http) {
 		http_get_counters(st.http, &st.health.http);
 		st.health.have_http = 1;
@@ -436,6 +445,8 @@ static int open_collector(int wait_module)
 	o.wait_module = wait_module;
 	o.verbose = env.verbose;
 	o.sysfs_root = env.sysfs;
+	/* a destroyed device's final counts stay exported this long */
+	o.retired_keep_ns = 600ULL * 1000000000ULL;
 	st.col = tdax_collector_open(&o, err, sizeof(err));
 	if (!st.col) {
 		fprintf(stderr, "daxcollect: %s\n", err);
