@@ -41,10 +41,10 @@ for i in $(seq 50); do [ -c /dev/tdax2.0 ] && break; sleep 0.1; done
 t "tdax2.0 back after rebinding $PROV" test -c /dev/tdax2.0
 t "tdax2.0 set to align 1G again" set_dev tdax2.0 1073741824
 
-$DAXTOP -J -C -d 0.5 >$OUT/docs.json 2>$OUT/daxtop.err &
+$DAXTOP -J --cumulative 0.5 >$OUT/docs.json 2>$OUT/daxtop.err &
 DTPID=$!
 # a second instance reports per interval: its documents must add up
-$DAXTOP -J -d 0.7 >$OUT/intervals.json 2>&1 &
+$DAXTOP -J 0.7 >$OUT/intervals.json 2>&1 &
 DIPID=$!
 for i in $(seq 100); do [ -s $OUT/docs.json ] && [ -s $OUT/intervals.json ] && break; sleep 0.1; done
 t "daxtop -J printed its first document" test -s $OUT/docs.json

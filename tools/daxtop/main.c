@@ -71,10 +71,14 @@ enum {
 	OPT_VERBOSE,
 	OPT_MAX_PROCS,
 	OPT_CUMULATIVE,
+	OPT_VERSION,
+	OPT_USAGE,
 };
 
 static const struct argp_option options[] = {
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{ "version", OPT_VERSION, NULL, 0, "Print the program version", -1 },
 	{ "batch", 'b', NULL, 0, "Batch mode: print text reports, no curses", 0 },
 	{ "noclear", 'C', NULL, 0, "Don't clear the screen: print text reports (as biotop -C)", 0 },
 	{ "iterations", 'n', "COUNT", 0, "Stop after COUNT reports (same as the count argument)", 0 },
@@ -138,6 +142,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		break;
+	case OPT_VERSION:
+		printf("%s\n", argp_program_version);
+		exit(0);
 	case 'b':
 		o->batch = true;
 		break;

@@ -220,7 +220,8 @@ static void test_file(void **state)
 	(void)state;
 	assert_int_equal(rules_load_file(EXAMPLE_RULES, &rs, err, sizeof(err)), 0);
 	assert_true(rs.n >= 2);
-	assert_string_equal(rs.rules[0].name, "TdaxPteFallback");
+	assert_string_equal(rs.rules[0].name, "TdaxLowByteCoverage");
+	assert_int_equal(rs.rules[0].measure, RM_BYTE_COVERAGE);
 	rules_free(&rs);
 	assert_int_equal(rules_load_file("/nonexistent/rules.yaml", &rs, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/rules.yaml: No such file"));
