@@ -26,6 +26,11 @@ wait_attached() {
 jget() { # FILE PYEXPR: evaluate on the last JSON document of FILE (as d)
 	python3 -c 'import json,sys; d=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 }
+jlastproc() { # FILE PYEXPR: the same on the last document that lists a process
+	python3 -c 'import json,sys; d=[x for x in (json.loads(l) for l in open(sys.argv[1]) if l.strip()) if x["processes"]][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+# lines of FILE (JSON documents written so far)
+nlines() { wc -l <"$1"; }
 
 # --- attach modes with module BTF --------------------------------------------
 t "module BTF present (/sys/kernel/btf/tdax)" test -e /sys/kernel/btf/tdax
@@ -77,8 +82,10 @@ wait $P1
 sleep 1
 kill -INT $DPID $BPID
 wait $DPID $BPID
-is "-p: only that process" "$(jget $OUT/pid.json '[(p["pid"], p["device"], p["hits"]) for p in d["processes"]]')" "[($P1, 'tdax1.0', 4)]"
-is "-p: device counts are the process's" "$(jget $OUT/pid.json '[(x["name"], x["hits"], x["mmaps"]) for x in d["devices"]]')" "[('tdax1.0', 4, 1)]"
+# The process exited: the last document that lists it has its final counts.
+is "-p: only that process" "$(jlastproc $OUT/pid.json '[(p["pid"], p["device"], p["hits"], p["alive"]) for p in d["processes"]]')" "[($P1, 'tdax1.0', 4, False)]"
+is "-p: device counts are the process's" "$(jlastproc $OUT/pid.json '[(x["name"], x["hits"], x["mmaps"], x["latency_scope"]) for x in d["devices"]]')" "[('tdax1.0', 4, 1, 'system')]"
+is "-p: reasons are the process's (none)" "$(jlastproc $OUT/pid.json '[r for x in d["devices"] for r in x["reasons"]]')" "[]"
 is "-d: batch lists only tdax0.0" "$(awk '/^tdax[0-9]/ {print $1}' $OUT/dev.txt | sort -u | tr '\n' ' ')" "tdax0.0 "
 t "-d: batch shows the 8 2M faults of tdax0.0 (cumulative)" grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt
 t "batch: device header" grep -q '^DEVICE *ALIGN POL *FAULT/s *HIT%' $OUT/dev.txt
@@ -129,9 +136,20 @@ $DAXTOP -b --cumulative --max-procs 2 -V devices 0.5 >$OUT/full.txt 2>&1 &
 FBPID=$!
 t "daxtop --max-procs 2 attached (JSON)" wait_attached $FPID
 t "daxtop --max-procs 2 attached (batch)" wait_attached $FBPID
-for i in 1 2 3 4; do $LOAD -q -s 2M /dev/tdax1.0; done
+# four processes that stay alive (an exited one would be folded and its row freed)
+HOLDERS=
+for i in 1 2 3 4; do
+	"$DT" hold /dev/tdax1.0 2M $OUT/hold$i >/dev/null &
+	HOLDERS="$HOLDERS $!"
+	for j in $(seq 100); do [ -e $OUT/hold$i ] && break; sleep 0.1; done
+done
+t "four processes hold a mapping" sh -c "ls $OUT/hold1 $OUT/hold2 $OUT/hold3 $OUT/hold4"
+N=$(nlines $OUT/full.json)
+t "daxtop reports after the four" sh -c "for i in \$(seq 100); do [ \$(wc -l <$OUT/full.json) -ge $((N + 2)) ] && exit 0; sleep 0.1; done; exit 1"
 kill -INT $FPID $FBPID
 wait $FPID $FBPID
+rm -f $OUT/hold1 $OUT/hold2 $OUT/hold3 $OUT/hold4
+wait $HOLDERS
 # 4 processes x (1 mmap + 1 fault): the last two find the map full, 4 failed inserts
 is "proc_stats full: 4 failed inserts, 2 of 2 entries" \
 	"$(jget $OUT/full.json '(d["health"]["maps"]["proc_stats"]["full"], d["health"]["maps"]["proc_stats"]["entries"], d["health"]["maps"]["proc_stats"]["max_entries"], len(d["processes"]))')" \

@@ -216,18 +216,28 @@ static bool proc_active(const void *row, const void *ctx)
 	       p->mmap_errors;
 }
 
+struct prune_ctx {
+	const struct dt_opts *o;
+	const struct tdax_snapshot *s;
+};
+
 static bool dev_active(const void *row, const void *ctx)
 {
 	const struct tdax_snap_dev *d = row;
-	const struct dt_opts *o = ctx;
+	const struct prune_ctx *x = ctx;
 
-	/* a retired instance: shown with its final counts when cumulative */
-	return !d->retired || o->cumulative || tdax_gran_attempts(&d->g) || d->g.other ||
-	       d->mmaps || d->mmap_errors;
+	/*
+	 * A retired instance: shown with its final counts when cumulative,
+	 * else in the interval it went away in (and when it did something).
+	 */
+	return !d->retired || x->o->cumulative || d->retired_ns + x->s->interval_ns >= x->s->ts_ns ||
+	       tdax_gran_attempts(&d->g) || d->g.other || d->mmaps || d->mmap_errors;
 }
 
 void dt_prune(struct tdax_snapshot *s, const struct dt_opts *o)
 {
+	struct prune_ctx x = { o, s };
+
 	s->nprocs = compact(s->procs, s->nprocs, sizeof(*s->procs), proc_active, NULL);
-	s->ndevs = compact(s->devs, s->ndevs, sizeof(*s->devs), dev_active, o);
+	s->ndevs = compact(s->devs, s->ndevs, sizeof(*s->devs), dev_active, &x);
 }
