@@ -85,7 +85,9 @@ wait $DPID $BPID
 # The process exited: the last document that lists it has its final counts.
 is "-p: only that process" "$(jlastproc $OUT/pid.json '[(p["pid"], p["device"], p["hits"], p["alive"]) for p in d["processes"]]')" "[($P1, 'tdax1.0', 4, False)]"
 is "-p: device counts are the process's" "$(jlastproc $OUT/pid.json '[(x["name"], x["hits"], x["mmaps"], x["latency_scope"]) for x in d["devices"]]')" "[('tdax1.0', 4, 1, 'system')]"
-is "-p: reasons are the process's (none)" "$(jlastproc $OUT/pid.json '[r for x in d["devices"] for r in x["reasons"]]')" "[]"
+is "-p: reasons are the process's (its 4 ended ok, size not kept per process)" \
+	"$(jlastproc $OUT/pid.json '[r for x in d["devices"] for r in x["reasons"]]')" \
+	"[{'size': None, 'outcome': 'mapped', 'reason': 'ok', 'count': 4}]"
 is "-d: batch lists only tdax0.0" "$(awk '/^tdax[0-9]/ {print $1}' $OUT/dev.txt | sort -u | tr '\n' ' ')" "tdax0.0 "
 t "-d: batch shows the 8 2M faults of tdax0.0 (cumulative)" grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt
 t "batch: device header" grep -q '^DEVICE *ALIGN POL *FAULT/s *HIT%' $OUT/dev.txt

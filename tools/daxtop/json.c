@@ -121,7 +121,9 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 		if (f->instance != x->instance || !x->instance || !f->count)
 			continue;
 		r = json_object_new_object();
-		ADD(r, "size", STR(tdax_size_name(f->size_idx)));
+		/* -p: reasons are kept per process by outcome, not by size */
+		ADD(r, "size", f->size_idx < TDAX_SZ_NR || !opt->pid ? STR(tdax_size_name(f->size_idx))
+								     : NULL);
 		ADD(r, "outcome", STR(tdax_fault_outcome_name(f->outcome)));
 		ADD(r, "reason", STR(tdax_fault_reason_name(f->reason)));
 		ADD(r, "count", U64(f->count));
