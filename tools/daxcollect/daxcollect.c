@@ -12,6 +12,7 @@
 #endif
 #include <argp.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -199,6 +200,32 @@ static double mono(void)
 static int module_present(void)
 {
 	return tdax_module_present(env.sysfs);
+}
+
+/*
+ * Tell systemd (Type=notify) that we serve, or that we stop, through
+ * libsystemd's sd_notify(3), loaded at run time: no build dependency, and
+ * nothing to do where there is no libsystemd or no $NOTIFY_SOCKET.
+ */
+static void notify(const char *state)
+{
+	static int (*sd_notify_fn)(int, const char *);
+	static int tried;
+
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	if (!tried) {
+		void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+
+		tried = 1;
+		if (h)
+			*(void **)&sd_notify_fn = dlsym(h, "sd_notify");
+		if (!sd_notify_fn)
+			logmsg(LOG_WARNING, "Type=notify but libsystemd.so.0 has no sd_notify: %s",
+			       h ? "symbol missing" : dlerror());
+	}
+	if (sd_notify_fn)
+		sd_notify_fn(0, state);
 }
 
 static int bpf_stats_on(void)
@@ -569,6 +596,7 @@ int main(int argc, char **argv)
 
 	logmsg(LOG_NOTICE, "serving http://%s/metrics%s%s (%zu alert rules)", env.listen,
 	       env.rules ? ", rules " : "", env.rules ? env.rules : "", st.rules->n);
+	notify("READY=1\nSTATUS=serving /metrics");
 
 	next = mono();
 	for (;;) {
@@ -594,7 +622,9 @@ int main(int argc, char **argv)
 				stop = 1;
 				break;
 			case SIGHUP:
+				notify("RELOADING=1");
 				reload_rules();
+				notify("READY=1");
 				break;
 			case SIGUSR1:
 				release_driver();
@@ -609,6 +639,7 @@ int main(int argc, char **argv)
 			break;
 	}
 
+	notify("STOPPING=1");
 	http_stop(st.http);
 	st.http = NULL;
 	if (st.engine)

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -291,6 +293,24 @@ static void opts_copy(struct tdax_collector_opts *dst, const struct tdax_collect
 	dst->sz = sizeof(*dst);
 }
 
+/*
+ * Loading tracing programs needs CAP_BPF and CAP_PERFMON (kernel 5.8+), or
+ * CAP_SYS_ADMIN: check the effective set, not the uid, so a service can run
+ * as an unprivileged user with just those two (see daxcollect.service).
+ */
+static bool bpf_caps_ok(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	const int cap_perfmon = 38, cap_bpf = 39;	/* not in older headers */
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+#define HAS(cap) (d[(cap) / 32].effective & (1U << ((cap) % 32)))
+	return HAS(CAP_SYS_ADMIN) || (HAS(cap_bpf) && HAS(cap_perfmon));
+#undef HAS
+}
+
 struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opts,
 					   char *errbuf, size_t errlen)
 {
@@ -313,9 +333,9 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 		err = tdax_set_err(c, -EINVAL, "events requested without an on_event callback");
 		goto fail;
 	}
-	if (geteuid() != 0) {
+	if (!bpf_caps_ok()) {
 		err = tdax_set_err(c, -EPERM,
-			      "must run as root (loading BPF programs needs CAP_BPF and CAP_PERFMON)");
+			      "must run as root or with CAP_BPF and CAP_PERFMON (loading BPF programs needs them)");
 		goto fail;
 	}
 	if (!path_exists(c, "kernel/btf/vmlinux") && c->opts.verbose)
