@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --load --timeout 400
+# vm: --load --timeout 500
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # daxtop-identity.t - numbers you can alert on, with ground truth:
@@ -42,9 +42,16 @@ wait_for() { # SECS CMD...
 	done
 }
 scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
-# PYEXPR over the JSON documents of FILE: docs (all), d (the last)
+# PYEXPR over the JSON documents of FILE: d (the last), docs (all: only the
+# lines that contain PATTERN, when given; the documents pile up)
 jq_() {
-	python3 -c 'import json,sys; docs=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; d=docs[-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+	python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+d = json.loads(lines[-1])
+pat = sys.argv[3] if len(sys.argv) > 3 else None
+docs = [json.loads(l) for l in lines if l.strip() and (pat is None or pat in l)] if "docs" in sys.argv[2] else []
+print(eval(sys.argv[2]))' "$@" 2>&1
 }
 ndocs() { wc -l <"$1"; }
 # wait until daxtop wrote 2 more documents than now (so it saw what happened)
@@ -56,9 +63,9 @@ sed -e 's/window: 5m/window: 10s/; s/for: 1m/for: 2s/' \
 	tools/daxcollect/alerts.example.yaml >$OUT/rules.yaml
 t "daxcollect accepts the shortened default rules" $DC --check-rules -r $OUT/rules.yaml
 
-$DAXTOP -J --cumulative 0.5 >$OUT/cum.json 2>$OUT/cum.err &
+$DAXTOP -J --cumulative 1 >$OUT/cum.json 2>$OUT/cum.err &
 CPID=$!
-$DAXTOP -J 0.5 >$OUT/iv.json 2>&1 &
+$DAXTOP -J 1 >$OUT/iv.json 2>&1 &
 IPID=$!
 $DC --listen localhost:$PORT -r $OUT/rules.yaml --interval 1 >$OUT/dc.log 2>&1 &
 DCPID=$!
@@ -132,8 +139,8 @@ hits() { awk -v k="tdax_fault_hits_total{device=\"$2\",device_instance=\"$3\"}" 
 is "daxcollect: tdax3.1 instance $IA: 8 hits while it lived" "$(hits $OUT/s1.prom tdax3.1 $IA)" 8
 is "daxcollect: after its deletion the old series keeps its final 8" "$(hits $OUT/s2.prom tdax3.1 $IA)" 8
 is "daxcollect: tdax2.1 instance $IB: its own 2" "$(hits $OUT/s2.prom tdax2.1 $IB)" 2
-is "daxcollect: the re-created tdax3.1 (instance $IC) has no counter before its first fault" \
-	"$(hits $OUT/s2.prom tdax3.1 $IC)" ""
+is "daxcollect: the re-created tdax3.1 (instance $IC) is a new series at zero before its first fault" \
+	"$(hits $OUT/s2.prom tdax3.1 $IC)" 0
 is "daxcollect: the re-created tdax3.1 counts from zero: 4" "$(hits $OUT/s3.prom tdax3.1 $IC)" 4
 is "daxcollect: the old tdax3.1 series still 8" "$(hits $OUT/s3.prom tdax3.1 $IA)" 8
 is "daxcollect: tdax_device_info lists only the live tdax3.1" \
@@ -174,7 +181,7 @@ settle $OUT/cum.json
 settle $OUT/cum.json
 # every (pid, start) row as last reported, not the exited aggregate
 prow() { # PID DEVICE
-	jq_ $OUT/cum.json "sorted(set((p['start_ns'], p['hits'], p['alive'], p['comm']) for dd in docs for p in dd['processes'] if p['pid'] == $1 and p['device'] == '$2' and not p['alive']))"
+	jq_ $OUT/cum.json "sorted(set((p['start_ns'], p['hits'], p['alive'], p['comm']) for dd in docs for p in dd['processes'] if p['pid'] == $1 and p['device'] == '$2' and not p['alive']))" "\"pid\":$1,"
 }
 is "pid $P reused: two rows (two start times), each its own final hits, exited" \
 	"$(prow $P tdax1.0 | python3 -c 'import sys, ast; r = ast.literal_eval(sys.stdin.read()); print([(h, a, c) for s, h, a, c in r], len(set(s for s, *_ in r)))')" \
