@@ -15,7 +15,7 @@
  *
  * Device maps are per-CPU (no atomics on the fault path; userspace sums the
  * CPUs).  proc_stats is one shared hash with atomic updates, so its size does
- * not grow with the number of CPUs: 8192 x 256 B = 2 MiB on any host.  It is
+ * not grow with the number of CPUs: 8192 x (24 + 400) B = 3.3 MiB on any host.  It is
  * a plain (preallocated) hash, not an LRU: an LRU would evict live rows
  * silently, losing their counts and hiding map pressure; instead the library
  * deletes the rows of processes that exited after reading them once.  Every
