@@ -16,6 +16,7 @@ struct tdax_collect;		/* the BPF skeleton (tdax_collect.skel.h) */
 struct bpf_link;
 struct ring_buffer;
 struct bpf_program;
+struct map_dump;
 
 /** struct tdax_seen - when the collector first saw a device or region. */
 struct tdax_seen {
@@ -88,6 +89,8 @@ struct tdax_collector {
 	bool no_batch;
 	long clk_tck;
 	__u64 mod_ino;
+	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
+	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
 };
 
 /* collector.c */

@@ -288,6 +288,96 @@ static int archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
 	return 0;
 }
 
+static struct tdax_snap_dev *archived_dev(struct tdax_collector *c, __u64 inst)
+{
+	size_t i;
+
+	for (i = 0; inst && i < c->archive.ndevs; i++)
+		if (c->archive.devs[i].instance == inst)
+			return &c->archive.devs[i];
+	return NULL;
+}
+
+/*
+ * A map row of an instance already retired: a record that arrived after
+ * the retirement (the destroy record after the device left sysfs, a fault
+ * in the instant of destruction).  Add it to the archived row, delete it
+ * from the map: the instance keeps one row, and a delta never sees its
+ * final counts twice.
+ */
+static bool late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
+{
+	struct tdax_snapshot *a = &c->archive;
+	__u64 inst = key_instance(d, i);
+	struct tdax_snap_dev *x = archived_dev(c, inst);
+	int cpu;
+
+	if (!x)
+		return false;
+	if (d == c->md_dev) {
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			tdax_gran_add(&x->g, dump_val(d, i, cpu));
+	} else if (d == c->md_lat) {
+		const struct tdax_lat_key *lk = dump_key(d, i);
+		int si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
+
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			tdax_hist_add(&x->lat[si], dump_val(d, i, cpu));
+	} else if (d == c->md_fc) {
+		const struct tdax_fault_key *fk = dump_key(d, i);
+		struct tdax_snap_fault *f = NULL;
+		size_t j;
+
+		for (j = 0; j < a->nfaults; j++)
+			if (a->faults[j].instance == inst && a->faults[j].size_idx == fk->size_idx &&
+			    a->faults[j].outcome == fk->outcome && a->faults[j].reason == fk->reason)
+				f = &a->faults[j];
+		if (!f) {
+			f = tdax_grow(a->faults, &c->cap_afaults, a->nfaults, sizeof(*f));
+			if (!f)
+				return true;	/* dropped, as a full map would */
+			a->faults = f;
+			f = &a->faults[a->nfaults++];
+			*f = (struct tdax_snap_fault){ inst, fk->dev, fk->size_idx, fk->outcome,
+						       fk->reason, 0 };
+		}
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			f->count += ((const struct tdax_count *)dump_val(d, i, cpu))->count;
+	} else if (d == c->md_mm) {
+		const struct tdax_mmap_key *mk = dump_key(d, i);
+		struct tdax_snap_mmap *m = NULL;
+		__u64 n = 0;
+		size_t j;
+
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			n += ((const struct tdax_count *)dump_val(d, i, cpu))->count;
+		for (j = 0; j < a->nmmaps; j++)
+			if (a->mmaps[j].instance == inst && a->mmaps[j].result == mk->result &&
+			    a->mmaps[j].reason == mk->reason)
+				m = &a->mmaps[j];
+		if (!m) {
+			m = tdax_grow(a->mmaps, &c->cap_ammaps, a->nmmaps, sizeof(*m));
+			if (!m)
+				return true;
+			a->mmaps = m;
+			m = &a->mmaps[a->nmmaps++];
+			*m = (struct tdax_snap_mmap){ inst, mk->dev, mk->result, mk->reason, 0 };
+		}
+		m->count += n;
+		if (mk->result)
+			x->mmap_errors += n;
+		else
+			x->mmaps += n;
+	} else if (d == c->md_ld) {
+		const struct tdax_live_dev *v = dump_val(d, i, 0);
+
+		x->binds = v->binds > x->binds ? v->binds : x->binds;
+		x->unbinds = v->unbinds > x->unbinds ? v->unbinds : x->unbinds;
+	}
+	bpf_map_delete_elem(d->fd, dump_key(d, i));
+	return true;
+}
+
 /* Drop archived instance inst and everything that belongs to it. */
 static void archive_drop(struct tdax_collector *c, __u64 inst)
 {
@@ -483,10 +573,18 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 #undef DUMP
 
 	err = -ENOMEM;
+	c->md_dev = &md_dev;
+	c->md_lat = &md_lat;
+	c->md_fc = &md_fc;
+	c->md_mm = &md_mm;
+	c->md_ld = &md_ld;
 	/* device rows: one per instance found in any map */
 	for (i = 0; i < md_dev.n; i++) {
-		struct tdax_snap_dev *d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_dev, i), 0);
+		struct tdax_snap_dev *d;
 
+		if (late_row(c, &md_dev, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_dev, i), 0);
 		if (!d)
 			goto fail;
 		for (cpu = 0; cpu < md_dev.nvals; cpu++)
@@ -496,8 +594,11 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	}
 	for (i = 0; i < md_lat.n; i++) {
 		const struct tdax_lat_key *lk = dump_key(&md_lat, i);
-		struct tdax_snap_dev *d = tdax_snapshot_dev_add(&s, &cap.devs, lk->instance, 0);
+		struct tdax_snap_dev *d;
 
+		if (late_row(c, &md_lat, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, lk->instance, 0);
 		if (!d)
 			goto fail;
 		si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
@@ -506,9 +607,12 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	}
 	for (i = 0; i < md_fc.n; i++) {
 		const struct tdax_fault_key *fk = dump_key(&md_fc, i);
-		struct tdax_snap_fault *f = tdax_grow(s.faults, &cap.faults, s.nfaults, sizeof(*f));
+		struct tdax_snap_fault *f;
 		struct tdax_snap_dev *d;
 
+		if (late_row(c, &md_fc, i))
+			continue;
+		f = tdax_grow(s.faults, &cap.faults, s.nfaults, sizeof(*f));
 		if (!f)
 			goto fail;
 		s.faults = f;
@@ -529,9 +633,12 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	}
 	for (i = 0; i < md_mm.n; i++) {
 		const struct tdax_mmap_key *mk = dump_key(&md_mm, i);
-		struct tdax_snap_mmap *m = tdax_grow(s.mmaps, &cap.mmaps, s.nmmaps, sizeof(*m));
+		struct tdax_snap_mmap *m;
 		struct tdax_snap_dev *d;
 
+		if (late_row(c, &md_mm, i))
+			continue;
+		m = tdax_grow(s.mmaps, &cap.mmaps, s.nmmaps, sizeof(*m));
 		if (!m)
 			goto fail;
 		s.mmaps = m;
@@ -556,8 +663,11 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	/* what the create/bind/destroy records say */
 	for (i = 0; i < md_ld.n; i++) {
 		const struct tdax_live_dev *v = dump_val(&md_ld, i, 0);
-		struct tdax_snap_dev *d = tdax_snapshot_dev_add(&s, &cap.devs, v->instance, v->dev);
+		struct tdax_snap_dev *d;
 
+		if (late_row(c, &md_ld, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, v->instance, v->dev);
 		if (!d)
 			goto fail;
 		if (v->name[0])
@@ -582,9 +692,21 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	for (i = 0; i < md_proc.n; i++) {
 		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
 		const struct tdax_proc_val *v = dump_val(&md_proc, i, 0);
-		struct tdax_snap_proc *p = tdax_grow(s.procs, &cap.procs, s.nprocs, sizeof(*p));
+		struct tdax_snap_proc *p;
 		struct tdax_snap_dev *d;
 
+		if (archived_dev(c, pk->instance)) {
+			/* a process row of a retired instance: straight into "exited" */
+			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
+						       .g = v->g, .mmaps = v->mmaps,
+						       .mmap_errors = v->mmap_errors };
+
+			memcpy(late.reasons, v->reasons, sizeof(late.reasons));
+			fold_proc(c, &late);
+			bpf_map_delete_elem(md_proc.fd, pk);
+			continue;
+		}
+		p = tdax_grow(s.procs, &cap.procs, s.nprocs, sizeof(*p));
 		if (!p)
 			goto fail;
 		s.procs = p;
@@ -807,6 +929,7 @@ fail:
 	tdax_snapshot_free(&s);
 out:
 	free(gone);
+	c->md_dev = c->md_lat = c->md_fc = c->md_mm = c->md_ld = NULL;
 	dump_free(&md_dev);
 	dump_free(&md_lat);
 	dump_free(&md_fc);
