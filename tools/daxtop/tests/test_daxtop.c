@@ -172,12 +172,30 @@ static void test_prune(void **state)
 	memset(&s.procs[2].g, 0, sizeof(s.procs[2].g));	/* exited, idle: dropped */
 	s.procs[0].alive = true;
 	memset(&s.procs[0].g, 0, sizeof(s.procs[0].g));	/* alive, idle: kept */
-	s.devs[1].retired = true;	/* retired, idle: dropped (not cumulative) */
+	s.devs[1].retired = true;	/* retired before this interval, idle: dropped */
 	s.devs[1].present = false;
+	s.ts_ns = 10000000000ULL;
+	s.devs[1].retired_ns = 1000000000ULL;
 	memset(&s.devs[1].g, 0, sizeof(s.devs[1].g));
 	s.devs[1].mmap_errors = 0;
 	dt_prune(&s, &(struct dt_opts){ .cumulative = false });
 	assert_int_equal(s.ndevs, 1);
+	tdax_snapshot_free(&s);
+	/* retired during the interval: shown once */
+	make_snap(&s);
+	s.ts_ns = 10000000000ULL;
+	s.devs[1].retired = true;
+	s.devs[1].retired_ns = 9000000000ULL;
+	memset(&s.devs[1].g, 0, sizeof(s.devs[1].g));
+	s.devs[1].mmap_errors = 0;
+	dt_prune(&s, &(struct dt_opts){ .cumulative = false });
+	assert_int_equal(s.ndevs, 2);
+	tdax_snapshot_free(&s);
+	make_snap(&s);
+	memset(&s.procs[2].g, 0, sizeof(s.procs[2].g));
+	s.procs[0].alive = true;
+	memset(&s.procs[0].g, 0, sizeof(s.procs[0].g));
+	dt_prune(&s, &(struct dt_opts){ .cumulative = false });
 	assert_int_equal(s.nprocs, 2);
 	assert_int_equal(s.procs[0].pid, 100);
 	assert_int_equal(s.procs[1].pid, 200);	/* exited but active */
