@@ -177,6 +177,23 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 			k = &e->keys[i];
 			break;
 		}
+	if (!k && key->instance) {
+		/*
+		 * A device present before any record named its instance is
+		 * observed with instance 0 and zero counts; its first record
+		 * names it: the same device, so the same history (the hash
+		 * does not include the instance).
+		 */
+		struct alert_key k0 = *key;
+
+		k0.instance = 0;
+		for (i = e->buckets[h]; i >= 0; i = e->keys[i].next)
+			if (key_eq(&e->keys[i].key, &k0)) {
+				k = &e->keys[i];
+				k->key.instance = key->instance;
+				break;
+			}
+	}
 	if (!k) {
 		if (e->nkeys >= ALERT_KEYS_MAX) {
 			e->dropped++;

@@ -644,8 +644,8 @@ void metrics_feed_alerts(struct alert_engine *eng, const struct tdax_snapshot *s
 	for (i = 0; i < s->ndevs; i++) {
 		const struct tdax_snap_dev *d = &s->devs[i];
 
-		if (!d->instance || d->retired)
-			continue;	/* nothing counted yet / gone: its alerts resolve */
+		if (d->retired || (!d->instance && !d->present))
+			continue;	/* gone: its alerts resolve */
 		memset(&k, 0, sizeof(k));
 		memset(&c, 0, sizeof(c));
 		k.scope = RS_DEVICE;

@@ -315,6 +315,42 @@ static void test_feed_reason(void **state)
 	rules_free(&rs);
 }
 
+/*
+ * A device present before daxcollect saw any record of it has no instance
+ * id yet (0) and zero counts; its first faults name it.  The alert history
+ * must go on across that (else the first workload is never a rate).
+ */
+static void test_feed_unnamed_device(void **state)
+{
+	static const char text[] =
+		"rules:\n- {name: Fb, measure: fallback_rate, threshold: 100, window: 10s}\n";
+	struct rule_set rs;
+	struct alert_engine *eng;
+	struct tdax_snapshot s;
+	struct seen seen = { 0 };
+	char err[256];
+	__u64 inst;
+
+	(void)state;
+	assert_int_equal(rules_load_buffer(text, strlen(text), "t", &rs, err, sizeof(err)), 0);
+	eng = alert_engine_new(&rs, note, &seen);
+	build(&s, 1);
+	inst = devs[0].instance;
+	devs[0].instance = 0;			/* present, never named by a record */
+	memset(&devs[0].g, 0, sizeof(devs[0].g));
+	s.nfaults = 0;
+	metrics_feed_alerts(eng, &s, 0);
+	build(&s, 1);				/* named now: 512 fallbacks in 1 s */
+	assert_int_equal(devs[0].instance, inst);
+	metrics_feed_alerts(eng, &s, 1);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.device, "tdax0.0");
+	assert_string_equal(seen.reason, "nohugepage");
+	alert_engine_resolve_all(eng);
+	alert_engine_free(eng);
+	rules_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_alert_feed),
 		cmocka_unit_test(test_feed_reason),
+		cmocka_unit_test(test_feed_unnamed_device),
 	};
 
 	return cmocka_run_group_tests_name("daxcollect metrics", tests, NULL, NULL);
