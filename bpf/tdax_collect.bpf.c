@@ -7,14 +7,16 @@
  * tp_btf/<event> (needs the module's BTF) and raw_tp/<event> (works
  * without it); the collector library enables one set at load time.
  *
- * Aggregation only (per-CPU maps, read by userspace on its own schedule):
- * no per-event wake-up of userspace.  The ring buffer is written only when
+ * Aggregation only (per-CPU device maps, one atomic per-process map, read
+ * by userspace on its own schedule): no per-event wake-up of userspace.
+ * Every map is keyed by the device (region) instance id of the records.  The ring buffer is written only when
  * the loader sets the read-only "snoop" flag (daxtop --events).
  * Map layout: tdax_maps.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "tdax_maps.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -32,12 +34,12 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, TDAX_MAX_DEVS);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct tdax_gran_val);
 } dev_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDAX_MAX_PROCS);
 	__type(key, struct tdax_proc_key);
 	__type(value, struct tdax_proc_val);
@@ -60,14 +62,14 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDAX_MAX_REGIONS);
-	__type(key, __u32);
+	__type(key, __u64);
 	__type(value, struct tdax_live_region);
 } live_regions SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, TDAX_MAX_DEVS);
-	__type(key, struct tdax_name_key);
+	__type(key, __u64);
 	__type(value, struct tdax_live_dev);
 } live_devs SEC(".maps");
 
@@ -137,14 +139,17 @@ static __always_inline __u32 log2_u64(__u64 v)
 	return r;
 }
 
+/* Slot with inclusive upper bound 2^slot: 0 for v <= 1, else ceil(log2(v)). */
 static __always_inline void hist_add(struct tdax_hist *h, __u64 v)
 {
-	__u64 slot = v ? log2_u64(v) : 0;
+	__u64 slot = v > 1 ? log2_u64(v - 1) + 1 : 0;
 
 	/*
 	 * log2_u64() < 64 == TDAX_HIST_SLOTS; the mask, opaque to clang, keeps
 	 * the verifier sure of the bound.
 	 */
+	if (slot > TDAX_HIST_SLOTS - 1)
+		slot = TDAX_HIST_SLOTS - 1;
 	asm volatile("%0 &= 63" : "+r"(slot));
 	h->slots[slot]++;
 	h->count++;
@@ -158,47 +163,92 @@ static __always_inline __u32 size_index(__u64 size)
 	       size == TDAX_SIZE_1G ? TDAX_SZ_1G : TDAX_SZ_NR;
 }
 
+/*
+ * Add one record to a granularity value.  atomic: the value is shared by
+ * all CPUs (proc_stats); else it is this CPU's copy (dev_stats).  "atomic"
+ * is a constant at every call, so each inlined copy has one kind of add.
+ */
+#define GADD(atomic, field, v)						\
+	do {								\
+		if (atomic)						\
+			__sync_fetch_and_add(&(field), (v));		\
+		else							\
+			(field) += (v);					\
+	} while (0)
+
 static __always_inline void gran_update(struct tdax_gran_val *g,
-					const struct tdax_fault_rec *r, __u32 si)
+					const struct tdax_fault_rec *r, __u32 si,
+					bool atomic)
 {
 	bool known = si < TDAX_SZ_NR;
 
-	if (known)
-		g->attempts[si]++;
+	if (known) {
+		asm volatile("%0 &= 3" : "+r"(si));
+		if (si >= TDAX_SZ_NR)
+			return;
+		GADD(atomic, g->attempts[si], 1);
+	}
 	switch (r->outcome) {
 	case TDAX_FO_MAPPED:
 		if (!known) {
-			g->other++;
+			GADD(atomic, g->other, 1);
 			break;
 		}
-		g->mapped[si]++;
+		GADD(atomic, g->mapped[si], 1);
+		GADD(atomic, g->bytes_mapped, r->size);
 		if (r->size >= r->align) {
-			g->hits++;
+			GADD(atomic, g->hits, 1);
+			GADD(atomic, g->bytes_aligned, r->size);
 		} else {
-			g->misses++;
-			g->pte_fallback++;
+			GADD(atomic, g->misses, 1);
+			GADD(atomic, g->below_align, 1);
 		}
 		break;
 	case TDAX_FO_FALLBACK:
 		if (known)
-			g->fallback[si]++;
+			GADD(atomic, g->fallback[si], 1);
 		else
-			g->other++;
+			GADD(atomic, g->other, 1);
 		break;
 	case TDAX_FO_SIGBUS:
 		if (known)
-			g->sigbus[si]++;
+			GADD(atomic, g->sigbus[si], 1);
 		else
-			g->other++;
-		g->misses++;
+			GADD(atomic, g->other, 1);
+		GADD(atomic, g->misses, 1);
 		break;
 	default:
-		g->other++;
+		GADD(atomic, g->other, 1);
 		break;
 	}
-	g->lat_sum_ns += r->latency_ns;
+	GADD(atomic, g->lat_sum_ns, r->latency_ns);
+	/* last-record gauges: plain stores (any CPU's last value will do) */
 	g->align_seen = r->align ? log2_u64(r->align) : 0;
 	g->region_id = r->region_id;
+	g->region_instance = r->region_instance;
+	g->dev = r->dev;
+}
+
+/*
+ * The process of the current task: tgid and the start time of its group
+ * leader (a reused pid has another), and the leader's comm.
+ */
+static __always_inline void proc_key(struct tdax_proc_key *pk, __u64 instance)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	pk->instance = instance;
+	pk->tgid = bpf_get_current_pid_tgid() >> 32;
+	pk->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+}
+
+static __always_inline void proc_comm(struct tdax_proc_val *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	if (!p->comm[0])
+		bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), &leader->comm);
 }
 
 static __always_inline int handle_fault(const void *ptr)
@@ -223,6 +273,7 @@ static __always_inline int handle_fault(const void *ptr)
 	si = size_index(r.size);
 	id = bpf_get_current_pid_tgid();
 
+	fk.instance = r.instance;
 	fk.dev = r.dev;
 	fk.size_idx = si;
 	fk.outcome = r.outcome;
@@ -231,20 +282,26 @@ static __always_inline int handle_fault(const void *ptr)
 	if (cnt)
 		cnt->count++;
 
-	g = lookup_or_init(&dev_stats, &r.dev, &zero_gran, TDAX_STAT_FULL_DEV_STATS);
+	g = lookup_or_init(&dev_stats, &r.instance, &zero_gran, TDAX_STAT_FULL_DEV_STATS);
 	if (g)
-		gran_update(g, &r, si);
+		gran_update(g, &r, si, false);
 
-	pk.tgid = id >> 32;
-	pk.dev = r.dev;
+	proc_key(&pk, r.instance);
 	p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
 	if (p) {
-		gran_update(&p->g, &r, si);
-		if (!p->comm[0])
-			bpf_get_current_comm(p->comm, sizeof(p->comm));
+		gran_update(&p->g, &r, si, true);
+		if ((r.outcome == TDAX_FO_MAPPED || r.outcome == TDAX_FO_SIGBUS) &&
+		    r.reason < TDAX_FR_NR) {
+			__u32 ri = r.reason;
+
+			asm volatile("%0 &= 15" : "+r"(ri));
+			if (ri < TDAX_FR_NR)
+				__sync_fetch_and_add(&p->reasons[r.outcome == TDAX_FO_SIGBUS][ri], 1);
+		}
+		proc_comm(p);
 	}
 
-	lk.dev = r.dev;
+	lk.instance = r.instance;
 	lk.size_idx = si;
 	h = lookup_or_init(&fault_lat, &lk, &zero_hist, TDAX_STAT_FULL_FAULT_LAT);
 	if (h)
@@ -264,6 +321,7 @@ static __always_inline int handle_fault(const void *ptr)
 	ev->align = r.align;
 	ev->phys = r.phys;
 	ev->latency_ns = r.latency_ns;
+	ev->instance = r.instance;
 	ev->kind = TDAX_EVK_FAULT;
 	ev->pid = id >> 32;
 	ev->tid = (__u32)id;
@@ -295,6 +353,7 @@ static __always_inline int handle_mmap(const void *ptr)
 	stat_inc(TDAX_STAT_EV_MMAP);
 	id = bpf_get_current_pid_tgid();
 
+	mk.instance = r.instance;
 	mk.dev = r.dev;
 	mk.result = r.result;
 	mk.reason = r.reason;
@@ -302,16 +361,14 @@ static __always_inline int handle_mmap(const void *ptr)
 	if (cnt)
 		cnt->count++;
 
-	pk.tgid = id >> 32;
-	pk.dev = r.dev;
+	proc_key(&pk, r.instance);
 	p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
 	if (p) {
 		if (r.result)
-			p->mmap_errors++;
+			__sync_fetch_and_add(&p->mmap_errors, 1);
 		else
-			p->mmaps++;
-		if (!p->comm[0])
-			bpf_get_current_comm(p->comm, sizeof(p->comm));
+			__sync_fetch_and_add(&p->mmaps, 1);
+		proc_comm(p);
 	}
 
 	if (!snoop || (r.result == 0 && r.reason == TDAX_MR_OK))
@@ -328,6 +385,7 @@ static __always_inline int handle_mmap(const void *ptr)
 	ev->align = 0;
 	ev->phys = 0;
 	ev->latency_ns = 0;
+	ev->instance = r.instance;
 	ev->kind = TDAX_EVK_MMAP;
 	ev->pid = id >> 32;
 	ev->tid = (__u32)id;
@@ -345,7 +403,6 @@ static __always_inline int handle_mmap(const void *ptr)
 static __always_inline int handle_bind(const void *ptr, bool bind)
 {
 	struct tdax_bind_rec r;
-	struct tdax_name_key k = {};
 	struct tdax_live_dev *d, zero = {};
 
 	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
@@ -353,10 +410,11 @@ static __always_inline int handle_bind(const void *ptr, bool bind)
 		return 0;
 	}
 	stat_inc(bind ? TDAX_STAT_EV_BIND : TDAX_STAT_EV_UNBIND);
-	__builtin_memcpy(k.name, r.dev_name, sizeof(k.name));
-	k.name[TDAX_NAME_LEN - 1] = 0;
+	zero.instance = r.instance;
 	zero.dev = r.dev;
-	d = lookup_or_init(&live_devs, &k, &zero, TDAX_STAT_FULL_LIVE_DEVS);
+	__builtin_memcpy(zero.name, r.dev_name, sizeof(zero.name));
+	zero.name[TDAX_NAME_LEN - 1] = 0;
+	d = lookup_or_init(&live_devs, &r.instance, &zero, TDAX_STAT_FULL_LIVE_DEVS);
 	if (!d)
 		return 0;
 	if (bind) {
@@ -385,62 +443,75 @@ static __always_inline void lifetime_add(__u32 idx, __u64 ns)
 
 static __always_inline int handle_region(const void *ptr, bool create)
 {
-	struct tdax_live_region v = {};
+	struct tdax_live_region v = {}, *e;
 	struct tdax_region_rec r;
 
 	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
 		stat_inc(TDAX_STAT_READ_ERRORS);
 		return 0;
 	}
-	if (!create) {
-		stat_inc(TDAX_STAT_EV_REGION_DESTROY);
-		bpf_map_delete_elem(&live_regions, &r.id);
-		lifetime_add(TDAX_LT_REGION, r.lifetime_ns);
-		return 0;
-	}
-	stat_inc(TDAX_STAT_EV_REGION_CREATE);
-	v.create_ns = bpf_ktime_get_ns();
+	v.instance = r.instance;
 	v.start = r.start;
 	v.size = r.size;
 	v.align = r.align;
 	v.id = r.id;
 	__builtin_memcpy(v.provider, r.provider, sizeof(v.provider));
 	v.provider[TDAX_NAME_LEN - 1] = 0;
-	if (bpf_map_update_elem(&live_regions, &r.id, &v, BPF_ANY))
+	if (!create) {
+		stat_inc(TDAX_STAT_EV_REGION_DESTROY);
+		lifetime_add(TDAX_LT_REGION, r.lifetime_ns);
+		e = lookup_or_init(&live_regions, &r.instance, &v, TDAX_STAT_FULL_LIVE_REGIONS);
+		if (e)
+			e->destroy_ns = bpf_ktime_get_ns();
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_REGION_CREATE);
+	v.create_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&live_regions, &r.instance, &v, BPF_ANY))
 		stat_inc(TDAX_STAT_FULL_LIVE_REGIONS);
 	return 0;
 }
 
 static __always_inline int handle_dev(const void *ptr, bool create)
 {
-	struct tdax_name_key k = {};
-	struct tdax_live_dev v = {};
+	struct tdax_live_dev v = {}, *d;
 	struct tdax_dev_rec r;
 
 	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
 		stat_inc(TDAX_STAT_READ_ERRORS);
 		return 0;
 	}
-	__builtin_memcpy(k.name, r.name, sizeof(k.name));
-	k.name[TDAX_NAME_LEN - 1] = 0;
-	if (!create) {
-		struct tdax_live_dev *d = bpf_map_lookup_elem(&live_devs, &k);
-
-		stat_inc(TDAX_STAT_EV_DEV_DESTROY);
-		if (d) {
-			d->destroy_ns = bpf_ktime_get_ns();
-			d->bound = 0;
-		}
-		lifetime_add(TDAX_LT_DEV, r.lifetime_ns);
-		return 0;
-	}
-	stat_inc(TDAX_STAT_EV_DEV_CREATE);
-	v.create_ns = bpf_ktime_get_ns();
+	v.instance = r.instance;
+	v.region_instance = r.region_instance;
+	__builtin_memcpy(v.name, r.name, sizeof(v.name));
+	v.name[TDAX_NAME_LEN - 1] = 0;
 	v.size = r.size;
 	v.align = r.align;
 	v.dev = r.dev;
 	v.region_id = r.region_id;
-	if (bpf_map_update_elem(&live_devs, &k, &v, BPF_ANY))
+	if (!create) {
+		stat_inc(TDAX_STAT_EV_DEV_DESTROY);
+		lifetime_add(TDAX_LT_DEV, r.lifetime_ns);
+		/* a device created before attach gets its entry here */
+		d = lookup_or_init(&live_devs, &r.instance, &v, TDAX_STAT_FULL_LIVE_DEVS);
+		if (d) {
+			d->destroy_ns = bpf_ktime_get_ns();
+			d->bound = 0;
+		}
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_DEV_CREATE);
+	v.create_ns = bpf_ktime_get_ns();
+	d = bpf_map_lookup_elem(&live_devs, &r.instance);
+	if (d) {
+		/* bound before its create record was seen (never, today) */
+		d->create_ns = v.create_ns;
+		d->region_instance = v.region_instance;
+		d->size = v.size;
+		d->align = v.align;
+		return 0;
+	}
+	if (bpf_map_update_elem(&live_devs, &r.instance, &v, BPF_ANY))
 		stat_inc(TDAX_STAT_FULL_LIVE_DEVS);
 	return 0;
 }

@@ -6,18 +6,30 @@
  * Included by the BPF side after vmlinux.h and by userspace after
  * <linux/types.h>; it builds on include/tdax_abi.h and restates none of it.
  *
- * Aggregation maps are per-CPU (userspace sums the CPUs).  Every map is
- * bounded; an update that fails because a map is full increments the
+ * Identity: every aggregation map is keyed by the 64-bit instance id of the
+ * device (region) the driver puts in each record (include/tdax_abi.h), never
+ * by dev_t or name alone: a device deleted and re-created, or a new device
+ * that gets a freed minor, starts with new rows.  The collector library
+ * retires the rows of destroyed instances after reading them (it deletes
+ * them from the maps and keeps their final counts itself).
+ *
+ * Device maps are per-CPU (no atomics on the fault path; userspace sums the
+ * CPUs).  proc_stats is one shared hash with atomic updates, so its size does
+ * not grow with the number of CPUs: 8192 x (24 + 400) B = 3.3 MiB on any host.  It is
+ * a plain (preallocated) hash, not an LRU: an LRU would evict live rows
+ * silently, losing their counts and hiding map pressure; instead the library
+ * deletes the rows of processes that exited after reading them once.  Every
+ * map is bounded; an update that fails because a map is full increments the
  * matching TDAX_STAT_FULL_* counter of the "stats" map, never silently.
  *
  * Map names (bpf_map__name) are part of this contract:
  *   fault_counts   PERCPU_HASH  tdax_fault_key  -> tdax_count
- *   dev_stats      PERCPU_HASH  __u32 dev_t     -> tdax_gran_val
- *   proc_stats     PERCPU_HASH  tdax_proc_key   -> tdax_proc_val
+ *   dev_stats      PERCPU_HASH  __u64 instance  -> tdax_gran_val
+ *   proc_stats     HASH         tdax_proc_key   -> tdax_proc_val (atomic)
  *   fault_lat      PERCPU_HASH  tdax_lat_key    -> tdax_hist
  *   mmap_counts    PERCPU_HASH  tdax_mmap_key   -> tdax_count
- *   live_regions   HASH         __u32 region id -> tdax_live_region
- *   live_devs      HASH         tdax_name_key   -> tdax_live_dev
+ *   live_regions   HASH         __u64 instance  -> tdax_live_region
+ *   live_devs      HASH         __u64 instance  -> tdax_live_dev
  *   lifetimes      PERCPU_ARRAY __u32 TDAX_LT_* -> tdax_hist
  *   stats          PERCPU_ARRAY __u32 TDAX_STAT_* -> __u64
  *   events         RINGBUF      tdax_event records (snoop mode only)
@@ -37,16 +49,19 @@
 #define TDAX_RINGBUF_BYTES	(256 * 1024)
 
 /*
- * log2 histograms: slot i counts values v with 2^i <= v < 2^(i+1)
- * (slot 0 also counts v == 0); the last slot also counts everything larger.
+ * log2 histograms with inclusive upper bounds, as Prometheus buckets:
+ * slot 0 counts v <= 1, slot i (i >= 1) counts 2^(i-1) < v <= 2^i, so a
+ * value exactly at a power of two 2^i lands in the bucket le=2^i.  The last
+ * slot also counts everything larger.
  */
 #define TDAX_HIST_SLOTS		64
 
 #define TDAX_COMM_LEN		16
 
-/* fault_counts: faults per (device, attempted size, outcome, reason). */
+/* fault_counts: faults per (device instance, attempted size, outcome, reason). */
 struct tdax_fault_key {
-	__u32 dev;		/* kernel dev_t */
+	__u64 instance;		/* device instance id */
+	__u32 dev;		/* kernel dev_t (for names; identity is instance) */
 	__u8 size_idx;		/* enum tdax_size_idx; TDAX_SZ_NR = other size */
 	__u8 outcome;		/* enum tdax_fault_outcome */
 	__u16 reason;		/* enum tdax_fault_reason */
@@ -62,9 +77,9 @@ struct tdax_count {
  *
  * A fault "ends" when the handler maps something (outcome mapped) or
  * gives SIGBUS; outcome fallback is an intermediate step (the mm retries at
- * a smaller size).  hit: ended mapped at size == device align.  miss: ended
+ * a smaller size).  hit: ended mapped at size >= device align.  miss: ended
  * mapped at a size smaller than the align, or ended in SIGBUS.
- * Hit rate = hits / (hits + misses).
+ * Definitions of the measures: docs/metrics.md.
  */
 struct tdax_gran_val {
 	__u64 attempts[TDAX_SZ_NR];	/* handler calls by attempted size */
@@ -74,29 +89,41 @@ struct tdax_gran_val {
 	__u64 other;			/* outcome oom/other, or unknown size */
 	__u64 hits;
 	__u64 misses;
-	__u64 pte_fallback;	/* mapped below align ("PTE fallback"), subset of misses */
+	__u64 below_align;	/* ended mapped below the align (fallback), subset of misses */
+	__u64 bytes_mapped;	/* sum of the sizes of ended-mapped faults */
+	__u64 bytes_aligned;	/* ... of those mapped at size >= align */
 	__u64 lat_sum_ns;	/* sum of latency_ns over all attempts */
-	__u32 align_seen;	/* log2 of the last record's align (0 if none) */
+	__u64 region_instance;	/* region instance of the last record */
+	__u32 dev;		/* kernel dev_t of the last record */
 	__u32 region_id;	/* region of the last record */
+	__u32 align_seen;	/* log2 of the last record's align (0 if none) */
+	__u32 pad;
 };
 
-/* proc_stats: per (process, device). */
+/*
+ * proc_stats: per (process instance, device instance).  A process instance
+ * is (tgid, start time of its group leader): a reused pid is a new row.
+ */
 struct tdax_proc_key {
+	__u64 instance;		/* device instance id */
+	__u64 start_ns;		/* group leader's start_boottime (ns) */
 	__u32 tgid;
-	__u32 dev;		/* kernel dev_t */
+	__u32 pad;
 };
 
 struct tdax_proc_val {
-	struct tdax_gran_val g;
+	struct tdax_gran_val g;	/* atomic updates (one value for all CPUs) */
 	__u64 mmaps;		/* mmap events with result 0 */
 	__u64 mmap_errors;	/* mmap events with result < 0 */
-	char comm[TDAX_COMM_LEN];	/* last comm seen on this CPU ("" if none) */
+	__u64 reasons[2][TDAX_FR_NR];	/* faults that ended, [0] mapped [1] sigbus, by reason */
+	char comm[TDAX_COMM_LEN];	/* the process's (group leader's) comm */
 };
 
-/* fault_lat: latency log2 histogram per (device, attempted size). */
+/* fault_lat: latency log2 histogram per (device instance, attempted size). */
 struct tdax_lat_key {
-	__u32 dev;
+	__u64 instance;
 	__u32 size_idx;		/* enum tdax_size_idx; TDAX_SZ_NR = other */
+	__u32 pad;
 };
 
 struct tdax_hist {
@@ -105,16 +132,24 @@ struct tdax_hist {
 	__u64 sum;		/* ns */
 };
 
-/* mmap_counts: mmap outcomes per (device, result, reason). */
+/* mmap_counts: mmap outcomes per (device instance, result, reason). */
 struct tdax_mmap_key {
+	__u64 instance;
 	__u32 dev;
 	__s32 result;		/* 0 or -errno */
 	__u32 reason;		/* enum tdax_mmap_reason */
+	__u32 pad;
 };
 
-/* live_regions: regions created while the programs were attached. */
+/*
+ * live_regions: regions created (or destroyed) while the programs were
+ * attached, by region instance.  A destroyed region keeps its entry with
+ * destroy_ns set until the library retires it.
+ */
 struct tdax_live_region {
-	__u64 create_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at create */
+	__u64 create_ns;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) at create, 0 if unseen */
+	__u64 destroy_ns;	/* at destroy; 0 while alive */
+	__u64 instance;
 	__u64 start;
 	__u64 size;
 	__u64 align;
@@ -124,15 +159,14 @@ struct tdax_live_region {
 };
 
 /*
- * live_devs: devices seen created or bound while attached, keyed by name
- * "tdaxR.N".  A destroyed device keeps its entry (destroy_ns set, so its
- * bind counters survive) until a device of the same name is created.
+ * live_devs: devices seen created, bound or destroyed while attached, by
+ * device instance.  A destroyed device keeps its entry (destroy_ns set)
+ * until the library retires it.
  */
-struct tdax_name_key {
-	char name[TDAX_NAME_LEN];
-};
-
 struct tdax_live_dev {
+	__u64 instance;
+	__u64 region_instance;	/* 0 if only bound/unbound seen */
+	char name[TDAX_NAME_LEN];	/* "tdaxR.N" ("" if only bound seen before create) */
 	__u64 create_ns;	/* CLOCK_MONOTONIC at create (0 if only bound seen) */
 	__u64 size;
 	__u64 align;
@@ -195,6 +229,7 @@ struct tdax_event {
 	__u64 align;		/* fault: device align; mmap: 0 */
 	__u64 phys;
 	__u64 latency_ns;
+	__u64 instance;		/* device instance id */
 	__u32 kind;		/* enum tdax_event_kind */
 	__u32 pid;		/* tgid */
 	__u32 tid;

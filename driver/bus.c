@@ -70,6 +70,7 @@ static void tdax_trace_bind(struct device *dev, const char *drv, int result,
 {
 	struct tdax_bind_rec rec = {
 		.dev = dev->devt,
+		.instance = to_tdax_dev(dev)->instance,
 		.result = result,
 	};
 

@@ -192,6 +192,8 @@ static void tdax_dev_trace(struct tdax_dev *tdev, bool destroy)
 		.align = tdev->align,
 		.dev = tdev->dev.devt,
 		.region_id = tdev->region->id,
+		.instance = tdev->instance,
+		.region_instance = tdev->region->instance,
 	};
 
 	strscpy(rec.name, dev_name(&tdev->dev), sizeof(rec.name));
@@ -698,6 +700,7 @@ struct tdax_dev *tdax_dev_create_locked(struct tdax_region *region, u64 size)
 	tdev->fault_around = 1;
 	tdev->target_node = region->target_node;
 	tdev->created_ns = ktime_get_ns();
+	tdev->instance = tdax_next_instance();
 	INIT_LIST_HEAD(&tdev->list);
 	INIT_LIST_HEAD(&tdev->mappings);
 

@@ -30,6 +30,7 @@ void tdax_trace_mmap(struct tdax_dev *tdev, struct vm_area_struct *vma,
 		.vm_flags = vma->vm_flags,
 		.dev = tdev->dev.devt,
 		.region_id = tdev->region->id,
+		.instance = tdev->instance,
 		.result = result,
 		.reason = reason,
 	};

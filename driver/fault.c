@@ -266,6 +266,8 @@ out:
 			.latency_ns = timed ? ktime_get_ns() - t0 : 0,
 			.dev = tdev->dev.devt,
 			.region_id = tdev->region->id,
+			.instance = tdev->instance,
+			.region_instance = tdev->region->instance,
 			.result = ret,
 			.reason = reason,
 			.outcome = tdax_outcome(ret),

@@ -12,6 +12,12 @@
 #include "tdax_trace.h"
 
 static DEFINE_IDA(tdax_region_ida);
+static atomic64_t tdax_instance_seq = ATOMIC64_INIT(0);
+
+u64 tdax_next_instance(void)
+{
+	return atomic64_inc_return(&tdax_instance_seq);
+}
 
 static void tdax_region_trace(struct tdax_region *region, bool destroy)
 {
@@ -20,6 +26,7 @@ static void tdax_region_trace(struct tdax_region *region, bool destroy)
 		.size = resource_size(&region->res),
 		.align = region->align,
 		.id = region->id,
+		.instance = region->instance,
 	};
 
 	strscpy(rec.provider, region->provider, sizeof(rec.provider));
@@ -329,6 +336,7 @@ struct tdax_region *devm_tdax_region_register(struct device *parent, int id,
 	region->align = align;
 	region->target_node = target_node;
 	region->created_ns = ktime_get_ns();
+	region->instance = tdax_next_instance();
 	ida_init(&region->dev_ida);
 	mutex_init(&region->lock);
 	INIT_LIST_HEAD(&region->devs);

@@ -126,6 +126,7 @@ int tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
  * @align: allocation granularity and default device alignment
  * @target_node: numa node the memory would be onlined to
  * @created_ns: ktime at registration (lifetime_ns in tdax_region_destroy)
+ * @instance: unique, never reused id of this region instance (tracepoints)
  * @dev_ida: device numbers N within the region
  * @lock: the region's membership lock (see "Locking" in docs/driver.md).
  *	Held across the whole of a device's creation (allocation, device_add,
@@ -157,6 +158,7 @@ struct tdax_region {
 	unsigned long align;
 	int target_node;
 	u64 created_ns;
+	u64 instance;
 	struct ida dev_ida;
 	struct mutex lock;
 	struct list_head devs;
@@ -199,6 +201,7 @@ struct tdax_range {
  *	bound; so while a binding is alive they are stable, and the fault and
  *	mmap paths read them under tdax_read_lock() after checking it.
  * @created_ns: ktime at creation (lifetime_ns in tdax_dev_destroy)
+ * @instance: unique, never reused id of this device instance (tracepoints)
  * @list: entry in region->devs (under region->lock)
  * @cdev: char device, set by the tdax_device driver while bound
  * @pgmap: memremap'ed pages, published by the driver with
@@ -220,6 +223,7 @@ struct tdax_dev {
 	int nr_range;
 	struct tdax_range *ranges;
 	u64 created_ns;
+	u64 instance;
 	struct list_head list;
 	struct cdev *cdev;
 	struct dev_pagemap *pgmap;
@@ -272,6 +276,8 @@ struct tdax_region *devm_tdax_region_register(struct device *parent, int id,
 					      struct module *owner);
 struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size);
 u64 tdax_dev_size(struct tdax_dev *tdev);
+/* Next device/region instance id (1, 2, ...; never reused while loaded). */
+u64 tdax_next_instance(void);
 phys_addr_t tdax_pgoff_to_phys(struct tdax_dev *tdev, pgoff_t pgoff,
 			       unsigned long size);
 struct tdax_dev *tdax_dev_get_by_devt(dev_t devt);

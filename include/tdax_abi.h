@@ -13,6 +13,12 @@
  * them the same way from tp_btf (module BTF present) and raw_tp (no module
  * BTF) programs: bpf_probe_read_kernel(&local, sizeof(local), rec).
  *
+ * Identity: a device (or region) deleted and re-created, or a new device
+ * that gets a freed minor, has the same dev_t (or region id) as a dead one.
+ * Every record therefore carries the 64-bit instance id the driver gave the
+ * device (region) at creation: unique and never reused while the module is
+ * loaded (one global counter, 1, 2, ...).  Consumers key their state by it.
+ *
  * Lists are X-macros: X(NAME, value, "string").  Use them to build enums,
  * __print_symbolic() tables and name arrays, so the three sides never drift.
  * Values are stable: append, never renumber.
@@ -212,6 +218,8 @@ struct tdax_fault_rec {
 	__u64 align;		/* device alignment, bytes */
 	__u64 phys;		/* physical address mapped, 0 if none */
 	__u64 latency_ns;	/* handler latency; 0 unless the event is enabled */
+	__u64 instance;		/* device instance id */
+	__u64 region_instance;	/* region instance id */
 	__u32 dev;		/* kernel dev_t of /dev/tdaxR.N */
 	__u32 region_id;	/* R */
 	__u32 result;		/* vm_fault_t bits returned */
@@ -228,6 +236,7 @@ struct tdax_mmap_rec {
 	__u64 vm_end;
 	__u64 pgoff;		/* vm_pgoff, in pages */
 	__u64 vm_flags;
+	__u64 instance;		/* device instance id */
 	__u32 dev;		/* kernel dev_t */
 	__u32 region_id;
 	__s32 result;		/* 0 or -errno */
@@ -239,6 +248,7 @@ struct tdax_mmap_rec {
 struct tdax_bind_rec {
 	char dev_name[TDAX_NAME_LEN];	/* "tdaxR.N" */
 	char drv_name[TDAX_NAME_LEN];	/* "tdax_device", ... */
+	__u64 instance;		/* device instance id */
 	__u32 dev;		/* kernel dev_t */
 	__s32 result;		/* probe result (bind); 0 (unbind) */
 };
@@ -249,6 +259,7 @@ struct tdax_region_rec {
 	__u64 size;		/* bytes */
 	__u64 align;		/* default alignment of the region */
 	__u64 lifetime_ns;	/* destroy only; 0 on create */
+	__u64 instance;		/* region instance id */
 	__u32 id;		/* region id R */
 	__u32 pad;
 	char provider[TDAX_NAME_LEN];	/* "hmem.0", "tdax_hmem.range0", ... */
@@ -259,6 +270,8 @@ struct tdax_dev_rec {
 	__u64 size;		/* bytes */
 	__u64 align;		/* bytes */
 	__u64 lifetime_ns;	/* destroy only; 0 on create */
+	__u64 instance;		/* device instance id */
+	__u64 region_instance;	/* region instance id */
 	__u32 dev;		/* kernel dev_t */
 	__u32 region_id;
 	char name[TDAX_NAME_LEN];	/* "tdaxR.N" */

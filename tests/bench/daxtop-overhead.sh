@@ -6,7 +6,7 @@
 # or `make bench`).
 #
 # 1. Fault-in of 1 GiB touched at 4K stride on a 4K, a 2M and a 1G device,
-#    without and with daxtop attached (daxtop -b -d 1 >/dev/null), REPS runs
+#    without and with daxtop attached (daxtop -b 1 >/dev/null), REPS runs
 #    each after a warm-up; prints the medians and the ratio with/without.
 # 2. daxtop's own CPU time (user+sys, from /proc) per second of wall time,
 #    idle and under a 4K fault storm (daxload -L), and the BPF programs' run
@@ -58,7 +58,7 @@ for d in tdax0.0 tdax1.0 tdax2.0; do $LOAD -q -s 1G -t 4K /dev/$d; done
 #   none    nothing attached
 #   tp      the tracepoint alone (perf stat counting tdax:tdax_fault, no BPF):
 #           the driver measures fault latency while the event is enabled
-#   daxtop  daxtop -b -d 1 attached
+#   daxtop  daxtop -b 1 attached
 R=/tmp/bench-runs
 : >$R
 r=0
@@ -70,7 +70,7 @@ while [ $r -lt "$REPS" ]; do
 	for d in tdax0.0 tdax1.0 tdax2.0; do echo "tp $d $(faultin $d)" >>$R; done
 	kill -INT $PERF
 	wait $PERF
-	$DAXTOP -b -d 1 >/dev/null 2>&1 &
+	$DAXTOP -b 1 >/dev/null 2>&1 &
 	DT=$!
 	wait_attached $DT
 	for d in tdax0.0 tdax1.0 tdax2.0; do echo "daxtop $d $(faultin $d)" >>$R; done
@@ -89,10 +89,10 @@ for x in "4K tdax0.0 262144" "2M tdax1.0 512" "1G tdax2.0 1"; do
 	printf '%-5s %-8s %7s %9s %9s %9s %7s %7s\n' $1 $2 $3 $a $t $b \
 		$(awk "BEGIN { printf \"%.3f\", $t / $a }") $(awk "BEGIN { printf \"%.3f\", $b / $a }")
 done
-echo "(TP ONLY: perf stat counting tdax:tdax_fault, no BPF; DAXTOP: daxtop -b -d 1 attached)"
+echo "(TP ONLY: perf stat counting tdax:tdax_fault, no BPF; DAXTOP: daxtop -b 1 attached)"
 echo "guest clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 
-$DAXTOP -b -d 1 >/dev/null 2>&1 &
+$DAXTOP -b 1 >/dev/null 2>&1 &
 DT=$!
 wait_attached $DT
 echo
@@ -102,7 +102,7 @@ sleep $STORM
 t1=$(cpu_ticks $DT)
 idle=$(awk "BEGIN { printf \"%.4f\", ($t1 - $t0) / $HZ / $STORM }")
 
-$DAXTOP -J -C -d $STORM -n 1 >/tmp/bench-storm.json 2>&1 &
+$DAXTOP -J --cumulative -n 1 $STORM >/tmp/bench-storm.json 2>&1 &
 DJ=$!
 wait_attached $DJ
 t0=$(cpu_ticks $DT)
@@ -112,7 +112,7 @@ wait $DJ
 storm=$(awk "BEGIN { printf \"%.4f\", ($t1 - $t0) / $HZ / $STORM }")
 faults=$(echo "$out" | sed -n 's/.*touches=\([0-9]*\).*/\1/p')
 ns=$(echo "$out" | sed -n 's/.*elapsed_ns=\([0-9]*\).*/\1/p')
-echo "daxtop CPU time per second (user+sys, -d 1): idle $idle s/s, 4K storm $storm s/s"
+echo "daxtop CPU time per second (user+sys, interval 1): idle $idle s/s, 4K storm $storm s/s"
 echo "4K storm: $faults faults in $(awk "BEGIN { printf \"%.2f\", $ns / 1e9 }") s = $(awk "BEGIN { printf \"%.0f\", $faults / ($ns / 1e9) }") faults/s"
 python3 - /tmp/bench-storm.json <<'PY'
 import json, sys

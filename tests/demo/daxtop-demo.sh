@@ -48,16 +48,16 @@ TXT
 WL=$!
 
 if [ "${TDAX_TTY:-0}" = 1 ] && [ -t 1 ] && [ -t 0 ]; then
-	$DAXTOP -d 1 -n 12
+	$DAXTOP -n 12 1
 else
-	$DAXTOP -b -d 2 -n 5 -V devices
-	$DAXTOP -b -d 1 -n 1 -V processes
-	$DAXTOP -b -d 1 -n 1 -V regions
+	$DAXTOP -b -n 5 -V devices 2
+	$DAXTOP -b -n 1 -V processes 1
+	$DAXTOP -b -n 1 -V regions 1
 fi
 rc=$?
 wait $WL
 printf '\n=== daxtop --events: each fault not served at its size ===\n'
-$DAXTOP --events -n 6 -d 1 &
+$DAXTOP --events -n 6 1 &
 EV=$!
 sleep 4
 $LOAD -q -s 2M -t 512K -N /dev/tdax3.0

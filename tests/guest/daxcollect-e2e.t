@@ -27,7 +27,9 @@ sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1
 
 scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
 # value of one series in a scrape file: metric{labels} exactly as exported
-val() { awk -v k="$2" '$1 == k { v = $2 } END { print v == "" ? 0 : v }' "$1"; }
+# value of a series in a scrape file: metric{labels} as exported, without the
+# device_instance label (summed over the instances of a device name)
+val() { awk -v k="$2" '{ s = $1; gsub(/,device_instance="[0-9]+"/, "", s) } s == k { v += $2; n++ } END { print n ? v : 0 }' "$1"; }
 # Prometheus instant query: number of series in the result
 pq_count() {
 	curl -s --max-time 10 "http://$PROM/api/v1/query" --data-urlencode "query=$1" |
@@ -79,8 +81,8 @@ cp $OUT/scrape-guest.prom $W/after.prom
 K='tdax_faults_total{device="tdax0.0",size="4K",outcome="mapped",reason="nohugepage"}'
 is "2 x 4M under MADV_NOHUGEPAGE: 2048 4K fallbacks, reason nohugepage" \
 	"$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 2048
-K='tdax_fault_pte_fallbacks_total{device="tdax0.0"}'
-is "tdax0.0: 2048 PTE fallbacks" "$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 2048
+K='tdax_fault_below_align_total{device="tdax0.0"}'
+is "tdax0.0: 2048 faults below the alignment" "$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 2048
 K='tdax_fault_hits_total{device="tdax1.0"}'
 is "tdax1.0: 64M at 2M = 32 hits" "$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 32
 K='tdax_faults_total{device="tdax1.0",size="2M",outcome="mapped",reason="ok"}'
@@ -90,7 +92,14 @@ K='tdax_fault_latency_seconds_count{device="tdax1.0",size="2M"}'
 is "tdax1.0: 32 more 2M latency observations" \
 	"$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 32
 is "tdax0.0 is known as a fallback-policy device" \
-	"$(grep -c '^tdax_device_info{device="tdax0.0",region="0",driver="tdax_device",fault_policy="fallback"} 1$' $W/after.prom)" 1
+	"$(grep -c '^tdax_device_info{device="tdax0.0",device_instance="[0-9]*",region="0",driver="tdax_device",fault_policy="fallback"} 1$' $W/after.prom)" 1
+K='tdax_fault_reasons_total{device="tdax0.0",outcome="mapped",reason="nohugepage"}'
+is "reasons once per fault that ended: 2048 nohugepage" \
+	"$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 2048
+K='tdax_fault_mapped_bytes_total{device="tdax0.0"}'
+is "tdax0.0: 8M mapped" "$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 8388608
+K='tdax_fault_aligned_bytes_total{device="tdax1.0"}'
+is "tdax1.0: 64M mapped at the alignment" "$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 67108864
 
 # The known workload lasted ~1 s: daxcollect's rule (window 5s, for 2s) fires
 # and resolves once for it.
@@ -154,7 +163,7 @@ while IFS= read -r q; do
 done <$W/exprs
 t "all $nq dashboard queries succeed in Prometheus ($nempty empty now)" test "$nbad" -eq 0 -a "$nq" -gt 20
 t "dashboard 'PTE fallback by reason' shows nohugepage" \
-	sh -c "curl -s 'http://$PROM/api/v1/query' --data-urlencode \"query=\$(grep -m1 'sum by (reason) (rate(tdax_faults_total' $W/exprs)\" | grep -q '\"reason\":\"nohugepage\"'"
+	sh -c "curl -s 'http://$PROM/api/v1/query' --data-urlencode \"query=\$(grep -m1 'sum by (reason) (rate(tdax_fault_reasons_total' $W/exprs)\" | grep -q '\"reason\":\"nohugepage\"'"
 t "dashboard 'Hit rate per device' has tdax0.0" \
 	sh -c "curl -s 'http://$PROM/api/v1/query' --data-urlencode \"query=\$(grep -m1 'rate(tdax_fault_hits_total' $W/exprs)\" | grep -q '\"device\":\"tdax0.0\"'"
 t "dashboard latency heatmap has buckets" \

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # daxtop-modes.t - daxtop's attach modes (tp_btf with module BTF, raw_tp
-# without), snoop mode (--events), -p and -D filters, batch text, and its
+# without), snoop mode (--events), -p and -d filters, batch text, and its
 # errors (not root, modules not loaded, bad arguments).
 set -u
 . tests/guest/lib/tdax.sh
@@ -26,12 +26,17 @@ wait_attached() {
 jget() { # FILE PYEXPR: evaluate on the last JSON document of FILE (as d)
 	python3 -c 'import json,sys; d=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 }
+jlastproc() { # FILE PYEXPR: the same on the last document that lists a process
+	python3 -c 'import json,sys; d=[x for x in (json.loads(l) for l in open(sys.argv[1]) if l.strip()) if x["processes"]][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+# lines of FILE (JSON documents written so far)
+nlines() { wc -l <"$1"; }
 
 # --- attach modes with module BTF --------------------------------------------
 t "module BTF present (/sys/kernel/btf/tdax)" test -e /sys/kernel/btf/tdax
-$DAXTOP -J -n 1 -d 0.2 >$OUT/btf.json 2>&1
+$DAXTOP -J -n 1 0.2 >$OUT/btf.json 2>&1
 is "daxtop attaches tp_btf programs with module BTF" "$(jget $OUT/btf.json 'd["attach"]')" tp_btf
-$DAXTOP -J -n 1 -d 0.2 --raw-tp >$OUT/raw.json 2>&1
+$DAXTOP -J -n 1 --raw-tp 0.2 >$OUT/raw.json 2>&1
 is "daxtop --raw-tp attaches raw_tp programs" "$(jget $OUT/raw.json 'd["attach"]')" raw_tp
 
 # --- snoop mode ------------------------------------------------------------------
@@ -61,26 +66,30 @@ is "snoop: 512 SIGBUS nohugepage faults, 2 not_shared mmaps, nothing else" "$EV"
 is "snoop text: 512 nohugepage lines" "$(grep -c 'sigbus.*nohugepage' $OUT/events.txt)" 512
 is "snoop text: header first" "$(head -1 $OUT/events.txt | awk '{print $1, $2, $3}')" "TIME(s) PID COMM"
 
-# --- -p and -D filters ----------------------------------------------------------------
+# --- -p and -d filters ----------------------------------------------------------------
 mkfifo $OUT/go
 sh -c "read x <$OUT/go; exec $LOAD -s 8M /dev/tdax1.0" >$OUT/p1.out &
 P1=$!
-$DAXTOP -J -C -d 0.5 -p $P1 >$OUT/pid.json 2>&1 &
+$DAXTOP -J --cumulative -p $P1 0.5 >$OUT/pid.json 2>&1 &
 DPID=$!
-$DAXTOP -b -C -d 0.5 -D /dev/tdax0.0 >$OUT/dev.txt 2>&1 &
+$DAXTOP -b --cumulative -d /dev/tdax0.0 0.5 >$OUT/dev.txt 2>&1 &
 BPID=$!
 t "daxtop -p attached" wait_attached $DPID
-t "daxtop -D attached" wait_attached $BPID
+t "daxtop -d attached" wait_attached $BPID
 echo go >$OUT/go
 $LOAD -s 16M /dev/tdax0.0 >$OUT/p2.out 2>&1
 wait $P1
 sleep 1
 kill -INT $DPID $BPID
 wait $DPID $BPID
-is "-p: only that process" "$(jget $OUT/pid.json '[(p["pid"], p["device"], p["hits"]) for p in d["processes"]]')" "[($P1, 'tdax1.0', 4)]"
-is "-p: device counts are the process's" "$(jget $OUT/pid.json '[(x["name"], x["hits"], x["mmaps"]) for x in d["devices"]]')" "[('tdax1.0', 4, 1)]"
-is "-D: batch lists only tdax0.0" "$(awk '/^tdax[0-9]/ {print $1}' $OUT/dev.txt | sort -u | tr '\n' ' ')" "tdax0.0 "
-t "-D: batch shows the 8 2M faults of tdax0.0 (cumulative)" grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt
+# The process exited: the last document that lists it has its final counts.
+is "-p: only that process" "$(jlastproc $OUT/pid.json '[(p["pid"], p["device"], p["hits"], p["alive"]) for p in d["processes"]]')" "[($P1, 'tdax1.0', 4, False)]"
+is "-p: device counts are the process's" "$(jlastproc $OUT/pid.json '[(x["name"], x["hits"], x["mmaps"], x["latency_scope"]) for x in d["devices"]]')" "[('tdax1.0', 4, 1, 'system')]"
+is "-p: reasons are the process's (its 4 ended ok, size not kept per process)" \
+	"$(jlastproc $OUT/pid.json '[r for x in d["devices"] for r in x["reasons"]]')" \
+	"[{'size': None, 'outcome': 'mapped', 'reason': 'ok', 'count': 4}]"
+is "-d: batch lists only tdax0.0" "$(awk '/^tdax[0-9]/ {print $1}' $OUT/dev.txt | sort -u | tr '\n' ' ')" "tdax0.0 "
+t "-d: batch shows the 8 2M faults of tdax0.0 (cumulative)" grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt
 t "batch: device header" grep -q '^DEVICE *ALIGN POL *FAULT/s *HIT%' $OUT/dev.txt
 t "batch: process header" grep -q '^PID *COMM *DEVICE' $OUT/dev.txt
 t "batch: region header" grep -q '^REGION PROVIDER' $OUT/dev.txt
@@ -88,7 +97,7 @@ is "batch: lines fit 80 columns" "$(awk 'length > 80' $OUT/dev.txt | wc -l)" 0
 
 # --- devices created and deleted while daxtop runs ----------------------------------------
 REG=$BUS/devices/tdax3.0/../tdax_region
-$DAXTOP -J -C -d 0.5 >$OUT/life.json 2>&1 &
+$DAXTOP -J --cumulative 0.5 >$OUT/life.json 2>&1 &
 LPID=$!
 t "daxtop attached (device lifetimes)" wait_attached $LPID
 echo tdax3.0 > $DRV/unbind
@@ -104,7 +113,7 @@ echo $NEW > $DRV/bind
 for i in $(seq 50); do [ -c /dev/$NEW ] && break; sleep 0.1; done
 $LOAD -q -s 4M /dev/$NEW
 sleep 1
-$DAXTOP -J -n 1 -d 0.3 -D $NEW >$OUT/new.json 2>&1
+$DAXTOP -J -n 1 -d $NEW 0.3 >$OUT/new.json 2>&1
 is "the new device is followed without a restart (name, present, age known)" \
 	"$(jget $OUT/life.json '[(x["name"], x["present"], x["age_known"], x["hits"], x["binds"]) for x in d["devices"] if x["name"] == "'$NEW'"]')" \
 	"[('$NEW', True, True, 2, 1)]"
@@ -123,15 +132,26 @@ is "its lifetime is within the measured bounds" \
 	"$(jget $OUT/life.json 'd["lifetimes"]["device"]["count"] == 1 and '$TD0' - '$TC1' <= d["lifetimes"]["device"]["sum_ns"] / 1e9 <= '$TD1' - '$TC0'')" True
 
 # --- a full map is counted and shown, other counts stay exact ------------------------
-$DAXTOP -J -C -d 0.5 --max-procs 2 >$OUT/full.json 2>&1 &
+$DAXTOP -J --cumulative --max-procs 2 0.5 >$OUT/full.json 2>&1 &
 FPID=$!
-$DAXTOP -b -C -d 0.5 --max-procs 2 -V devices >$OUT/full.txt 2>&1 &
+$DAXTOP -b --cumulative --max-procs 2 -V devices 0.5 >$OUT/full.txt 2>&1 &
 FBPID=$!
 t "daxtop --max-procs 2 attached (JSON)" wait_attached $FPID
 t "daxtop --max-procs 2 attached (batch)" wait_attached $FBPID
-for i in 1 2 3 4; do $LOAD -q -s 2M /dev/tdax1.0; done
+# four processes that stay alive (an exited one would be folded and its row freed)
+HOLDERS=
+for i in 1 2 3 4; do
+	"$DT" hold /dev/tdax1.0 2M $OUT/hold$i >/dev/null &
+	HOLDERS="$HOLDERS $!"
+	for j in $(seq 100); do [ -e $OUT/hold$i ] && break; sleep 0.1; done
+done
+t "four processes hold a mapping" sh -c "ls $OUT/hold1 $OUT/hold2 $OUT/hold3 $OUT/hold4"
+N=$(nlines $OUT/full.json)
+t "daxtop reports after the four" sh -c "for i in \$(seq 100); do [ \$(wc -l <$OUT/full.json) -ge $((N + 2)) ] && exit 0; sleep 0.1; done; exit 1"
 kill -INT $FPID $FBPID
 wait $FPID $FBPID
+rm -f $OUT/hold1 $OUT/hold2 $OUT/hold3 $OUT/hold4
+wait $HOLDERS
 # 4 processes x (1 mmap + 1 fault): the last two find the map full, 4 failed inserts
 is "proc_stats full: 4 failed inserts, 2 of 2 entries" \
 	"$(jget $OUT/full.json '(d["health"]["maps"]["proc_stats"]["full"], d["health"]["maps"]["proc_stats"]["entries"], d["health"]["maps"]["proc_stats"]["max_entries"], len(d["processes"]))')" \
@@ -155,15 +175,15 @@ err_is() { # DESC WANT_RC WANT_PATTERN CMD...
 }
 err_is "not root: one line, exit 1" 1 "^daxtop: must run as root" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups $DAXTOP -b -n 1
-err_is "bad device: one line, exit 2" 2 "^daxtop: invalid device 'sda'" $DAXTOP -D sda
-err_is "bad interval: one line, exit 2" 2 "^daxtop: invalid interval" $DAXTOP -d abc
+err_is "bad device: one line, exit 2" 2 "^daxtop: invalid device 'sda'" $DAXTOP -d sda
+err_is "bad interval: one line, exit 2" 2 "^daxtop: invalid interval" $DAXTOP abc
 err_is "bad sort key: one line, exit 2" 2 "^daxtop: invalid sort key" $DAXTOP -s foo
-err_is "stray argument: one line, exit 2" 2 "^daxtop: unexpected argument" $DAXTOP foo
+err_is "stray argument: one line, exit 2" 2 "^daxtop: unexpected argument" $DAXTOP 1 1 foo
 err_is "bad --max-procs: one line, exit 2" 2 "^daxtop: invalid --max-procs" $DAXTOP --max-procs x
 
 # --- without module BTF: raw_tp fallback -----------------------------------------------
 # While attached, the BPF links pin the module defining the tracepoints.
-$DAXTOP -b -d 0.5 >$OUT/pin.txt 2>&1 &
+$DAXTOP -b 0.5 >$OUT/pin.txt 2>&1 &
 PINPID=$!
 t "daxtop attached (module pin)" wait_attached $PINPID
 rmmod tdax_hmem tdax_device
@@ -181,7 +201,7 @@ for m in tdax tdax_device tdax_hmem; do
 done
 t "stripped modules load (tests/vm/load)" env TDAX_DRIVER_DIR=$OUT/nobtf tests/vm/load
 t "no module BTF now" test ! -e /sys/kernel/btf/tdax
-$DAXTOP -J -C -d 0.5 >$OUT/nobtf.json 2>$OUT/nobtf.err &
+$DAXTOP -J --cumulative 0.5 >$OUT/nobtf.json 2>$OUT/nobtf.err &
 DPID=$!
 t "daxtop attached without BTF" wait_attached $DPID
 $LOAD -s 8M /dev/tdax1.0 >$OUT/nb.out 2>&1

@@ -41,10 +41,10 @@ for i in $(seq 50); do [ -c /dev/tdax2.0 ] && break; sleep 0.1; done
 t "tdax2.0 back after rebinding $PROV" test -c /dev/tdax2.0
 t "tdax2.0 set to align 1G again" set_dev tdax2.0 1073741824
 
-$DAXTOP -J -C -d 0.5 >$OUT/docs.json 2>$OUT/daxtop.err &
+$DAXTOP -J --cumulative 0.5 >$OUT/docs.json 2>$OUT/daxtop.err &
 DTPID=$!
 # a second instance reports per interval: its documents must add up
-$DAXTOP -J -d 0.7 >$OUT/intervals.json 2>&1 &
+$DAXTOP -J 0.7 >$OUT/intervals.json 2>&1 &
 DIPID=$!
 for i in $(seq 100); do [ -s $OUT/docs.json ] && [ -s $OUT/intervals.json ] && break; sleep 0.1; done
 t "daxtop -J printed its first document" test -s $OUT/docs.json
@@ -105,7 +105,11 @@ def ok(cond, desc, detail=""):
 def eq(got, want, desc):
     ok(got == want, desc, "got %r, want %r" % (got, want))
 
-devs = {d["name"]: d for d in doc["devices"]}
+# One row per device instance: the present instance of each name; a device
+# re-created under the same name is another row (the old one: present false,
+# retired, its final counts).
+devs = {d["name"]: d for d in doc["devices"] if d["present"]}
+gone = [d for d in doc["devices"] if not d["present"]]
 btf = os.path.exists("/sys/kernel/btf/tdax")
 eq(doc["attach"], "tp_btf" if btf else "raw_tp", "attach mode follows module BTF")
 eq(doc["cumulative"], True, "document is cumulative (-C)")
@@ -116,8 +120,9 @@ def dev(name):
 # Device rows
 expect = {
     "tdax0.0": dict(size="4K", mapped=4096, hits=4096, misses=0, pte=0, sigbus=0, align=4096),
-    # re-created (hmem.2 rebound) after the workload: align back to the 2M default
-    "tdax2.0": dict(size="1G", mapped=1, hits=1, misses=0, pte=0, sigbus=0, align=2 << 20),
+    # re-created (hmem.2 rebound) after the workload: a new instance, align
+    # back to the 2M default, starting at zero (the old one is checked below)
+    "tdax2.0": dict(size="1G", mapped=0, hits=0, misses=0, pte=0, sigbus=0, align=2 << 20),
     "tdax3.0": dict(size="4K", mapped=2048, hits=0, misses=2048, pte=2048, sigbus=0, align=2 << 20),
 }
 for name, e in expect.items():
@@ -126,8 +131,23 @@ for name, e in expect.items():
     eq(d["faults"][e["size"]].get("mapped"), e["mapped"], "%s: %d faults mapped at %s" % (name, e["mapped"], e["size"]))
     eq(d.get("hits"), e["hits"], "%s: %d hits" % (name, e["hits"]))
     eq(d.get("misses"), e["misses"], "%s: %d misses" % (name, e["misses"]))
-    eq(d.get("pte_fallback"), e["pte"], "%s: %d PTE fallbacks" % (name, e["pte"]))
+    eq(d.get("below_align"), e["pte"], "%s: %d faults below the alignment" % (name, e["pte"]))
     eq(d.get("sigbus"), e["sigbus"], "%s: %d SIGBUS" % (name, e["sigbus"]))
+
+# the tdax2.0 instance destroyed at T2 keeps its final counts
+old = [d for d in gone if d["name"] == "tdax2.0"]
+eq([(d["retired"], d["hits"], d["faults"]["1G"]["mapped"], d["align"]) for d in old],
+   [(True, 1, 1, 1 << 30)], "old tdax2.0 instance: retired, its 1 hit at 1G kept")
+eq(len(set(d["instance"] for d in doc["devices"] if d["name"] == "tdax2.0")), 2,
+   "tdax2.0 re-created: two instances, two rows")
+eq(old[0]["instance"] < devs["tdax2.0"]["instance"] if old and "tdax2.0" in devs else None, True,
+   "the re-created tdax2.0 has a newer instance id")
+eq(sorted(d["name"] for d in gone), ["tdax2.0"], "no other device is gone")
+# byte coverage: bytes mapped at the alignment / bytes mapped
+eq(dev("tdax3.0").get("byte_coverage"), 0.0, "tdax3.0: 8M all at 4K: byte coverage 0")
+eq(dev("tdax0.0").get("byte_coverage"), 1.0, "tdax0.0 (align 4K): byte coverage 1")
+eq((dev("tdax3.0").get("bytes_mapped"), dev("tdax3.0").get("bytes_aligned")), (8 << 20, 0),
+   "tdax3.0: 8M mapped, none at the alignment")
 
 d1 = dev("tdax1.0")
 # 32 (b2m) + 1 (f_private maps and touches 2M after its refusals)
@@ -136,6 +156,8 @@ eq(d1.get("hits"), 33, "tdax1.0: 33 hits")
 eq(d1["faults"]["4K"].get("sigbus"), 1024, "tdax1.0: 1024 SIGBUS at 4K (strict)")
 eq(d1.get("misses"), 1024, "tdax1.0: 1024 misses")
 eq(d1.get("hit_ratio"), round(33 / 1057, 6), "tdax1.0: hit ratio 33/1057")
+# SIGBUS maps nothing: coverage is over what was mapped (33 x 2M, all aligned)
+eq((d1.get("byte_coverage"), d1.get("bytes_mapped")), (1.0, 33 << 21), "tdax1.0: byte coverage 1 over 33 x 2M")
 eq(d1.get("mmaps"), 3, "tdax1.0: 3 successful mmaps")
 eq(d1.get("mmap_errors"), 5, "tdax1.0: 5 refused mmaps")
 eq([(m["result"], m["reason"], m["count"]) for m in d1.get("mmap_outcomes", []) if m["result"]],
@@ -150,8 +172,8 @@ eq(reason(dev("tdax3.0"), "4K", "mapped", "nohugepage"), 2048, "tdax3.0: reason 
 eq(reason(dev("tdax0.0"), "4K", "mapped", "ok"), 4096, "tdax0.0: 4096 ok faults at 4K")
 
 # Latency histograms: one entry per handler call
-for name in ("tdax0.0", "tdax1.0", "tdax2.0", "tdax3.0"):
-    d = dev(name)
+for d in doc["devices"]:
+    name = d["name"] + ("" if d["present"] else " (old)")
     for size in ("4K", "2M", "1G"):
         lat = d.get("latency", {}).get(size, {})
         att = d["faults"][size].get("attempts")
@@ -159,22 +181,36 @@ for name in ("tdax0.0", "tdax1.0", "tdax2.0", "tdax3.0"):
         eq(sum(b[1] for b in lat.get("buckets", [])), att, "%s %s: bucket sum = attempts" % (name, size))
     eq(sum(r["count"] for r in d.get("reasons", [])), d.get("faults_attempted"),
        "%s: reason rows add up to attempts" % name)
+    ended = sum(r["count"] for r in d.get("reasons", []) if r["outcome"] in ("mapped", "sigbus"))
+    eq(ended, d.get("faults_ended"), "%s: one reason per fault that ended" % name)
 
-# Processes
+# Processes: each daxload exited; the last document that lists it has its
+# final counts (reported once, alive false); later ones fold it into the
+# device's "exited" row.
 procs = {}
-for p in doc["processes"]:
-    procs.setdefault(str(p["pid"]), {})[p["device"]] = p
+for dd in docs:
+    for p in dd["processes"]:
+        if not p["exited"]:
+            procs.setdefault(str(p["pid"]), {})[p["device"]] = p
 pexp = [("a4k", "tdax0.0", "hits", 4096), ("b2m", "tdax1.0", "hits", 32),
         ("e_sigbus", "tdax1.0", "sigbus", 1024), ("f_private", "tdax1.0", "mmap_errors", 5),
-        ("c1g", "tdax2.0", "hits", 1), ("d_fallback", "tdax3.0", "pte_fallback", 2048)]
+        ("c1g", "tdax2.0", "hits", 1), ("d_fallback", "tdax3.0", "below_align", 2048)]
 for name, devname, key, want in pexp:
     p = procs.get(pids.get(name, "?"), {}).get(devname, {})
     eq(p.get(key), want, "process %s (%s) on %s: %s = %d" % (name, pids.get(name), devname, key, want))
     eq(p.get("comm"), "daxload", "process %s comm is daxload" % name)
+    eq(p.get("alive"), False, "process %s reported exited with its final counts" % name)
 p = procs.get(pids.get("e_sigbus", "?"), {}).get("tdax1.0", {})
 eq((p.get("hits"), p.get("misses")), (0, 1024), "process e_sigbus: 0 hits, 1024 misses")
 p = procs.get(pids.get("b2m", "?"), {}).get("tdax1.0", {})
 eq((p.get("misses"), p.get("mmaps")), (0, 1), "process b2m: no miss, one mmap")
+# the exited rows of the last document: every daxload folded in
+ex = {p["device"]: p for p in doc["processes"] if p["exited"]}
+eq([p for p in doc["processes"] if not p["exited"] and str(p["pid"]) in pids.values()], [],
+   "no exited daxload left as a row of its own")
+eq((ex.get("tdax1.0", {}).get("hits"), ex.get("tdax1.0", {}).get("sigbus"), ex.get("tdax1.0", {}).get("mmap_errors")),
+   (33, 1024, 5), "tdax1.0 exited row: 33 hits, 1024 SIGBUS, 5 refused mmaps")
+eq(ex.get("tdax3.0", {}).get("below_align"), 2048, "tdax3.0 exited row: 2048 below the alignment")
 
 # Lifetimes: region 2 and tdax2.0 lived from T1 to T2
 T = {k: float(os.environ[k]) for k in ("T1A", "T1B", "T2A", "T2B", "T3A", "T3B")}
@@ -200,13 +236,16 @@ eq(doc["health"]["events_lost"], 0, "no event lost")
 # Per-interval documents add up to the cumulative one
 iv = [json.loads(l) for l in open(out + "/intervals.json") if l.strip()]
 eq(all(not d["cumulative"] for d in iv), True, "interval documents are not cumulative")
+def all_inst(name, key):
+    return sum(x.get(key, 0) for x in doc["devices"] if x["name"] == name)
 for name in ("tdax0.0", "tdax1.0", "tdax2.0", "tdax3.0"):
-    for key in ("hits", "misses", "pte_fallback", "sigbus", "faults_attempted", "mmaps", "mmap_errors"):
+    for key in ("hits", "misses", "below_align", "sigbus", "faults_attempted", "mmaps", "mmap_errors",
+                "bytes_mapped", "bytes_aligned"):
         tot = sum(x.get(key, 0) for d in iv for x in d["devices"] if x["name"] == name)
-        eq(tot, dev(name).get(key), "%s: per-interval %s add up to the cumulative count" % (name, key))
+        eq(tot, all_inst(name, key), "%s: per-interval %s add up to the cumulative count" % (name, key))
     lat = sum(x["latency"][s]["count"] for d in iv for x in d["devices"] if x["name"] == name
               for s in ("4K", "2M", "1G"))
-    eq(lat, dev(name).get("faults_attempted"), "%s: per-interval latency counts add up" % name)
+    eq(lat, all_inst(name, "faults_attempted"), "%s: per-interval latency counts add up" % name)
 for what in ("region", "device"):
     eq(sum(d["lifetimes"][what]["count"] for d in iv), 1, "one %s lifetime over the intervals" % what)
 ok(all(d["interval_s"] > 0 for d in iv), "every interval has a duration")

@@ -28,7 +28,7 @@ wait_screen() {
 
 START=$(date +%s)
 t "tmux session with daxtop starts (80x24)" \
-	tmux new-session -d -s $S -x 80 -y 24 "$DAXTOP -d 0.5; echo daxtop-exit=\$?; sleep 30"
+	tmux new-session -d -s $S -x 80 -y 24 "$DAXTOP 0.5; echo daxtop-exit=\$?; sleep 30"
 t "device view header" wait_screen '^DEVICE +ALIGN POL +FAULT/s +HIT%'
 t "devices listed" wait_screen '^tdax3\.0 +2M str'
 t "status line names the view" wait_screen '^\[devices\] sort faults'
@@ -61,7 +61,7 @@ t "q: daxtop exits 0" wait_screen '^daxtop-exit=0'
 tmux kill-session -t $S 2>/dev/null
 
 # a terminal too small still works (lines are cut, nothing breaks)
-t "tmux 40x10 session" tmux new-session -d -s $S -x 40 -y 10 "$DAXTOP -d 0.5; echo daxtop-exit=\$?; sleep 30"
+t "tmux 40x10 session" tmux new-session -d -s $S -x 40 -y 10 "$DAXTOP 0.5; echo daxtop-exit=\$?; sleep 30"
 t "small terminal: device header shown" wait_screen '^DEVICE'
 tmux send-keys -t $S q
 t "small terminal: q exits 0" wait_screen '^daxtop-exit=0'

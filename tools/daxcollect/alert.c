@@ -71,7 +71,8 @@ static unsigned int key_hash(const struct alert_key *k)
 
 static int key_eq(const struct alert_key *a, const struct alert_key *b)
 {
-	return a->scope == b->scope && a->pid == b->pid &&
+	return a->scope == b->scope && a->pid == b->pid && a->instance == b->instance &&
+	       a->start_ns == b->start_ns &&
 	       !strcmp(a->device, b->device) && !strcmp(a->comm, b->comm);
 }
 
@@ -149,7 +150,8 @@ static int counts_went_back(const struct alert_counts *old, const struct alert_c
 
 	if (now->hits < old->hits || now->misses < old->misses ||
 	    now->fallback_total < old->fallback_total ||
-	    now->sigbus_total < old->sigbus_total)
+	    now->sigbus_total < old->sigbus_total || now->bytes_mapped < old->bytes_mapped ||
+	    now->bytes_aligned < old->bytes_aligned)
 		return 1;
 	for (i = 0; i < TDAX_FR_NR; i++)
 		if (now->fallback[i] < old->fallback[i] || now->sigbus[i] < old->sigbus[i])
@@ -175,6 +177,23 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 			k = &e->keys[i];
 			break;
 		}
+	if (!k && key->instance) {
+		/*
+		 * A device present before any record named its instance is
+		 * observed with instance 0 and zero counts; its first record
+		 * names it: the same device, so the same history (the hash
+		 * does not include the instance).
+		 */
+		struct alert_key k0 = *key;
+
+		k0.instance = 0;
+		for (i = e->buckets[h]; i >= 0; i = e->keys[i].next)
+			if (key_eq(&e->keys[i].key, &k0)) {
+				k = &e->keys[i];
+				k->key.instance = key->instance;
+				break;
+			}
+	}
 	if (!k) {
 		if (e->nkeys >= ALERT_KEYS_MAX) {
 			e->dropped++;
@@ -288,6 +307,16 @@ int alert_measure(const struct rule *r, const struct alert_counts *older,
 	case RM_MISS_RATE:
 		*value = (r->reason_mask ? n : misses) / dt;
 		return 0;
+	case RM_BYTE_COVERAGE: {
+		uint64_t mapped = delta(newer->bytes_mapped, older->bytes_mapped);
+		uint64_t aligned = delta(newer->bytes_aligned, older->bytes_aligned);
+
+		/* the library's definition (tdax_byte_coverage), over the window */
+		if (!mapped || hits + misses < r->min_faults)
+			return -ENODATA;
+		*value = (double)aligned / (double)mapped;
+		return 0;
+	}
 	case RM_HIT_RATIO:
 	case RM_MISS_RATIO:
 		if (hits + misses == 0 || hits + misses < r->min_faults)

@@ -27,8 +27,10 @@
  * struct alert_counts - cumulative fault counters of one key
  * @hits:     faults served at the device alignment
  * @misses:   faults mapped below the alignment or ended in SIGBUS
- * @fallback_total: faults mapped below the alignment ("PTE fallback")
+ * @fallback_total: faults that ended mapped below the alignment
  * @sigbus_total:   faults ended in SIGBUS
+ * @bytes_mapped:   bytes mapped by faults that ended mapped
+ * @bytes_aligned:  of those, bytes mapped at the device alignment
  * @fallback: faults mapped below the alignment, by tdax fault reason (may
  *            stay zero when reasons are not known for this key)
  * @sigbus:   faults ended in SIGBUS, by reason (same)
@@ -38,6 +40,8 @@ struct alert_counts {
 	uint64_t misses;
 	uint64_t fallback_total;
 	uint64_t sigbus_total;
+	uint64_t bytes_mapped;
+	uint64_t bytes_aligned;
 	uint64_t fallback[TDAX_FR_NR];
 	uint64_t sigbus[TDAX_FR_NR];
 };
@@ -48,12 +52,16 @@ struct alert_counts {
  * @device: device name, "tdaxR.N"
  * @pid:    process id (process scope), else 0
  * @comm:   process name (process scope), else ""
+ * @instance: device instance id (a re-created device is another key)
+ * @start_ns: process start time (a reused pid is another key), else 0
  */
 struct alert_key {
 	enum rule_scope scope;
 	char device[TDAX_NAME_LEN];
 	pid_t pid;
 	char comm[16];
+	uint64_t instance;
+	uint64_t start_ns;
 };
 
 enum alert_state {

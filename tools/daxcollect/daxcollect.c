@@ -12,6 +12,7 @@
 #endif
 #include <argp.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -43,7 +44,7 @@ static struct env {
 	double interval;
 	int once;
 	int check_rules;
-	int no_process;
+	int process_metrics;	/* 0, METRICS_PROC_COMM, METRICS_PROC_PID */
 	int use_syslog;
 	int raw_tp;
 	int verbose;
@@ -54,7 +55,7 @@ static struct env {
 	.sysfs = "/sys",
 };
 
-const char *argp_program_version = "daxcollect 0.1";
+const char *argp_program_version = "daxcollect " DAXCOLLECT_VERSION;
 const char *argp_program_bug_address = "the tdax issue tracker";
 static const char doc[] =
 "daxcollect: collect tdax device-DAX fault measures, serve them to Prometheus\n"
@@ -78,6 +79,7 @@ enum {
 	OPT_ONCE = 1000,
 	OPT_CHECK,
 	OPT_NO_PROC,
+	OPT_PROC,
 	OPT_SYSLOG,
 	OPT_RAW_TP,
 	OPT_SYSFS,
@@ -89,7 +91,9 @@ static const struct argp_option opts[] = {
 	{ "interval", 'i', "SECS", 0, "Alert evaluation and driver check interval (default 5)", 0 },
 	{ "once", OPT_ONCE, NULL, 0, "Print one exposition on stdout and exit", 0 },
 	{ "check-rules", OPT_CHECK, NULL, 0, "Validate the rules file (-r) and exit", 0 },
-	{ "no-process-metrics", OPT_NO_PROC, NULL, 0, "Do not export per-process series", 0 },
+	{ "process-metrics", OPT_PROC, "BY", OPTION_ARG_OPTIONAL,
+	  "Export per-process series, aggregated by comm (BY=comm, the default) or per pid (BY=pid: one series per process, churns); off by default", 0 },
+	{ "no-process-metrics", OPT_NO_PROC, NULL, OPTION_HIDDEN, "No per-process series (the default)", 0 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Log to syslog instead of stderr", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Attach raw_tp programs even if module BTF exists", 0 },
 	{ "sysfs", OPT_SYSFS, "DIR", OPTION_HIDDEN, "sysfs root (tests)", 0 },
@@ -129,7 +133,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.check_rules = 1;
 		break;
 	case OPT_NO_PROC:
-		env.no_process = 1;
+		env.process_metrics = 0;
+		break;
+	case OPT_PROC:
+		if (!arg || !strcmp(arg, "comm"))
+			env.process_metrics = METRICS_PROC_COMM;
+		else if (!strcmp(arg, "pid"))
+			env.process_metrics = METRICS_PROC_PID;
+		else
+			argp_error(state, "--process-metrics: '%s' is not comm or pid", arg);
 		break;
 	case OPT_SYSLOG:
 		env.use_syslog = 1;
@@ -187,11 +199,33 @@ static double mono(void)
 
 static int module_present(void)
 {
-	char p[512];
-	struct stat sb;
+	return tdax_module_present(env.sysfs);
+}
 
-	snprintf(p, sizeof(p), "%s/bus/tdax", env.sysfs);
-	return stat(p, &sb) == 0;
+/*
+ * Tell systemd (Type=notify) that we serve, or that we stop, through
+ * libsystemd's sd_notify(3), loaded at run time: no build dependency, and
+ * nothing to do where there is no libsystemd or no $NOTIFY_SOCKET.
+ */
+static void notify(const char *state)
+{
+	static int (*sd_notify_fn)(int, const char *);
+	static int tried;
+
+	if (!getenv("NOTIFY_SOCKET"))
+		return;
+	if (!tried) {
+		void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+
+		tried = 1;
+		if (h)
+			*(void **)&sd_notify_fn = dlsym(h, "sd_notify");
+		if (!sd_notify_fn)
+			logmsg(LOG_WARNING, "Type=notify but libsystemd.so.0 has no sd_notify: %s",
+			       h ? "symbol missing" : dlerror());
+	}
+	if (sd_notify_fn)
+		sd_notify_fn(0, state);
 }
 
 static int bpf_stats_on(void)
@@ -250,13 +284,15 @@ static int take_snapshot(void)
 	st.snap = tmp;
 	st.have_snap = 1;
 	st.health.scrapes++;
+	/* every snapshot, so an exit reported once is never missed */
+	metrics_account(&st.snap);
 	return 0;
 }
 
 static void fill_health(void)
 {
 	st.health.bpf_stats = bpf_stats_on();
-	st.health.process_metrics = !env.no_process;
+	st.health.process_metrics = env.process_metrics;
 	if (st.http) {
 		http_get_counters(st.http, &st.health.http);
 		st.health.have_http = 1;
@@ -436,6 +472,8 @@ static int open_collector(int wait_module)
 	o.wait_module = wait_module;
 	o.verbose = env.verbose;
 	o.sysfs_root = env.sysfs;
+	/* a destroyed device's final counts stay exported this long */
+	o.retired_keep_ns = 600ULL * 1000000000ULL;
 	st.col = tdax_collector_open(&o, err, sizeof(err));
 	if (!st.col) {
 		fprintf(stderr, "daxcollect: %s\n", err);
@@ -558,6 +596,7 @@ int main(int argc, char **argv)
 
 	logmsg(LOG_NOTICE, "serving http://%s/metrics%s%s (%zu alert rules)", env.listen,
 	       env.rules ? ", rules " : "", env.rules ? env.rules : "", st.rules->n);
+	notify("READY=1\nSTATUS=serving /metrics");
 
 	next = mono();
 	for (;;) {
@@ -583,7 +622,9 @@ int main(int argc, char **argv)
 				stop = 1;
 				break;
 			case SIGHUP:
+				notify("RELOADING=1");
 				reload_rules();
+				notify("READY=1");
 				break;
 			case SIGUSR1:
 				release_driver();
@@ -598,6 +639,7 @@ int main(int argc, char **argv)
 			break;
 	}
 
+	notify("STOPPING=1");
 	http_stop(st.http);
 	st.http = NULL;
 	if (st.engine)

@@ -4,6 +4,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -75,8 +76,31 @@ int http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len
 	} else {
 		struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
 
-		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
-			return -EINVAL;
+		if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+			/* a host name (localhost:9477): its first address */
+			struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+						  .ai_flags = AI_ADDRCONFIG };
+			struct addrinfo *ai = NULL;
+
+			if (getaddrinfo(host, NULL, &hints, &ai) || !ai) {
+				/* AI_ADDRCONFIG hides loopback-only hosts: try without */
+				hints.ai_flags = 0;
+				if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
+					return -EINVAL;
+			}
+			if (ai->ai_addrlen > sizeof(*ss)) {
+				freeaddrinfo(ai);
+				return -EINVAL;
+			}
+			memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+			*len = ai->ai_addrlen;
+			freeaddrinfo(ai);
+			if (ss->ss_family == AF_INET6)
+				((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+			else
+				((struct sockaddr_in *)ss)->sin_port = htons(port);
+			return 0;
+		}
 		a4->sin_family = AF_INET;
 		a4->sin_port = htons(port);
 		*len = sizeof(*a4);

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "metrics.h"
@@ -25,9 +26,9 @@ size_t metrics_log2_buckets(const struct tdax_hist *h, int lo, int hi,
 		counts[j] = 0;
 	for (j = 0; j < n; j++)
 		bounds[j] = ldexp(1.0, lo + (int)j) * NS;
-	/* slot i holds 2^i <= v < 2^(i+1): it belongs to bucket le = 2^(i+1) */
+	/* slot i holds 2^(i-1) < v <= 2^i: it belongs to bucket le = 2^i */
 	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
-		int b = i + 1 - lo;
+		int b = i - lo;
 
 		if (!h->slots[i])
 			continue;
@@ -40,10 +41,10 @@ size_t metrics_log2_buckets(const struct tdax_hist *h, int lo, int hi,
 	return n;
 }
 
-static const char *dev_name(const struct tdax_snapshot *s, __u32 dev, char *buf,
-			    size_t len)
+static const char *dev_name(const struct tdax_snapshot *s, __u64 instance, __u32 dev,
+			    char *buf, size_t len)
 {
-	const struct tdax_snap_dev *d = tdax_snapshot_dev(s, dev);
+	const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(s, instance);
 
 	if (d)
 		return d->name;
@@ -51,19 +52,36 @@ static const char *dev_name(const struct tdax_snapshot *s, __u32 dev, char *buf,
 	return buf;
 }
 
+/*
+ * Series of a device are labelled with its name and its instance id: a
+ * device deleted and re-created under the same name is a new series
+ * starting at zero (no counter reset, no false rate), the old one keeps
+ * its final value and goes stale once the library drops the retired row.
+ * Devices present without any record yet (instance 0) have no counters.
+ */
+static const char *inst_str(__u64 instance, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu", (unsigned long long)instance);
+	return buf;
+}
+
+#define DEV_LABELS(d, ib) "device", (d)->name, "device_instance", \
+	inst_str((d)->instance, ib, sizeof(ib))
+
 static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 {
 	double bounds[64];
 	uint64_t counts[65];
-	char b[48];
+	char b[48], ib[24];
 	size_t i, k;
 
 	expo_family(e, "tdax_faults_total", "counter",
-		    "Fault handler calls by device, attempted size, outcome and reason.");
+		    "Fault handler calls (events) by device, attempted size, outcome and reason; a fault that falls back is counted at each size it tried.");
 	for (i = 0; i < s->nfaults; i++) {
 		const struct tdax_snap_fault *f = &s->faults[i];
 		const char *l[] = {
-			"device", dev_name(s, f->dev, b, sizeof(b)),
+			"device", dev_name(s, f->instance, f->dev, b, sizeof(b)),
+			"device_instance", inst_str(f->instance, ib, sizeof(ib)),
 			"size", tdax_size_name(f->size_idx),
 			"outcome", tdax_fault_outcome_name(f->outcome),
 			"reason", tdax_fault_reason_name(f->reason), NULL
@@ -71,36 +89,75 @@ static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 
 		expo_sample_u64(e, l, f->count);
 	}
+	expo_family(e, "tdax_fault_reasons_total", "counter",
+		    "Faults that ended (mapped or SIGBUS) for a reason other than ok, once per fault, by device, outcome and reason.");
+	for (i = 0; i < s->nfaults; i++) {
+		const struct tdax_snap_fault *f = &s->faults[i];
+		const char *l[] = {
+			"device", dev_name(s, f->instance, f->dev, b, sizeof(b)),
+			"device_instance", inst_str(f->instance, ib, sizeof(ib)),
+			"outcome", tdax_fault_outcome_name(f->outcome),
+			"reason", tdax_fault_reason_name(f->reason), NULL
+		};
+		uint64_t n = 0;
+		size_t j;
 
-	expo_family(e, "tdax_fault_hits_total", "counter",
-		    "Faults that ended mapped at the device alignment (granularity hits).");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		expo_sample_u64(e, l, s->devs[i].g.hits);
+		if (f->reason == TDAX_FR_OK ||
+		    (f->outcome != TDAX_FO_MAPPED && f->outcome != TDAX_FO_SIGBUS))
+			continue;
+		/* one sample per (instance, outcome, reason): sum the sizes */
+		for (j = 0; j < i; j++)
+			if (s->faults[j].instance == f->instance && s->faults[j].outcome == f->outcome &&
+			    s->faults[j].reason == f->reason)
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < s->nfaults; j++)
+			if (s->faults[j].instance == f->instance && s->faults[j].outcome == f->outcome &&
+			    s->faults[j].reason == f->reason)
+				n += s->faults[j].count;
+		expo_sample_u64(e, l, n);
 	}
-	expo_family(e, "tdax_fault_misses_total", "counter",
-		    "Faults that ended mapped below the device alignment or in SIGBUS (granularity misses).");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
 
-		expo_sample_u64(e, l, s->devs[i].g.misses);
+#define DEV_COUNTER(name, help, expr)						\
+	expo_family(e, name, "counter", help);					\
+	for (i = 0; i < s->ndevs; i++) {					\
+		const struct tdax_snap_dev *d = &s->devs[i];			\
+		const char *l[] = { DEV_LABELS(d, ib), NULL };			\
+		if (!d->instance)						\
+			continue;						\
+		expo_sample_u64(e, l, (expr));					\
 	}
-	expo_family(e, "tdax_fault_pte_fallbacks_total", "counter",
-		    "Faults mapped below the device alignment (PTE fallback, fault_policy=fallback); a subset of the misses.");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		expo_sample_u64(e, l, s->devs[i].g.pte_fallback);
-	}
+	DEV_COUNTER("tdax_faults_ended_total",
+		    "Faults that ended (mapped or SIGBUS): rate() of it is faults/s.",
+		    tdax_gran_ended(&d->g));
+	DEV_COUNTER("tdax_fault_hits_total",
+		    "Faults that ended mapped at the device alignment (granularity hits).", d->g.hits);
+	DEV_COUNTER("tdax_fault_misses_total",
+		    "Faults that ended mapped below the device alignment or in SIGBUS (granularity misses).",
+		    d->g.misses);
+	DEV_COUNTER("tdax_fault_below_align_total",
+		    "Faults that ended mapped below the device alignment (fault_policy=fallback); a subset of the misses.",
+		    d->g.below_align);
+	DEV_COUNTER("tdax_fault_sigbus_total", "Faults that ended in SIGBUS; a subset of the misses.",
+		    tdax_gran_sigbus(&d->g));
+	DEV_COUNTER("tdax_fault_mapped_bytes_total",
+		    "Bytes mapped by faults that ended mapped (the denominator of byte coverage).",
+		    d->g.bytes_mapped);
+	DEV_COUNTER("tdax_fault_aligned_bytes_total",
+		    "Bytes mapped at the device alignment (the numerator of byte coverage).",
+		    d->g.bytes_aligned);
 
 	expo_family(e, "tdax_fault_latency_seconds", "histogram",
 		    "Fault handler latency by device and attempted size (measured while the tdax_fault tracepoint is enabled).");
 	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+
+		if (!d->instance)
+			continue;
 		for (k = 0; k <= TDAX_SZ_NR; k++) {
-			const struct tdax_hist *h = &s->devs[i].lat[k];
-			const char *l[] = { "device", s->devs[i].name,
-					    "size", tdax_size_name(k), NULL };
+			const struct tdax_hist *h = &d->lat[k];
+			const char *l[] = { DEV_LABELS(d, ib), "size", tdax_size_name(k), NULL };
 			size_t n, j;
 			uint64_t tot = 0;
 
@@ -116,7 +173,7 @@ static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 
 static void render_mmaps(struct expo *e, const struct tdax_snapshot *s)
 {
-	char b[48], res[32];
+	char b[48], res[32], ib[24];
 	size_t i;
 
 	expo_family(e, "tdax_mmaps_total", "counter",
@@ -124,7 +181,8 @@ static void render_mmaps(struct expo *e, const struct tdax_snapshot *s)
 	for (i = 0; i < s->nmmaps; i++) {
 		const struct tdax_snap_mmap *m = &s->mmaps[i];
 		const char *en = m->result < 0 ? strerrorname_np(-m->result) : NULL;
-		const char *l[] = { "device", dev_name(s, m->dev, b, sizeof(b)),
+		const char *l[] = { "device", dev_name(s, m->instance, m->dev, b, sizeof(b)),
+				    "device_instance", inst_str(m->instance, ib, sizeof(ib)),
 				    "result", res,
 				    "reason", tdax_mmap_reason_name(m->reason), NULL };
 
@@ -142,14 +200,14 @@ static void render_devices(struct expo *e, const struct tdax_snapshot *s)
 {
 	double bounds[64];
 	uint64_t counts[65];
-	char rid[16];
+	char rid[16], ib[24];
 	size_t i, n;
 
 	expo_family(e, "tdax_device_info", "gauge",
-		    "Devices present in /sys/bus/tdax (value 1), with region, bound driver and fault policy.");
+		    "Devices present in /sys/bus/tdax (value 1), with instance, region, bound driver and fault policy.");
 	for (i = 0; i < s->ndevs; i++) {
 		const struct tdax_snap_dev *d = &s->devs[i];
-		const char *l[] = { "device", d->name, "region", rid,
+		const char *l[] = { DEV_LABELS(d, ib), "region", rid,
 				    "driver", d->driver, "fault_policy", d->fault_policy, NULL };
 
 		if (!d->present)
@@ -157,40 +215,28 @@ static void render_devices(struct expo *e, const struct tdax_snapshot *s)
 		snprintf(rid, sizeof(rid), "%d", d->region_id);
 		expo_sample_u64(e, l, 1);
 	}
-	expo_family(e, "tdax_device_size_bytes", "gauge", "Size of each present device.");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		if (s->devs[i].present)
-			expo_sample_u64(e, l, s->devs[i].size);
+#define DEV_GAUGE(name, type, help, cond, expr)					\
+	expo_family(e, name, type, help);					\
+	for (i = 0; i < s->ndevs; i++) {					\
+		const struct tdax_snap_dev *d = &s->devs[i];			\
+		const char *l[] = { DEV_LABELS(d, ib), NULL };			\
+		if (!(cond))							\
+			continue;						\
+		expo_sample(e, l, (double)(expr));				\
 	}
-	expo_family(e, "tdax_device_align_bytes", "gauge", "Alignment (page size promised) of each present device.");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		if (s->devs[i].present)
-			expo_sample_u64(e, l, s->devs[i].align);
-	}
-	expo_family(e, "tdax_device_age_seconds", "gauge",
-		    "Age of each present device: since its creation when seen by the collector, else since first seen.");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		if (s->devs[i].present)
-			expo_sample(e, l, s->devs[i].age_ns * NS);
-	}
-	expo_family(e, "tdax_device_binds_total", "counter", "Driver bind events seen per device.");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		expo_sample_u64(e, l, s->devs[i].binds);
-	}
-	expo_family(e, "tdax_device_unbinds_total", "counter", "Driver unbind events seen per device.");
-	for (i = 0; i < s->ndevs; i++) {
-		const char *l[] = { "device", s->devs[i].name, NULL };
-
-		expo_sample_u64(e, l, s->devs[i].unbinds);
-	}
+	DEV_GAUGE("tdax_device_size_bytes", "gauge", "Size of each present device.", d->present,
+		  d->size);
+	DEV_GAUGE("tdax_device_align_bytes", "gauge",
+		  "Alignment (page size promised) of each present device.", d->present, d->align);
+	DEV_GAUGE("tdax_device_created_timestamp_seconds", "gauge",
+		  "Unix time each present device was created (only for devices created while the collector ran).",
+		  d->present && d->age_known,
+		  (s->realtime_ns - (s->ts_ns - d->create_ns)) * NS);
+	DEV_GAUGE("tdax_device_binds_total", "counter", "Driver bind events seen per device.",
+		  d->instance, d->binds);
+	DEV_GAUGE("tdax_device_unbinds_total", "counter", "Driver unbind events seen per device.",
+		  d->instance, d->unbinds);
+#undef DEV_GAUGE
 
 	expo_family(e, "tdax_device_lifetime_seconds", "histogram",
 		    "Lifetimes of destroyed devices.");
@@ -232,10 +278,17 @@ static void render_regions(struct expo *e, const struct tdax_snapshot *s)
 		     available_size, 1);
 	REGION_GAUGE("tdax_region_align_bytes", "Default alignment of each region.", align, 1);
 	REGION_GAUGE("tdax_region_devices", "Devices of each region present in sysfs.", ndevs, 1);
-	REGION_GAUGE("tdax_region_age_seconds",
-		     "Age of each present region: since its creation when seen by the collector, else since first seen.",
-		     age_ns, NS);
 #undef REGION_GAUGE
+	expo_family(e, "tdax_region_created_timestamp_seconds", "gauge",
+		    "Unix time each present region was created (only for regions created while the collector ran).");
+	for (i = 0; i < s->nregions; i++) {
+		const char *l[] = { "region", rid, NULL };
+
+		if (!s->regions[i].present || !s->regions[i].age_known)
+			continue;
+		snprintf(rid, sizeof(rid), "%u", s->regions[i].id);
+		expo_sample(e, l, (s->realtime_ns - (s->ts_ns - s->regions[i].create_ns)) * NS);
+	}
 	expo_family(e, "tdax_regions", "gauge", "Regions present now.");
 	for (i = n = 0; i < s->nregions; i++)
 		n += s->regions[i].present;
@@ -248,34 +301,187 @@ static void render_regions(struct expo *e, const struct tdax_snapshot *s)
 	expo_histogram(e, NULL, bounds, counts, n, s->lifetimes[TDAX_LT_REGION].sum * NS);
 }
 
-static void render_procs(struct expo *e, const struct tdax_snapshot *s)
+/*
+ * Per-process series (opt-in, --process-metrics).  By comm (default): one
+ * series per (comm, device instance), the sum of its live processes plus
+ * the final counts of its processes that exited (accumulated here from the
+ * one snapshot that reports each exit), so the series is monotonic and
+ * bounded by the number of distinct names.  By pid: one series per live
+ * process, and per device the "exited" aggregate (pid="", comm="[exited]").
+ */
+struct comm_acc {
+	char comm[TDAX_COMM_LEN];
+	__u64 instance;
+	struct tdax_gran_val g;
+	uint64_t mmaps, mmap_errors;
+	int used;
+};
+
+#define COMM_ACC_MAX	1024
+static struct comm_acc comm_acc[COMM_ACC_MAX];
+
+static struct comm_acc *comm_find(const char *comm, __u64 instance, int add)
 {
-	char pid[16], b[48];
+	size_t i, fr = COMM_ACC_MAX;
+
+	for (i = 0; i < COMM_ACC_MAX; i++) {
+		if (!comm_acc[i].used) {
+			if (fr == COMM_ACC_MAX)
+				fr = i;
+			continue;
+		}
+		if (comm_acc[i].instance == instance && !strcmp(comm_acc[i].comm, comm))
+			return &comm_acc[i];
+	}
+	if (!add || fr == COMM_ACC_MAX)
+		return NULL;
+	memset(&comm_acc[fr], 0, sizeof(comm_acc[fr]));
+	comm_acc[fr].used = 1;
+	comm_acc[fr].instance = instance;
+	snprintf(comm_acc[fr].comm, sizeof(comm_acc[fr].comm), "%s", comm);
+	return &comm_acc[fr];
+}
+
+void metrics_account(const struct tdax_snapshot *s)
+{
 	size_t i;
 
+	for (i = 0; i < s->nprocs; i++) {
+		const struct tdax_snap_proc *p = &s->procs[i];
+		struct comm_acc *a;
+
+		if (p->exited || p->alive)
+			continue;
+		/* reported once by the library, folded into "exited" next time */
+		a = comm_find(p->comm, p->instance, 1);
+		if (!a)
+			continue;
+		tdax_gran_add(&a->g, &p->g);
+		a->mmaps += p->mmaps;
+		a->mmap_errors += p->mmap_errors;
+	}
+	/* forget the names of device instances that are gone for good */
+	for (i = 0; i < COMM_ACC_MAX; i++)
+		if (comm_acc[i].used && !tdax_snapshot_dev_instance(s, comm_acc[i].instance))
+			comm_acc[i].used = 0;
+}
+
+struct proc_row {
+	const char *pid, *comm;
+	const struct tdax_snap_dev *d;
+	struct tdax_gran_val g;
+	uint64_t mmaps, mmap_errors;
+};
+
+static size_t proc_rows(const struct tdax_snapshot *s, int mode, struct proc_row *rows,
+			char (*pids)[16])
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < s->nprocs; i++) {
+		const struct tdax_snap_proc *p = &s->procs[i];
+		const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(s, p->instance);
+		struct proc_row *r = NULL;
+
+		if (!d)
+			continue;
+		if (mode == METRICS_PROC_PID) {
+			if (!p->alive && !p->exited)
+				continue;	/* in "exited" from the next snapshot on */
+			r = &rows[n++];
+			memset(r, 0, sizeof(*r));
+			if (p->exited)
+				pids[n - 1][0] = 0;
+			else
+				snprintf(pids[n - 1], 16, "%u", p->pid);
+			r->pid = pids[n - 1];
+			r->comm = p->comm;
+			r->d = d;
+		} else {
+			if (p->exited || !p->alive)
+				continue;
+			for (j = 0; j < n; j++)
+				if (rows[j].d == d && !strcmp(rows[j].comm, p->comm))
+					r = &rows[j];
+			if (!r) {
+				r = &rows[n++];
+				memset(r, 0, sizeof(*r));
+				r->comm = p->comm;
+				r->d = d;
+			}
+		}
+		tdax_gran_add(&r->g, &p->g);
+		r->mmaps += p->mmaps;
+		r->mmap_errors += p->mmap_errors;
+	}
+	if (mode == METRICS_PROC_COMM) {
+		for (i = 0; i < COMM_ACC_MAX; i++) {
+			const struct comm_acc *a = &comm_acc[i];
+			const struct tdax_snap_dev *d;
+			struct proc_row *r = NULL;
+
+			if (!a->used || !(d = tdax_snapshot_dev_instance(s, a->instance)))
+				continue;
+			for (j = 0; j < n; j++)
+				if (rows[j].d == d && !strcmp(rows[j].comm, a->comm))
+					r = &rows[j];
+			if (!r) {
+				r = &rows[n++];
+				memset(r, 0, sizeof(*r));
+				r->comm = a->comm;
+				r->d = d;
+			}
+			tdax_gran_add(&r->g, &a->g);
+			r->mmaps += a->mmaps;
+			r->mmap_errors += a->mmap_errors;
+		}
+	}
+	return n;
+}
+
+static void render_procs(struct expo *e, const struct tdax_snapshot *s, int mode)
+{
+	struct proc_row *rows = calloc(s->nprocs + COMM_ACC_MAX + 1, sizeof(*rows));
+	char (*pids)[16] = calloc(s->nprocs + 1, 16);
+	char ib[24];
+	size_t i, n;
+
+	if (!rows || !pids) {
+		free(rows);
+		free(pids);
+		return;
+	}
+	n = proc_rows(s, mode, rows, pids);
 #define PROC_COUNTER(name, help, expr)						\
 	expo_family(e, name, "counter", help);					\
-	for (i = 0; i < s->nprocs; i++) {					\
-		const struct tdax_snap_proc *p = &s->procs[i];			\
-		const char *l[] = { "pid", pid, "comm", p->comm, "device",	\
-				    dev_name(s, p->dev, b, sizeof(b)), NULL };	\
-		if (!p->alive)							\
-			continue;						\
-		snprintf(pid, sizeof(pid), "%u", p->pid);			\
-		expo_sample_u64(e, l, (expr));					\
+	for (i = 0; i < n; i++) {						\
+		const struct proc_row *p = &rows[i];				\
+		const char *lp[] = { "pid", p->pid, "comm", p->comm,		\
+				     DEV_LABELS(p->d, ib), NULL };		\
+		const char *lc[] = { "comm", p->comm, DEV_LABELS(p->d, ib), NULL }; \
+		expo_sample_u64(e, mode == METRICS_PROC_PID ? lp : lc, (expr));	\
 	}
+	PROC_COUNTER("tdax_process_faults_ended_total",
+		     "Faults that ended, per process (or comm) and device.", tdax_gran_ended(&p->g));
 	PROC_COUNTER("tdax_process_fault_hits_total",
-		     "Granularity hits per live process and device.", p->g.hits);
+		     "Granularity hits per process (or comm) and device.", p->g.hits);
 	PROC_COUNTER("tdax_process_fault_misses_total",
-		     "Granularity misses per live process and device.", p->g.misses);
-	PROC_COUNTER("tdax_process_fault_pte_fallbacks_total",
-		     "Faults mapped below the device alignment per live process and device.",
-		     p->g.pte_fallback);
+		     "Granularity misses per process (or comm) and device.", p->g.misses);
+	PROC_COUNTER("tdax_process_fault_below_align_total",
+		     "Faults that ended mapped below the device alignment per process (or comm) and device.",
+		     p->g.below_align);
+	PROC_COUNTER("tdax_process_fault_mapped_bytes_total",
+		     "Bytes mapped per process (or comm) and device.", p->g.bytes_mapped);
+	PROC_COUNTER("tdax_process_fault_aligned_bytes_total",
+		     "Bytes mapped at the device alignment per process (or comm) and device.",
+		     p->g.bytes_aligned);
 	PROC_COUNTER("tdax_process_mmaps_total",
-		     "Successful mmap() calls per live process and device.", p->mmaps);
+		     "Successful mmap() calls per process (or comm) and device.", p->mmaps);
 	PROC_COUNTER("tdax_process_mmap_errors_total",
-		     "Refused mmap() calls per live process and device.", p->mmap_errors);
+		     "Refused mmap() calls per process (or comm) and device.", p->mmap_errors);
 #undef PROC_COUNTER
+	free(rows);
+	free(pids);
 }
 
 static void render_health(struct expo *e, const struct tdax_snapshot *s,
@@ -284,6 +490,13 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 	static const enum tdax_attach_mode modes[] = { TDAX_ATTACH_TP_BTF, TDAX_ATTACH_RAW_TP };
 	unsigned int i;
 
+	expo_family(e, "tdax_build_info", "gauge",
+		    "Version of daxcollect and the tdax ABI it was built with (value 1).");
+	{
+		const char *l[] = { "version", DAXCOLLECT_VERSION, "abi", "instance-ids", NULL };
+
+		expo_sample_u64(e, l, 1);
+	}
 	expo_family(e, "tdax_collector_up", "gauge",
 		    "1 when the BPF programs are attached to the tdax tracepoints, else 0.");
 	expo_sample_u64(e, NULL, h->attached ? 1 : 0);
@@ -405,8 +618,18 @@ void metrics_render(struct expo *e, const struct tdax_snapshot *s,
 	render_devices(e, s);
 	render_regions(e, s);
 	if (h->process_metrics)
-		render_procs(e, s);
+		render_procs(e, s, h->process_metrics);
 	render_health(e, s, h);
+}
+
+static void counts_of(struct alert_counts *c, const struct tdax_gran_val *g)
+{
+	c->hits = g->hits;
+	c->misses = g->misses;
+	c->fallback_total = g->below_align;
+	c->sigbus_total = tdax_gran_sigbus(g);
+	c->bytes_mapped = g->bytes_mapped;
+	c->bytes_aligned = g->bytes_aligned;
 }
 
 void metrics_feed_alerts(struct alert_engine *eng, const struct tdax_snapshot *s,
@@ -414,51 +637,51 @@ void metrics_feed_alerts(struct alert_engine *eng, const struct tdax_snapshot *s
 {
 	struct alert_counts c;
 	struct alert_key k;
-	size_t i, j;
-	int sz;
+	size_t i;
+	int r;
 
 	alert_engine_begin(eng, now);
 	for (i = 0; i < s->ndevs; i++) {
 		const struct tdax_snap_dev *d = &s->devs[i];
 
+		if (d->retired || (!d->instance && !d->present))
+			continue;	/* gone: its alerts resolve */
 		memset(&k, 0, sizeof(k));
 		memset(&c, 0, sizeof(c));
 		k.scope = RS_DEVICE;
+		k.instance = d->instance;
 		snprintf(k.device, sizeof(k.device), "%s", d->name);
-		c.hits = d->g.hits;
-		c.misses = d->g.misses;
-		c.fallback_total = d->g.pte_fallback;
-		for (sz = 0; sz < TDAX_SZ_NR; sz++)
-			c.sigbus_total += d->g.sigbus[sz];
-		for (j = 0; j < s->nfaults; j++) {
-			const struct tdax_snap_fault *f = &s->faults[j];
-
-			if (f->dev != d->dev || f->reason >= TDAX_FR_NR)
+		counts_of(&c, &d->g);
+		/* reasons once per fault that ended (library definition) */
+		for (r = 0; r < TDAX_FR_NR; r++) {
+			if (r == TDAX_FR_OK)
 				continue;
-			if (f->outcome == TDAX_FO_MAPPED && f->reason != TDAX_FR_OK)
-				c.fallback[f->reason] += f->count;
-			else if (f->outcome == TDAX_FO_SIGBUS)
-				c.sigbus[f->reason] += f->count;
+			c.fallback[r] = tdax_reason_ended(s, d->instance, r, TDAX_FO_MAPPED);
+			c.sigbus[r] = tdax_reason_ended(s, d->instance, r, TDAX_FO_SIGBUS);
 		}
 		alert_engine_observe(eng, &k, &c);
 	}
 	for (i = 0; i < s->nprocs; i++) {
 		const struct tdax_snap_proc *p = &s->procs[i];
-		char b[48];
+		const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(s, p->instance);
 
-		if (!p->alive)
+		if (!p->alive || p->exited || !d)
 			continue;
 		memset(&k, 0, sizeof(k));
 		memset(&c, 0, sizeof(c));
 		k.scope = RS_PROCESS;
 		k.pid = (pid_t)p->pid;
+		k.instance = p->instance;
+		k.start_ns = p->start_ns;
 		snprintf(k.comm, sizeof(k.comm), "%s", p->comm);
-		snprintf(k.device, sizeof(k.device), "%.31s", dev_name(s, p->dev, b, sizeof(b)));
-		c.hits = p->g.hits;
-		c.misses = p->g.misses;
-		c.fallback_total = p->g.pte_fallback;
-		for (sz = 0; sz < TDAX_SZ_NR; sz++)
-			c.sigbus_total += p->g.sigbus[sz];
+		snprintf(k.device, sizeof(k.device), "%s", d->name);
+		counts_of(&c, &p->g);
+		for (r = 0; r < TDAX_FR_NR; r++) {
+			if (r == TDAX_FR_OK)
+				continue;
+			c.fallback[r] = p->reasons[0][r];
+			c.sigbus[r] = p->reasons[1][r];
+		}
 		alert_engine_observe(eng, &k, &c);
 	}
 	alert_engine_evaluate(eng);

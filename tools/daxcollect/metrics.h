@@ -33,7 +33,7 @@
  * @last_scrape_seconds: duration of the last snapshot + rendering
  * @start_time:      Unix time daxcollect started
  * @bpf_stats:       kernel.bpf_stats_enabled is 1
- * @process_metrics: export per-process series
+ * @process_metrics: per-process series: 0 none, METRICS_PROC_COMM, METRICS_PROC_PID
  * @http:            request counters (NULL without HTTP)
  * @rules:           alert rules (NULL without)
  * @engine:          alert engine (NULL without)
@@ -59,8 +59,19 @@ struct daxcollect_health {
 	uint64_t action_failures;
 };
 
+#define METRICS_PROC_COMM	1
+#define METRICS_PROC_PID	2
+#ifndef DAXCOLLECT_VERSION
+#define DAXCOLLECT_VERSION	"0.2"
+#endif
+
 void metrics_render(struct expo *e, const struct tdax_snapshot *s,
 		    const struct daxcollect_health *h);
+/*
+ * Call once for every snapshot taken (scrape or alert round): accumulates
+ * the final counts of processes reported as exited (comm series).
+ */
+void metrics_account(const struct tdax_snapshot *s);
 /* Feed one snapshot (cumulative counters) to the alert engine. */
 void metrics_feed_alerts(struct alert_engine *eng, const struct tdax_snapshot *s,
 			 double now);

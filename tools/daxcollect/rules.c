@@ -24,6 +24,7 @@ static const char *const measure_names[RM_NR] = {
 	[RM_SIGBUS_RATE] = "sigbus_rate",
 	[RM_MISS_RATE] = "miss_rate",
 	[RM_HIT_RATIO] = "hit_ratio",
+	[RM_BYTE_COVERAGE] = "byte_coverage",
 	[RM_MISS_RATIO] = "miss_ratio",
 };
 
@@ -415,7 +416,7 @@ static int parse_rule(struct pctx *p, yaml_node_t *n, struct rule *r)
 				if (!strcmp(s, measure_names[i]))
 					break;
 			if (i == RM_NR)
-				return perr(p, v, "unknown measure '%.40s' (fallback_rate, sigbus_rate, miss_rate, hit_ratio, miss_ratio)",
+				return perr(p, v, "unknown measure '%.40s' (fallback_rate, sigbus_rate, miss_rate, hit_ratio, miss_ratio, byte_coverage)",
 					    s);
 			r->measure = i;
 			break;
@@ -498,17 +499,16 @@ static int parse_rule(struct pctx *p, yaml_node_t *n, struct rule *r)
 	if (!(seen & K_THRESHOLD))
 		return perr(p, n, "rule '%s' without 'threshold'", r->name);
 	if (!(seen & K_OP))
-		r->op = r->measure == RM_HIT_RATIO ? RO_LT : RO_GT;
-	if ((r->measure == RM_HIT_RATIO || r->measure == RM_MISS_RATIO) &&
+		r->op = r->measure == RM_HIT_RATIO || r->measure == RM_BYTE_COVERAGE ? RO_LT : RO_GT;
+	if ((r->measure == RM_HIT_RATIO || r->measure == RM_MISS_RATIO ||
+	     r->measure == RM_BYTE_COVERAGE) &&
 	    (r->threshold < 0 || r->threshold > 1))
 		return perr(p, n, "rule '%s': a ratio threshold lies in 0..1", r->name);
 	if (r->threshold < 0)
 		return perr(p, n, "rule '%s': a rate threshold is >= 0", r->name);
-	if (r->reason_mask && (r->measure == RM_HIT_RATIO || r->measure == RM_MISS_RATIO))
+	if (r->reason_mask && (r->measure == RM_HIT_RATIO || r->measure == RM_MISS_RATIO ||
+			       r->measure == RM_BYTE_COVERAGE))
 		return perr(p, n, "rule '%s': match.reason applies to rates, not ratios", r->name);
-	if (r->reason_mask && r->scope == RS_PROCESS)
-		return perr(p, n, "rule '%s': match.reason needs scope: device (per-process counters have no reasons)",
-			    r->name);
 	if (r->match_comm && r->scope != RS_PROCESS)
 		return perr(p, n, "rule '%s': match.comm needs scope: process", r->name);
 	if (!r->nactions) {

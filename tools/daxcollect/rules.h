@@ -19,11 +19,12 @@
 
 /* What a rule measures over its window, per device or per process. */
 enum rule_measure {
-	RM_FALLBACK_RATE,	/* faults/s mapped below the device alignment (PTE fallback) */
+	RM_FALLBACK_RATE,	/* faults/s that ended mapped below the device alignment */
 	RM_SIGBUS_RATE,		/* faults/s ended in SIGBUS */
 	RM_MISS_RATE,		/* granularity misses/s (fallback + SIGBUS) */
 	RM_HIT_RATIO,		/* hits / (hits + misses), 0..1 */
 	RM_MISS_RATIO,		/* misses / (hits + misses), 0..1 */
+	RM_BYTE_COVERAGE,	/* bytes mapped at the alignment / bytes mapped, 0..1 */
 	RM_NR
 };
 

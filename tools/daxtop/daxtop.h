@@ -23,7 +23,7 @@ enum dt_sort {
 	DT_SORT_FAULTS,		/* faults per second */
 	DT_SORT_HIT,		/* hit rate, worst first */
 	DT_SORT_MISSES,		/* misses (PTE fallback + SIGBUS) */
-	DT_SORT_LAT,		/* p99 latency (devices); age (regions) */
+	DT_SORT_LAT,		/* p99 latency (devices); mean latency (processes); age (regions) */
 	DT_SORT_NR
 };
 
@@ -43,6 +43,8 @@ struct dt_opts {
 	enum dt_sort sort;
 	bool tui;		/* device view also lists regions (one screen) */
 	unsigned int max_procs;	/* --max-procs (0: default) */
+	int rows;		/* -r: rows per view (0: all) */
+	bool noclear;		/* -C: do not clear the screen (plain text reports) */
 };
 
 /** struct dt_lines - rendered text, one string per line. */
@@ -57,8 +59,11 @@ void dt_lines_free(struct dt_lines *l);
 
 /* filter.c: keep only what -p PID and -D DEVICE select (in place). */
 int dt_filter(struct tdax_snapshot *s, int pid, const char *device);
-/* Drop processes that exited and did nothing in the snapshot (a delta). */
-void dt_prune(struct tdax_snapshot *s);
+/*
+ * Drop processes that exited and did nothing in the snapshot (a delta), and
+ * retired device instances without activity unless cumulative.
+ */
+void dt_prune(struct tdax_snapshot *s, const struct dt_opts *o);
 /* Normalise a -D argument ("/dev/tdax0.0" -> "tdax0.0"); -EINVAL if not a tdax name. */
 int dt_parse_device(const char *arg, char *out, size_t len);
 const char *dt_sort_name(enum dt_sort s);

@@ -71,24 +71,30 @@ static size_t compact(void *arr, size_t n, size_t elem,
 
 struct sel {
 	bool by_dev;
-	__u32 dev;
+	const char *name;	/* -d: every instance of that name */
 	__s32 region;
 	int pid;
 	const struct tdax_snapshot *s;
 };
 
+static bool dev_selected(const struct sel *x, __u64 instance)
+{
+	const struct tdax_snap_dev *d;
+
+	if (!x->by_dev)
+		return true;
+	d = tdax_snapshot_dev_instance(x->s, instance);
+	return d && !strcmp(d->name, x->name);
+}
+
 static bool keep_fault(const void *row, const void *ctx)
 {
-	const struct sel *x = ctx;
-
-	return !x->by_dev || ((const struct tdax_snap_fault *)row)->dev == x->dev;
+	return dev_selected(ctx, ((const struct tdax_snap_fault *)row)->instance);
 }
 
 static bool keep_mmap(const void *row, const void *ctx)
 {
-	const struct sel *x = ctx;
-
-	return !x->by_dev || ((const struct tdax_snap_mmap *)row)->dev == x->dev;
+	return dev_selected(ctx, ((const struct tdax_snap_mmap *)row)->instance);
 }
 
 static bool keep_proc(const void *row, const void *ctx)
@@ -96,9 +102,9 @@ static bool keep_proc(const void *row, const void *ctx)
 	const struct tdax_snap_proc *p = row;
 	const struct sel *x = ctx;
 
-	if (x->by_dev && p->dev != x->dev)
+	if (!dev_selected(x, p->instance))
 		return false;
-	return !x->pid || p->pid == (__u32)x->pid;
+	return !x->pid || (p->pid == (__u32)x->pid && !p->exited);
 }
 
 static bool keep_region(const void *row, const void *ctx)
@@ -114,36 +120,29 @@ static bool keep_dev(const void *row, const void *ctx)
 	const struct sel *x = ctx;
 	size_t i;
 
-	if (x->by_dev && d->dev != x->dev)
+	if (x->by_dev && strcmp(d->name, x->name))
 		return false;
 	if (!x->pid)
 		return true;
 	for (i = 0; i < x->s->nprocs; i++)
-		if (x->s->procs[i].dev == d->dev)
+		if (x->s->procs[i].instance == d->instance && d->instance)
 			return true;
 	return false;
 }
 
-int dt_filter(struct tdax_snapshot *s, int pid, const char *device)
+/*
+ * -p: every count shown is the process's.  Device rows become the sums of
+ * its rows; the reasons table is rebuilt from its own reason counts (the
+ * per-process map keeps them by reason and outcome, not by size: size
+ * "other" there).  Latency histograms are not kept per process: they stay
+ * the device's, and the front ends label them system-wide.
+ */
+static int restrict_to_pid(struct tdax_snapshot *s)
 {
-	struct sel x = { .region = -1, .pid = pid, .s = s };
-	size_t i, j;
+	struct tdax_snap_fault *f;
+	size_t i, j, n = 0;
+	int o, r;
 
-	if (device && device[0]) {
-		const struct tdax_snap_dev *d = tdax_snapshot_dev_by_name(s, device);
-
-		x.by_dev = true;
-		x.dev = d ? d->dev : 0xffffffffu;	/* absent: nothing matches */
-		x.region = d ? d->region_id : -2;
-	}
-	s->nfaults = compact(s->faults, s->nfaults, sizeof(*s->faults), keep_fault, &x);
-	s->nmmaps = compact(s->mmaps, s->nmmaps, sizeof(*s->mmaps), keep_mmap, &x);
-	s->nprocs = compact(s->procs, s->nprocs, sizeof(*s->procs), keep_proc, &x);
-	s->nregions = compact(s->regions, s->nregions, sizeof(*s->regions), keep_region, &x);
-	s->ndevs = compact(s->devs, s->ndevs, sizeof(*s->devs), keep_dev, &x);
-	if (!pid)
-		return 0;
-	/* -p: a device's fault and mmap counts are that process's */
 	for (i = 0; i < s->ndevs; i++) {
 		struct tdax_snap_dev *d = &s->devs[i];
 		__u32 align = d->g.align_seen, region = d->g.region_id;
@@ -151,7 +150,7 @@ int dt_filter(struct tdax_snapshot *s, int pid, const char *device)
 		memset(&d->g, 0, sizeof(d->g));
 		d->mmaps = d->mmap_errors = 0;
 		for (j = 0; j < s->nprocs; j++) {
-			if (s->procs[j].dev != d->dev)
+			if (s->procs[j].instance != d->instance)
 				continue;
 			tdax_gran_add(&d->g, &s->procs[j].g);
 			d->mmaps += s->procs[j].mmaps;
@@ -162,7 +161,50 @@ int dt_filter(struct tdax_snapshot *s, int pid, const char *device)
 		if (!d->g.region_id)
 			d->g.region_id = region;
 	}
+	f = calloc(s->nprocs * 2 * TDAX_FR_NR + 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (j = 0; j < s->nprocs; j++)
+		for (o = 0; o < 2; o++)
+			for (r = 0; r < TDAX_FR_NR; r++) {
+				if (!s->procs[j].reasons[o][r])
+					continue;
+				f[n].instance = s->procs[j].instance;
+				f[n].dev = s->procs[j].dev;
+				f[n].size_idx = TDAX_SZ_NR;
+				f[n].outcome = o ? TDAX_FO_SIGBUS : TDAX_FO_MAPPED;
+				f[n].reason = r;
+				f[n].count = s->procs[j].reasons[o][r];
+				n++;
+			}
+	free(s->faults);
+	s->faults = f;
+	s->nfaults = n;
+	/* mmap outcomes by reason are not kept per process */
+	s->nmmaps = 0;
 	return 0;
+}
+
+int dt_filter(struct tdax_snapshot *s, int pid, const char *device)
+{
+	struct sel x = { .region = -1, .pid = pid, .s = s };
+
+	if (device && device[0]) {
+		const struct tdax_snap_dev *d = tdax_snapshot_dev_by_name(s, device);
+
+		x.by_dev = true;
+		x.name = device;
+		x.region = d ? d->region_id : -2;
+	}
+	/* rows that refer to devices first, the devices last */
+	s->nfaults = compact(s->faults, s->nfaults, sizeof(*s->faults), keep_fault, &x);
+	s->nmmaps = compact(s->mmaps, s->nmmaps, sizeof(*s->mmaps), keep_mmap, &x);
+	s->nprocs = compact(s->procs, s->nprocs, sizeof(*s->procs), keep_proc, &x);
+	s->nregions = compact(s->regions, s->nregions, sizeof(*s->regions), keep_region, &x);
+	s->ndevs = compact(s->devs, s->ndevs, sizeof(*s->devs), keep_dev, &x);
+	if (!pid)
+		return 0;
+	return restrict_to_pid(s);
 }
 
 static bool proc_active(const void *row, const void *ctx)
@@ -170,10 +212,32 @@ static bool proc_active(const void *row, const void *ctx)
 	const struct tdax_snap_proc *p = row;
 
 	(void)ctx;
-	return p->alive || tdax_gran_attempts(&p->g) || p->g.other || p->mmaps || p->mmap_errors;
+	return (p->alive && !p->exited) || tdax_gran_attempts(&p->g) || p->g.other || p->mmaps ||
+	       p->mmap_errors;
 }
 
-void dt_prune(struct tdax_snapshot *s)
+struct prune_ctx {
+	const struct dt_opts *o;
+	const struct tdax_snapshot *s;
+};
+
+static bool dev_active(const void *row, const void *ctx)
 {
+	const struct tdax_snap_dev *d = row;
+	const struct prune_ctx *x = ctx;
+
+	/*
+	 * A retired instance: shown with its final counts when cumulative,
+	 * else in the interval it went away in (and when it did something).
+	 */
+	return !d->retired || x->o->cumulative || d->retired_ns + x->s->interval_ns >= x->s->ts_ns ||
+	       tdax_gran_attempts(&d->g) || d->g.other || d->mmaps || d->mmap_errors;
+}
+
+void dt_prune(struct tdax_snapshot *s, const struct dt_opts *o)
+{
+	struct prune_ctx x = { o, s };
+
 	s->nprocs = compact(s->procs, s->nprocs, sizeof(*s->procs), proc_active, NULL);
+	s->ndevs = compact(s->devs, s->ndevs, sizeof(*s->devs), dev_active, &x);
 }

@@ -28,6 +28,11 @@ static struct json_object *devt_str(__u32 dev)
 	return STR(b);
 }
 
+static struct json_object *quant(double v)
+{
+	return isnan(v) ? NULL : json_object_new_double(round(v * 10) / 10);
+}
+
 static struct json_object *hist_json(const struct tdax_hist *h)
 {
 	struct json_object *o = json_object_new_object(), *b = json_object_new_array();
@@ -35,25 +40,20 @@ static struct json_object *hist_json(const struct tdax_hist *h)
 
 	ADD(o, "count", U64(h->count));
 	ADD(o, "sum_ns", U64(h->sum));
-	ADD(o, "p50_ns", U64(tdax_hist_quantile(h, 0.5)));
-	ADD(o, "p99_ns", U64(tdax_hist_quantile(h, 0.99)));
+	ADD(o, "p50_ns", quant(tdax_hist_quantile(h, 0.5)));
+	ADD(o, "p99_ns", quant(tdax_hist_quantile(h, 0.99)));
 	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
 		struct json_object *pair;
 
 		if (!h->slots[i])
 			continue;
 		pair = json_object_new_array();
-		json_object_array_add(pair, U64(tdax_hist_slot_low(i)));
+		json_object_array_add(pair, U64(tdax_hist_slot_upper(i)));
 		json_object_array_add(pair, U64(h->slots[i]));
 		json_object_array_add(b, pair);
 	}
-	ADD(o, "buckets", b);	/* [lower bound ns (slot up to 2x), count] */
+	ADD(o, "buckets", b);	/* [le: inclusive upper bound ns, count in (le/2, le]] */
 	return o;
-}
-
-static __u64 sum_sigbus(const struct tdax_gran_val *g)
-{
-	return g->sigbus[0] + g->sigbus[1] + g->sigbus[2];
 }
 
 /* Fault counters shared by devices and processes. */
@@ -77,15 +77,19 @@ static void gran_json(struct json_object *o, const struct tdax_gran_val *g, __u6
 	ADD(o, "faults_ended", U64(ended));
 	ADD(o, "hits", U64(g->hits));
 	ADD(o, "misses", U64(g->misses));
-	ADD(o, "pte_fallback", U64(g->pte_fallback));
-	ADD(o, "sigbus", U64(sum_sigbus(g)));
+	ADD(o, "below_align", U64(g->below_align));
+	ADD(o, "sigbus", U64(tdax_gran_sigbus(g)));
 	ADD(o, "other", U64(g->other));
+	ADD(o, "bytes_mapped", U64(g->bytes_mapped));
+	ADD(o, "bytes_aligned", U64(g->bytes_aligned));
 	ADD(o, "hit_ratio", ratio(tdax_hit_ratio(g)));
-	ADD(o, "faults_per_s", DBL(tdax_rate(ended, interval_ns)));
+	ADD(o, "byte_coverage", ratio(tdax_byte_coverage(g)));
+	ADD(o, "faults_per_s", DBL(tdax_fault_rate(g, interval_ns)));
 	ADD(o, "latency_sum_ns", U64(g->lat_sum_ns));
 }
 
-static struct json_object *dev_json(const struct tdax_snapshot *d, const struct tdax_snap_dev *x)
+static struct json_object *dev_json(const struct tdax_snapshot *d, const struct tdax_snap_dev *x,
+				    const struct dt_opts *opt)
 {
 	struct json_object *o = json_object_new_object(), *lat = json_object_new_object();
 	struct json_object *rs = json_object_new_array(), *ms = json_object_new_array();
@@ -93,6 +97,7 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 	int k;
 
 	ADD(o, "name", STR(x->name));
+	ADD(o, "instance", U64(x->instance));
 	ADD(o, "dev", devt_str(x->dev));
 	ADD(o, "region", x->region_id >= 0 ? U64(x->region_id) : NULL);
 	ADD(o, "size", U64(x->size));
@@ -100,6 +105,7 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 	ADD(o, "driver", x->driver[0] ? STR(x->driver) : NULL);
 	ADD(o, "fault_policy", x->fault_policy[0] ? STR(x->fault_policy) : NULL);
 	ADD(o, "present", BOOL(x->present));
+	ADD(o, "retired", BOOL(x->retired));
 	ADD(o, "age_s", DBL(x->age_ns / 1e9));
 	ADD(o, "age_known", BOOL(x->age_known));
 	gran_json(o, &x->g, d->interval_ns);
@@ -107,14 +113,17 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 		if (x->lat[k].count || k < TDAX_SZ_NR)
 			ADD(lat, tdax_size_name(k), hist_json(&x->lat[k]));
 	ADD(o, "latency", lat);
+	ADD(o, "latency_scope", STR(opt->pid ? "system" : "device"));
 	for (i = 0; i < d->nfaults; i++) {
 		const struct tdax_snap_fault *f = &d->faults[i];
 		struct json_object *r;
 
-		if (f->dev != x->dev || !f->count)
+		if (f->instance != x->instance || !x->instance || !f->count)
 			continue;
 		r = json_object_new_object();
-		ADD(r, "size", STR(tdax_size_name(f->size_idx)));
+		/* -p: reasons are kept per process by outcome, not by size */
+		ADD(r, "size", f->size_idx < TDAX_SZ_NR || !opt->pid ? STR(tdax_size_name(f->size_idx))
+								     : NULL);
 		ADD(r, "outcome", STR(tdax_fault_outcome_name(f->outcome)));
 		ADD(r, "reason", STR(tdax_fault_reason_name(f->reason)));
 		ADD(r, "count", U64(f->count));
@@ -127,7 +136,7 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 		const struct tdax_snap_mmap *m = &d->mmaps[i];
 		struct json_object *r;
 
-		if (m->dev != x->dev || !m->count)
+		if (m->instance != x->instance || !x->instance || !m->count)
 			continue;
 		r = json_object_new_object();
 		ADD(r, "result", json_object_new_int(m->result));
@@ -157,17 +166,20 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 	ADD(doc, "filter_pid", opt->pid ? json_object_new_int(opt->pid) : NULL);
 	ADD(doc, "filter_device", opt->device[0] ? STR(opt->device) : NULL);
 	for (i = 0; i < d->ndevs; i++)
-		json_object_array_add(devs, dev_json(d, &d->devs[i]));
+		json_object_array_add(devs, dev_json(d, &d->devs[i], opt));
 	ADD(doc, "devices", devs);
 	for (i = 0; i < d->nprocs; i++) {
 		const struct tdax_snap_proc *p = &d->procs[i];
-		const struct tdax_snap_dev *x = tdax_snapshot_dev(d, p->dev);
+		const struct tdax_snap_dev *x = tdax_snapshot_dev_instance(d, p->instance);
 		struct json_object *o = json_object_new_object();
 
 		ADD(o, "pid", U64(p->pid));
+		ADD(o, "start_ns", U64(p->start_ns));
 		ADD(o, "comm", STR(p->comm));
 		ADD(o, "device", x ? STR(x->name) : NULL);
+		ADD(o, "instance", U64(p->instance));
 		ADD(o, "alive", BOOL(p->alive));
+		ADD(o, "exited", BOOL(p->exited));
 		gran_json(o, &p->g, d->interval_ns);
 		ADD(o, "mmaps", U64(p->mmaps));
 		ADD(o, "mmap_errors", U64(p->mmap_errors));
@@ -179,6 +191,7 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 		struct json_object *o = json_object_new_object();
 
 		ADD(o, "id", U64(r->id));
+		ADD(o, "instance", U64(r->instance));
 		ADD(o, "provider", r->provider[0] ? STR(r->provider) : NULL);
 		ADD(o, "start", U64(r->start));
 		ADD(o, "size", U64(r->size));
@@ -186,6 +199,7 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 		ADD(o, "available_size", U64(r->available_size));
 		ADD(o, "devices", U64(r->ndevs));
 		ADD(o, "present", BOOL(r->present));
+		ADD(o, "retired", BOOL(r->retired));
 		ADD(o, "age_s", DBL(r->age_ns / 1e9));
 		ADD(o, "age_known", BOOL(r->age_known));
 		json_object_array_add(regs, o);
@@ -225,6 +239,7 @@ struct json_object *dt_json_event(const struct tdax_event *e, const char *devnam
 	ADD(o, "tid", U64(e->tid));
 	ADD(o, "comm", STR(e->comm));
 	ADD(o, "device", STR(devname));
+	ADD(o, "instance", U64(e->instance));
 	ADD(o, "region", U64(e->region_id));
 	ADD(o, "address", U64(e->address));
 	ADD(o, "pgoff", U64(e->pgoff));

@@ -28,47 +28,68 @@ static void on_signal(int sig)
 	dt_stop = 1;
 }
 
-const char *argp_program_version = "daxtop 0.1";
+const char *argp_program_version = "daxtop 0.2";
+static const char args_doc[] = "[interval [count]]";
 static const char args_doc_text[] =
 "daxtop: live view of tdax device-DAX page faults.\n"
 "\n"
+"USAGE: daxtop [-h] [-b] [-J] [-C] [-p PID] [-d DEVICE] [-s SORT] [-r ROWS] "
+"[--cumulative] [--events] [interval [count]]\n"
+"\n"
 "Shows, per device, process and region, whether faults on /dev/tdaxR.N are "
 "served at the device alignment (hits) or fall back to smaller pages or "
-"SIGBUS (misses), why (fallback reasons), how long they take (latency "
+"SIGBUS (misses), what share of the mapped bytes got the promised page size "
+"(coverage), why not (fallback reasons), how long faults take (latency "
 "p50/p99), and region/device lifetimes. Data come from BPF programs on the "
-"tdax:* tracepoints, aggregated in the kernel; needs root and the tdax "
-"modules loaded.\n"
+"tdax:* tracepoints, aggregated in the kernel; needs CAP_BPF and "
+"CAP_PERFMON (or root) and the tdax modules loaded.\n"
+"\n"
+"interval: seconds between reports (default 1, 0.1..3600); count: number of "
+"reports (default: until interrupted).\n"
 "\n"
 "Modes: interactive on a terminal (keys: d/p/r views, TAB next view, s sort, "
-"+/- interval, c cumulative, h help, q quit); batch text with -b (also when "
-"stdout is not a terminal); JSON with -J; snoop with --events.\n"
+"+/- interval, c cumulative, h help, q quit); plain text reports with -b or -C "
+"(also when stdout is not a terminal); JSON with -J; snoop with --events.\n"
 "\n"
 "EXAMPLES:\n"
-"  daxtop                     interactive view\n"
-"  daxtop -b -d 2 -n 5        five text reports, 2 s apart\n"
-"  daxtop -J -C -n 1 -d 5     one JSON document, counts of 5 s\n"
-"  daxtop -p 1234             only process 1234\n"
-"  daxtop -D tdax0.0 --events every fallback/SIGBUS fault on tdax0.0\n"
+"  daxtop                     interactive view, refresh every second\n"
+"  daxtop -C 2 5              five text reports, 2 s apart, no screen clearing\n"
+"  daxtop -J --cumulative 5 1 one JSON document, counts of 5 s\n"
+"  daxtop -p 1234             only process 1234 (all counts are its own)\n"
+"  daxtop -d tdax0.0 --events every fallback/SIGBUS fault on tdax0.0\n"
 "\v"
-"Hit rate = faults served at the device alignment / faults that ended "
-"(mapped or SIGBUS). See daxtop(1) and docs/daxtop.md.";
+"Measures (docs/metrics.md): HIT% = faults served at the device alignment / "
+"faults that ended (mapped or SIGBUS); COVER% = bytes mapped at the alignment "
+"/ bytes mapped; FAULT/s = faults that ended per second; reasons are counted "
+"once per fault that ended; P50/P99 interpolate within log2 buckets as "
+"Prometheus' histogram_quantile(). A device re-created under the same name "
+"is a new row starting at zero; the old one (marked *) keeps its final counts. "
+"See daxtop(1) and docs/daxtop.md.";
 
 enum {
 	OPT_RAW_TP = 0x100,
 	OPT_VERBOSE,
 	OPT_MAX_PROCS,
+	OPT_CUMULATIVE,
+	OPT_VERSION,
+	OPT_USAGE,
 };
 
 static const struct argp_option options[] = {
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{ "version", OPT_VERSION, NULL, 0, "Print the program version", -1 },
 	{ "batch", 'b', NULL, 0, "Batch mode: print text reports, no curses", 0 },
-	{ "delay", 'd', "SECS", 0, "Interval between reports (default 1, 0.1..3600)", 0 },
-	{ "iterations", 'n', "COUNT", 0, "Stop after COUNT reports (also interactive; default: until interrupted)", 0 },
+	{ "noclear", 'C', NULL, 0, "Don't clear the screen: print text reports (as biotop -C)", 0 },
+	{ "iterations", 'n', "COUNT", 0, "Stop after COUNT reports (same as the count argument)", 0 },
 	{ "json", 'J', NULL, 0, "Print one JSON document per interval", 0 },
-	{ "cumulative", 'C', NULL, 0, "Counts since start instead of per interval", 0 },
-	{ "pid", 'p', "PID", 0, "Only this process (device counts become its counts)", 0 },
-	{ "device", 'D', "DEVICE", 0, "Only this device (tdaxR.N or /dev/tdaxR.N)", 0 },
+	{ "cumulative", OPT_CUMULATIVE, NULL, 0, "Counts since start instead of per interval", 0 },
+	{ "pid", 'p', "PID", 0, "Only this process: every count shown is its own (latency stays system-wide, labelled)", 0 },
+	{ "disk", 'd', "DEVICE", OPTION_HIDDEN, NULL, 0 },
+	{ "device", 'd', "DEVICE", 0, "Only this device (tdaxR.N or /dev/tdaxR.N), as biolatency -d DISK", 0 },
 	{ "sort", 's', "KEY", 0, "Sort key: name, faults, hit, misses, latency (default faults)", 0 },
-	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions (batch: only that one)", 0 },
+	{ "rows", 'r', "ROWS", 0, "Maximum rows per view (default: all)", 0 },
+	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions (text: only that one)", 0 },
 	{ "events", 'e', NULL, 0, "Snoop: print each fault not served at its size, and refused mmaps", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp programs even if the module has BTF", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Rows of the per-process map (default 8192); overflow is counted and shown", 0 },
@@ -77,13 +98,38 @@ static const struct argp_option options[] = {
 };
 
 static bool view_given;
+static int npos;
 
 static void usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "daxtop: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (see daxtop --help)\n");
+	fprintf(stderr, " (see daxtop -h)\n");
 	exit(2);
+}
+
+static double parse_interval(const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v < 0.1 || v > 3600)
+		usage_error("invalid interval '%s': seconds between 0.1 and 3600", arg);
+	return v;
+}
+
+static long parse_count(const char *arg)
+{
+	char *end;
+	long l;
+
+	errno = 0;
+	l = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || l < 1)
+		usage_error("invalid count '%s': a positive integer", arg);
+	return l;
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
@@ -91,30 +137,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct dt_opts *o = state->input;
 	char *end;
 	long l;
-	double v;
 
 	switch (key) {
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		break;
+	case OPT_VERSION:
+		printf("%s\n", argp_program_version);
+		exit(0);
 	case 'b':
 		o->batch = true;
 		break;
-	case 'd':
-		errno = 0;
-		v = strtod(arg, &end);
-		if (errno || end == arg || *end || !isfinite(v) || v < 0.1 || v > 3600)
-			usage_error("invalid interval '%s': seconds between 0.1 and 3600", arg);
-		o->interval = v;
+	case 'C':
+		o->noclear = true;
+		o->batch = true;
 		break;
 	case 'n':
-		errno = 0;
-		l = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || l < 1)
-			usage_error("invalid count '%s': a positive integer", arg);
-		o->count = l;
+		o->count = parse_count(arg);
 		break;
 	case 'J':
 		o->json = true;
 		break;
-	case 'C':
+	case OPT_CUMULATIVE:
 		o->cumulative = true;
 		break;
 	case 'p':
@@ -124,13 +171,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error("invalid pid '%s'", arg);
 		o->pid = (int)l;
 		break;
-	case 'D':
+	case 'd':
 		if (dt_parse_device(arg, o->device, sizeof(o->device)))
 			usage_error("invalid device '%s': expected tdaxR.N or /dev/tdaxR.N", arg);
 		break;
 	case 's':
 		if (dt_parse_sort(arg, &o->sort))
 			usage_error("invalid sort key '%s': name, faults, hit, misses, latency", arg);
+		break;
+	case 'r':
+		errno = 0;
+		l = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || l < 1 || l > 100000)
+			usage_error("invalid rows '%s': 1 to 100000", arg);
+		o->rows = (int)l;
 		break;
 	case 'V':
 		if (!strncmp(arg, "devices", strlen(arg) ? strlen(arg) : 1) && *arg)
@@ -160,7 +214,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->max_procs = (unsigned int)l;
 		break;
 	case ARGP_KEY_ARG:
-		usage_error("unexpected argument '%s'", arg);
+		/* libbpf-tools: [interval [count]] */
+		if (npos == 0)
+			o->interval = parse_interval(arg);
+		else if (npos == 1)
+			o->count = parse_count(arg);
+		else
+			usage_error("unexpected argument '%s'", arg);
+		npos++;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -242,7 +303,7 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 			break;
 		}
 		dt_filter(&d, o->pid, o->device);
-		dt_prune(&d);
+		dt_prune(&d, o);
 		print_report(&d, o);
 		iter++;
 		tdax_snapshot_free(&prev);
@@ -262,7 +323,9 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 
 struct snoop_ctx {
 	const struct dt_opts *o;
-	struct tdax_snapshot names;	/* for dev_t -> name */
+	struct tdax_collector *c;
+	struct tdax_snapshot names;	/* for instance -> name */
+	__u64 missed;			/* last instance not found in names */
 	__u64 t0;
 	unsigned long printed;
 };
@@ -270,9 +333,15 @@ struct snoop_ctx {
 static int on_event(void *ctx, const struct tdax_event *e)
 {
 	struct snoop_ctx *s = ctx;
-	const struct tdax_snap_dev *d = tdax_snapshot_dev(&s->names, e->dev);
+	const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(&s->names, e->instance);
 	char name[TDAX_NAME_LEN], sz[16];
 
+	if (!d && e->instance != s->missed) {
+		/* created since the last names snapshot: take one now (once) */
+		s->missed = e->instance;
+		if (tdax_collector_snapshot(s->c, &s->names) == 0)
+			d = tdax_snapshot_dev_instance(&s->names, e->instance);
+	}
 	if (d)
 		snprintf(name, sizeof(name), "%s", d->name);
 	else
@@ -325,6 +394,7 @@ static int run_events(const struct dt_opts *o)
 		fprintf(stderr, "daxtop: %s\n", err);
 		return 1;
 	}
+	s.c = c;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s.t0 = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	if (!o->json)
@@ -348,8 +418,19 @@ static int run_events(const struct dt_opts *o)
 		}
 		fflush(stdout);
 	}
-	tdax_collector_poll(c, 0);
+	/*
+	 * Every record submitted before we decided to stop: consume the ring
+	 * whatever epoll last said (a poll with timeout 0 only sees a ring
+	 * whose wake-up was delivered), then report what the ring lost.
+	 */
+	if (tdax_collector_drain(c) < 0 && !rc) {
+		fprintf(stderr, "daxtop: %s\n", tdax_collector_errmsg(c));
+		rc = 1;
+	}
 	fflush(stdout);
+	if (!take(c, &s.names) && s.names.stats[TDAX_STAT_EVENTS_LOST])
+		fprintf(stderr, "daxtop: %llu events lost (ring buffer full)\n",
+			(unsigned long long)s.names.stats[TDAX_STAT_EVENTS_LOST]);
 	tdax_snapshot_free(&s.names);
 	tdax_collector_close(c);
 	return rc;
@@ -357,7 +438,7 @@ static int run_events(const struct dt_opts *o)
 
 int main(int argc, char **argv)
 {
-	static const struct argp argp = { options, parse_opt, NULL, args_doc_text, NULL, NULL, NULL };
+	static const struct argp argp = { options, parse_opt, args_doc, args_doc_text, NULL, NULL, NULL };
 	struct dt_opts o = { .interval = 1.0, .sort = DT_SORT_FAULTS };
 	struct tdax_collector_opts co = { .sz = sizeof(co) };
 	struct tdax_collector *c;
@@ -366,7 +447,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	argp_err_exit_status = 2;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &o))
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &o))
 		return 2;
 	if (o.json && view_given)
 		usage_error("%s", "--view applies to text output, not to -J");

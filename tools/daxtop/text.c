@@ -119,12 +119,15 @@ static void dev_lat(const struct tdax_snap_dev *d, struct tdax_hist *all)
 
 static __u64 sigbus_total(const struct tdax_gran_val *g)
 {
-	__u64 n = 0;
-	int k;
+	return tdax_gran_sigbus(g);
+}
 
-	for (k = 0; k < TDAX_SZ_NR; k++)
-		n += g->sigbus[k];
-	return n;
+/* Mean handler latency of a process (per-process histograms are not kept). */
+static double proc_lat_mean(const struct tdax_gran_val *g)
+{
+	__u64 n = tdax_gran_attempts(g);
+
+	return n ? (double)g->lat_sum_ns / (double)n : NAN;
 }
 
 void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
@@ -132,7 +135,7 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 {
 	struct tdax_gran_val tot = {};
 	__u64 full = 0, refused = 0, sec = d->realtime_ns / 1000000000ULL;
-	char b1[16], b2[16], b3[16], b4[16], tbuf[16];
+	char b1[16], b2[16], b3[16], b4[16], b5[16], tbuf[16];
 	time_t t = (time_t)sec;
 	struct tm tm;
 	size_t i;
@@ -150,10 +153,11 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		     tbuf, o->cumulative ? "cumul" : "interval",
 		     d->interval_ns / 1e9, tdax_attach_mode_name(d->mode),
 		     d->ndevs, d->nprocs, d->nregions);
-	dt_lines_add(out, "faults/s %s hit %s%% pte-fb/s %s sigbus/s %s mmap-err %llu",
-		     dt_fmt_rate(tdax_rate(gran_ended(&tot), d->interval_ns), b1, sizeof(b1)),
+	dt_lines_add(out, "faults/s %s hit %s%% cover %s%% fb/s %s sigbus/s %s mmap-err %llu",
+		     dt_fmt_rate(tdax_fault_rate(&tot, d->interval_ns), b1, sizeof(b1)),
 		     fmt_pct(tdax_hit_ratio(&tot), b2, sizeof(b2)),
-		     dt_fmt_rate(tdax_rate(tot.pte_fallback, d->interval_ns), b3, sizeof(b3)),
+		     fmt_pct(tdax_byte_coverage(&tot), b5, sizeof(b5)),
+		     dt_fmt_rate(tdax_rate(tot.below_align, d->interval_ns), b3, sizeof(b3)),
 		     dt_fmt_rate(tdax_rate(sigbus_total(&tot), d->interval_ns), b4, sizeof(b4)),
 		     (unsigned long long)refused);
 	if (full || d->stats[TDAX_STAT_EVENTS_LOST] || d->stats[TDAX_STAT_READ_ERRORS])
@@ -161,6 +165,9 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 			     (unsigned long long)full,
 			     (unsigned long long)d->stats[TDAX_STAT_EVENTS_LOST],
 			     (unsigned long long)d->stats[TDAX_STAT_READ_ERRORS]);
+	if (o && o->pid)
+		dt_lines_add(out, "process %d only; latency P50/P99: system-wide (not kept per process)",
+			     o->pid);
 }
 
 /* ---- sorting ---------------------------------------------------------------- */
@@ -196,7 +203,8 @@ static int cmp_devp(const void *a, const void *b)
 	case DT_SORT_LAT:
 		dev_lat(x, &hx);
 		dev_lat(y, &hy);
-		r = -cmp_num(tdax_hist_quantile(&hx, 0.99), tdax_hist_quantile(&hy, 0.99));
+		r = -cmp_num(isnan(tdax_hist_quantile(&hx, 0.99)) ? -1 : tdax_hist_quantile(&hx, 0.99),
+			     isnan(tdax_hist_quantile(&hy, 0.99)) ? -1 : tdax_hist_quantile(&hy, 0.99));
 		break;
 	default:
 		break;
@@ -213,8 +221,11 @@ static int cmp_procp(const void *a, const void *b)
 
 	switch (cur_sort) {
 	case DT_SORT_FAULTS:
-	case DT_SORT_LAT:
 		r = -cmp_num(gran_ended(&x->g), gran_ended(&y->g));
+		break;
+	case DT_SORT_LAT:
+		r = -cmp_num(isnan(proc_lat_mean(&x->g)) ? -1 : proc_lat_mean(&x->g),
+			     isnan(proc_lat_mean(&y->g)) ? -1 : proc_lat_mean(&y->g));
 		break;
 	case DT_SORT_HIT:
 		r = cmp_num(tdax_hit_ratio(&x->g), tdax_hit_ratio(&y->g));
@@ -229,7 +240,7 @@ static int cmp_procp(const void *a, const void *b)
 		return r;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	return x->dev < y->dev ? -1 : x->dev > y->dev;
+	return x->instance < y->instance ? -1 : x->instance > y->instance;
 }
 
 static int cmp_regionp(const void *a, const void *b)
@@ -257,11 +268,16 @@ static const void **sorted(const void *arr, size_t n, size_t elem, enum dt_sort 
 	return p;
 }
 
-static const char *dev_name(const struct tdax_snapshot *d, __u32 dev)
+static const char *dev_name(const struct tdax_snapshot *d, __u64 instance)
 {
-	const struct tdax_snap_dev *x = tdax_snapshot_dev(d, dev);
+	const struct tdax_snap_dev *x = tdax_snapshot_dev_instance(d, instance);
 
 	return x ? x->name : "?";
+}
+
+static char *fmt_q(double ns, char *buf, size_t len)
+{
+	return dt_fmt_ns(isnan(ns) ? 0 : (__u64)(ns + 0.5), buf, len);
 }
 
 /* ---- views -------------------------------------------------------------------- */
@@ -300,87 +316,102 @@ static void render_lifetimes(const struct tdax_snapshot *d, struct dt_lines *out
 
 		if (!h->count)
 			continue;
-		dt_lines_add(out, "Destroyed %-6s %4llu  lifetime mean %s  p50 <%s",
+		dt_lines_add(out, "Destroyed %-6s %4llu  lifetime mean %s  p50 %s",
 			     tdax_lifetime_name(i), (unsigned long long)h->count,
 			     dt_fmt_ns(h->sum / h->count, b1, sizeof(b1)),
-			     dt_fmt_ns(tdax_hist_quantile(h, 0.5), b2, sizeof(b2)));
+			     fmt_q(tdax_hist_quantile(h, 0.5), b2, sizeof(b2)));
 	}
 }
 
 static void render_reasons(const struct tdax_snapshot *d, struct dt_lines *out)
 {
 	struct tdax_reason_count rc[TOP_REASONS];
-	size_t n = tdax_top_reasons(d, 0, rc, TOP_REASONS), i;
+	size_t n = tdax_top_reasons(d, 0, false, rc, TOP_REASONS), i;
 	char b1[16];
 
 	if (!n)
 		return;
+	/* once per fault that ended (mapped below the alignment, or SIGBUS) */
 	dt_lines_add(out, "%-9s %-4s %-18s %10s %10s", "FALLBACK", "SIZE", "REASON", "COUNT", "PER SEC");
 	for (i = 0; i < n; i++)
-		dt_lines_add(out, "%-9s %-4s %-18s %10llu %10s%s", dev_name(d, rc[i].dev),
-			     tdax_size_name(rc[i].size_idx), tdax_fault_reason_name(rc[i].reason),
+		dt_lines_add(out, "%-9s %-4s %-18s %10llu %10s%s", dev_name(d, rc[i].instance),
+			     rc[i].size_idx < TDAX_SZ_NR ? tdax_size_name(rc[i].size_idx) : "-",
+			     tdax_fault_reason_name(rc[i].reason),
 			     (unsigned long long)rc[i].count,
 			     dt_fmt_rate(tdax_rate(rc[i].count, d->interval_ns), b1, sizeof(b1)),
 			     rc[i].reason == TDAX_FR_LARGER_THAN_ALIGN ? " (expected)" : "");
 }
 
-static void render_devs(const struct tdax_snapshot *d, enum dt_sort sort, struct dt_lines *out)
+static void render_devs(const struct tdax_snapshot *d, const struct dt_opts *o, enum dt_sort sort,
+			struct dt_lines *out)
 {
 	const struct tdax_snap_dev **v;
-	char al[8], f[12], h[8], s0[12], s1[12], s2[12], p50[12], p99[12], nm[40];
-	size_t i;
+	char al[8], f[12], h[8], c[8], s0[12], s1[12], s2[12], p50[12], p99[12], nm[40];
+	size_t i, rows;
 
-	dt_lines_add(out, "%-9s %5s %-3s %8s %6s %7s %6s %5s %6s %6s %6s", "DEVICE", "ALIGN",
-		     "POL", "FAULT/s", "HIT%", "4K/s", "2M/s", "1G/s", "SIGBUS", "P50", "P99");
+	dt_lines_add(out, "%-9s %5s %-3s %7s %5s %6s %6s %5s %5s %6s %6s %6s", "DEVICE", "ALIGN",
+		     "POL", "FAULT/s", "HIT%", "COVER%", "4K/s", "2M/s", "1G/s", "SIGBUS", "P50",
+		     "P99");
 	v = (const struct tdax_snap_dev **)sorted(d->devs, d->ndevs, sizeof(*d->devs), sort,
 						   cmp_devp);
 	if (!v)
 		return;
-	for (i = 0; i < d->ndevs; i++) {
+	rows = o && o->rows && (size_t)o->rows < d->ndevs ? (size_t)o->rows : d->ndevs;
+	for (i = 0; i < rows; i++) {
 		const struct tdax_snap_dev *x = v[i];
 		struct tdax_hist all;
 		__u64 ni = d->interval_ns;
 
 		dev_lat(x, &all);
+		/* "*": this instance is gone (its final counts) */
 		snprintf(nm, sizeof(nm), "%s%s", x->name, x->present ? "" : "*");
-		dt_lines_add(out, "%-9.9s %5s %-3.3s %8s %6s %7s %6s %5s %6llu %6s %6s",
+		dt_lines_add(out, "%-9.9s %5s %-3.3s %7s %5s %6s %6s %5s %5s %6llu %6s %6s",
 			     nm, tdax_fmt_bytes(x->align, al, sizeof(al)),
 			     x->fault_policy[0] ? (x->fault_policy[0] == 's' ? "str" : "fbk") : "-",
-			     dt_fmt_rate(tdax_rate(gran_ended(&x->g), ni), f, sizeof(f)),
+			     dt_fmt_rate(tdax_fault_rate(&x->g, ni), f, sizeof(f)),
 			     fmt_pct(tdax_hit_ratio(&x->g), h, sizeof(h)),
+			     fmt_pct(tdax_byte_coverage(&x->g), c, sizeof(c)),
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 0), ni), s0, sizeof(s0)),
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 1), ni), s1, sizeof(s1)),
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 2), ni), s2, sizeof(s2)),
 			     (unsigned long long)sigbus_total(&x->g),
-			     dt_fmt_ns(tdax_hist_quantile(&all, 0.5), p50, sizeof(p50)),
-			     dt_fmt_ns(tdax_hist_quantile(&all, 0.99), p99, sizeof(p99)));
+			     fmt_q(tdax_hist_quantile(&all, 0.5), p50, sizeof(p50)),
+			     fmt_q(tdax_hist_quantile(&all, 0.99), p99, sizeof(p99)));
 	}
 	free(v);
 }
 
-static void render_procs(const struct tdax_snapshot *d, enum dt_sort sort, struct dt_lines *out)
+static void render_procs(const struct tdax_snapshot *d, const struct dt_opts *o, enum dt_sort sort,
+			 struct dt_lines *out)
 {
 	const struct tdax_snap_proc **v;
-	char f[12], h[8], pid[16];
-	size_t i;
+	char f[12], h[8], c[8], pid[16], lat[12];
+	size_t i, rows;
 
-	dt_lines_add(out, "%-8s %-15s %-9s %8s %6s %8s %6s %5s %5s", "PID", "COMM", "DEVICE",
-		     "FAULT/s", "HIT%", "PTE-FB", "SIGBUS", "MMAP", "MMERR");
+	dt_lines_add(out, "%-8s %-12s %-9s %7s %5s %6s %5s %6s %4s %6s", "PID", "COMM", "DEVICE",
+		     "FAULT/s", "HIT%", "COVER%", "FB", "SIGBUS", "MMAP", "LAT");
 	v = (const struct tdax_snap_proc **)sorted(d->procs, d->nprocs, sizeof(*d->procs), sort,
 						    cmp_procp);
 	if (!v)
 		return;
-	for (i = 0; i < d->nprocs; i++) {
+	rows = o && o->rows && (size_t)o->rows < d->nprocs ? (size_t)o->rows : d->nprocs;
+	for (i = 0; i < rows; i++) {
 		const struct tdax_snap_proc *p = v[i];
 
-		snprintf(pid, sizeof(pid), "%u%s", p->pid, p->alive ? "" : "*");
-		dt_lines_add(out, "%-8s %-15.15s %-9.9s %8s %6s %8llu %6llu %5llu %5llu", pid,
-			     p->comm[0] ? p->comm : "?", dev_name(d, p->dev),
-			     dt_fmt_rate(tdax_rate(gran_ended(&p->g), d->interval_ns), f, sizeof(f)),
+		/* "*": the process exited (its final counts); "-": the exited aggregate */
+		if (p->exited)
+			snprintf(pid, sizeof(pid), "-");
+		else
+			snprintf(pid, sizeof(pid), "%u%s", p->pid, p->alive ? "" : "*");
+		dt_lines_add(out, "%-8s %-12.12s %-9.9s %7s %5s %6s %5llu %6llu %4llu %6s", pid,
+			     p->comm[0] ? p->comm : "?", dev_name(d, p->instance),
+			     dt_fmt_rate(tdax_fault_rate(&p->g, d->interval_ns), f, sizeof(f)),
 			     fmt_pct(tdax_hit_ratio(&p->g), h, sizeof(h)),
-			     (unsigned long long)p->g.pte_fallback,
+			     fmt_pct(tdax_byte_coverage(&p->g), c, sizeof(c)),
+			     (unsigned long long)p->g.below_align,
 			     (unsigned long long)sigbus_total(&p->g),
-			     (unsigned long long)p->mmaps, (unsigned long long)p->mmap_errors);
+			     (unsigned long long)p->mmaps,
+			     fmt_q(proc_lat_mean(&p->g), lat, sizeof(lat)));
 	}
 	free(v);
 }
@@ -390,7 +421,7 @@ void dt_render_view(const struct tdax_snapshot *d, const struct dt_opts *o,
 {
 	switch (v) {
 	case DT_VIEW_DEV:
-		render_devs(d, sort, out);
+		render_devs(d, o, sort, out);
 		dt_lines_add(out, "%s", "");
 		render_reasons(d, out);
 		if (o && o->tui) {
@@ -399,7 +430,7 @@ void dt_render_view(const struct tdax_snapshot *d, const struct dt_opts *o,
 		}
 		break;
 	case DT_VIEW_PROC:
-		render_procs(d, sort, out);
+		render_procs(d, o, sort, out);
 		break;
 	case DT_VIEW_REGION:
 		render_regions(d, sort, out);

@@ -188,7 +188,7 @@ int dt_tui_run(struct tdax_collector *c, struct dt_opts *o)
 				break;
 			}
 			dt_filter(&d, o->pid, o->device);
-			dt_prune(&d);
+			dt_prune(&d, o);
 			tdax_snapshot_free(&prev);
 			prev = cur;
 			tdax_snapshot_init(&cur);

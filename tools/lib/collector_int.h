@@ -6,7 +6,26 @@
 #ifndef _TDAX_COLLECTOR_INT_H
 #define _TDAX_COLLECTOR_INT_H
 
+#include <limits.h>
+
 #include "tdax_collector.h"
+
+#define TDAX_NEVENTS	8
+
+struct tdax_collect;		/* the BPF skeleton (tdax_collect.skel.h) */
+struct bpf_link;
+struct ring_buffer;
+struct bpf_program;
+struct map_dump;
+
+/** struct tdax_seen - when the collector first saw a device or region. */
+struct tdax_seen {
+	int kind;			/* 0 device (by name), 1 region (by id) */
+	__u32 id;
+	char name[TDAX_NAME_LEN];
+	__u32 dev;			/* device: last known dev_t */
+	__u64 first_ns;
+};
 
 /** struct tdax_sysfs_dev - one device as seen in /sys/bus/tdax/devices. */
 struct tdax_sysfs_dev {
@@ -39,6 +58,49 @@ struct tdax_sysfs {
 	struct tdax_sysfs_region *regions;
 };
 
+/**
+ * struct tdax_collector - one loaded instance of the BPF programs.
+ * @skel:	the skeleton (maps survive detach/attach and reloads)
+ * @links:	attached programs of the current mode
+ * @seen:	devices/regions seen, for names of gone devices and ages
+ * @archive:	rows the library keeps: retired device instances (with their
+ *		fault and mmap rows), exited-process aggregates, retired regions
+ * @retire_all:	the module went away: every row read next is of dead
+ *		instances (the counter of instance ids restarts with it)
+ * @no_batch:	the kernel has no batch map operations: walk keys
+ */
+struct tdax_collector {
+	struct tdax_collector_opts opts;
+	char root[PATH_MAX];
+	struct tdax_collect *skel;
+	struct bpf_link *links[TDAX_NEVENTS];
+	struct ring_buffer *rb;
+	enum tdax_attach_mode loaded_mode;
+	bool attached;
+	int ncpus;
+	char err[320];
+	struct tdax_seen *seen;
+	size_t nseen, cseen;
+	struct tdax_sysfs sysfs;
+	__u64 scan_ns;
+	struct tdax_snapshot archive;
+	size_t cap_adevs, cap_afaults, cap_ammaps, cap_aprocs, cap_aregions;
+	bool retire_all;
+	bool no_batch;
+	long clk_tck;
+	__u64 mod_ino;
+	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
+	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
+};
+
+/* collector.c */
+int tdax_set_err(struct tdax_collector *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+__u64 tdax_now_ns(int clk);
+struct tdax_seen *tdax_seen_find(struct tdax_collector *c, int kind, __u32 id,
+				 const char *name, bool add);
+struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode m, int i);
+
 int tdax_sysfs_scan(const char *root, struct tdax_sysfs *out);
 void tdax_sysfs_free(struct tdax_sysfs *s);
 
@@ -51,7 +113,11 @@ void *tdax_grow(void *arr, size_t *cap, size_t n, size_t elem);
 /* Sort a snapshot's arrays into their documented order. */
 void tdax_snapshot_sort(struct tdax_snapshot *s);
 
-/* Find or append the device row for dev_t dev (never NULL unless ENOMEM). */
-struct tdax_snap_dev *tdax_snapshot_dev_add(struct tdax_snapshot *s, size_t *cap, __u32 dev);
+/*
+ * Find or append the device row of an instance (instance 0: always a new
+ * row); never NULL unless ENOMEM.
+ */
+struct tdax_snap_dev *tdax_snapshot_dev_add(struct tdax_snapshot *s, size_t *cap,
+					    __u64 instance, __u32 dev);
 
 #endif /* _TDAX_COLLECTOR_INT_H */

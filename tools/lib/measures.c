@@ -70,6 +70,11 @@ const char *tdax_attach_mode_name(enum tdax_attach_mode m)
 	return m == TDAX_ATTACH_TP_BTF ? "tp_btf" : m == TDAX_ATTACH_RAW_TP ? "raw_tp" : "none";
 }
 
+/*
+ * Every measure the front ends show is computed here, once; the definitions
+ * are in docs/metrics.md and the Prometheus rules (dashboards/prometheus)
+ * compute the same from the exported counters.
+ */
 double tdax_rate(__u64 count, __u64 interval_ns)
 {
 	return interval_ns ? (double)count * 1e9 / (double)interval_ns : 0.0;
@@ -78,6 +83,11 @@ double tdax_rate(__u64 count, __u64 interval_ns)
 __u64 tdax_gran_ended(const struct tdax_gran_val *g)
 {
 	return g->hits + g->misses;
+}
+
+double tdax_fault_rate(const struct tdax_gran_val *g, __u64 interval_ns)
+{
+	return tdax_rate(tdax_gran_ended(g), interval_ns);
 }
 
 __u64 tdax_gran_attempts(const struct tdax_gran_val *g)
@@ -90,11 +100,26 @@ __u64 tdax_gran_attempts(const struct tdax_gran_val *g)
 	return n;
 }
 
+__u64 tdax_gran_sigbus(const struct tdax_gran_val *g)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < TDAX_SZ_NR; i++)
+		n += g->sigbus[i];
+	return n;
+}
+
 double tdax_hit_ratio(const struct tdax_gran_val *g)
 {
 	__u64 ended = tdax_gran_ended(g);
 
 	return ended ? (double)g->hits / (double)ended : NAN;
+}
+
+double tdax_byte_coverage(const struct tdax_gran_val *g)
+{
+	return g->bytes_mapped ? (double)g->bytes_aligned / (double)g->bytes_mapped : NAN;
 }
 
 void tdax_gran_add(struct tdax_gran_val *d, const struct tdax_gran_val *s)
@@ -110,49 +135,68 @@ void tdax_gran_add(struct tdax_gran_val *d, const struct tdax_gran_val *s)
 	d->other += s->other;
 	d->hits += s->hits;
 	d->misses += s->misses;
-	d->pte_fallback += s->pte_fallback;
+	d->below_align += s->below_align;
+	d->bytes_mapped += s->bytes_mapped;
+	d->bytes_aligned += s->bytes_aligned;
 	d->lat_sum_ns += s->lat_sum_ns;
 	if (s->align_seen)
 		d->align_seen = s->align_seen;
 	if (s->region_id)
 		d->region_id = s->region_id;
+	if (s->region_instance)
+		d->region_instance = s->region_instance;
+	if (s->dev)
+		d->dev = s->dev;
 }
 
 unsigned int tdax_hist_slot(__u64 v)
 {
-	unsigned int slot = v ? 63 - __builtin_clzll(v) : 0;
+	unsigned int slot = v > 1 ? 64 - __builtin_clzll(v - 1) : 0;
 
 	return slot < TDAX_HIST_SLOTS ? slot : TDAX_HIST_SLOTS - 1;
 }
 
-__u64 tdax_hist_slot_low(unsigned int slot)
+__u64 tdax_hist_slot_upper(unsigned int slot)
 {
-	return slot ? 1ULL << slot : 0;
+	return slot < 64 ? 1ULL << slot : ~0ULL;
 }
 
-__u64 tdax_hist_quantile(const struct tdax_hist *h, double q)
+/*
+ * Prometheus' bucketQuantile(): rank = q * total; the first bucket whose
+ * cumulative count reaches rank; linear interpolation between its lower
+ * bound (the previous bucket's le, 0 for the first) and its le.  The last
+ * slot is open-ended (+Inf): the quantile is then its lower bound.
+ */
+double tdax_hist_quantile(const struct tdax_hist *h, double q)
 {
-	__u64 total = 0, rank, seen = 0;
+	double total = 0, rank, cum = 0, lo, hi;
 	unsigned int i;
 
 	for (i = 0; i < TDAX_HIST_SLOTS; i++)
-		total += h->slots[i];
-	if (!total)
-		return 0;
+		total += (double)h->slots[i];
+	if (total == 0 || isnan(q))
+		return NAN;
 	if (q < 0)
 		q = 0;
 	if (q > 1)
 		q = 1;
-	/* rank of the q-th value, 1-based: ceil(q * total), at least 1 */
-	rank = (__u64)ceil(q * (double)total);
-	if (rank < 1)
-		rank = 1;
+	rank = q * total;
 	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
-		seen += h->slots[i];
-		if (seen >= rank)
-			return i >= 63 ? ~0ULL : 1ULL << (i + 1);
+		double c = (double)h->slots[i];
+
+		if (c > 0 && cum + c >= rank)
+			break;
+		cum += c;
 	}
-	return ~0ULL;
+	if (i >= TDAX_HIST_SLOTS)
+		i = TDAX_HIST_SLOTS - 1;
+	lo = i ? (double)tdax_hist_slot_upper(i - 1) : 0;
+	if (i == TDAX_HIST_SLOTS - 1)
+		return lo;
+	hi = (double)tdax_hist_slot_upper(i);
+	if (!h->slots[i])
+		return hi;
+	return lo + (hi - lo) * ((rank - cum) / (double)h->slots[i]);
 }
 
 void tdax_hist_add(struct tdax_hist *d, const struct tdax_hist *s)
@@ -171,14 +215,21 @@ static int cmp_reason(const void *a, const void *b)
 
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
+	if (x->instance != y->instance)
+		return x->instance < y->instance ? -1 : 1;
 	if (x->size_idx != y->size_idx)
 		return x->size_idx < y->size_idx ? -1 : 1;
+	if (x->outcome != y->outcome)
+		return x->outcome < y->outcome ? -1 : 1;
 	return (int)x->reason - (int)y->reason;
 }
 
-size_t tdax_top_reasons(const struct tdax_snapshot *s, __u32 dev,
+static bool ended_outcome(unsigned int o)
+{
+	return o == TDAX_FO_MAPPED || o == TDAX_FO_SIGBUS;
+}
+
+size_t tdax_top_reasons(const struct tdax_snapshot *s, __u64 instance, bool by_outcome,
 			struct tdax_reason_count *out, size_t max)
 {
 	struct tdax_reason_count *acc;
@@ -191,18 +242,21 @@ size_t tdax_top_reasons(const struct tdax_snapshot *s, __u32 dev,
 		return 0;
 	for (i = 0; i < s->nfaults; i++) {
 		const struct tdax_snap_fault *f = &s->faults[i];
+		__u8 oc = by_outcome ? f->outcome : 0;
 
-		if (f->reason == TDAX_FR_OK || !f->count)
+		/* once per fault that ended: the record that mapped or gave SIGBUS */
+		if (f->reason == TDAX_FR_OK || !f->count || !ended_outcome(f->outcome))
 			continue;
-		if (dev && f->dev != dev)
+		if (instance && f->instance != instance)
 			continue;
 		for (j = 0; j < n; j++)
 			if (acc[j].size_idx == f->size_idx && acc[j].reason == f->reason &&
-			    (!dev ? acc[j].dev == f->dev : true))
+			    acc[j].outcome == oc && (instance || acc[j].instance == f->instance))
 				break;
 		if (j == n) {
-			acc[n].dev = f->dev;
+			acc[n].instance = f->instance;
 			acc[n].size_idx = f->size_idx;
+			acc[n].outcome = oc;
 			acc[n].reason = f->reason;
 			acc[n].count = 0;
 			n++;
@@ -214,6 +268,24 @@ size_t tdax_top_reasons(const struct tdax_snapshot *s, __u32 dev,
 		n = max;
 	memcpy(out, acc, n * sizeof(*acc));
 	free(acc);
+	return n;
+}
+
+__u64 tdax_reason_ended(const struct tdax_snapshot *s, __u64 instance, unsigned int reason,
+			int outcome)
+{
+	__u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < s->nfaults; i++) {
+		const struct tdax_snap_fault *f = &s->faults[i];
+
+		if (f->instance != instance || f->reason != reason || !ended_outcome(f->outcome))
+			continue;
+		if (outcome >= 0 && f->outcome != outcome)
+			continue;
+		n += f->count;
+	}
 	return n;
 }
 

@@ -74,13 +74,14 @@ void *tdax_grow(void *arr, size_t *cap, size_t n, size_t elem)
 	return p;
 }
 
-struct tdax_snap_dev *tdax_snapshot_dev_add(struct tdax_snapshot *s, size_t *cap, __u32 dev)
+struct tdax_snap_dev *tdax_snapshot_dev_add(struct tdax_snapshot *s, size_t *cap,
+					    __u64 instance, __u32 dev)
 {
 	struct tdax_snap_dev *d;
 	size_t i;
 
-	for (i = 0; i < s->ndevs; i++)
-		if (s->devs[i].dev == dev)
+	for (i = 0; instance && i < s->ndevs; i++)
+		if (s->devs[i].instance == instance)
 			return &s->devs[i];
 	d = tdax_grow(s->devs, cap, s->ndevs, sizeof(*d));
 	if (!d)
@@ -88,6 +89,7 @@ struct tdax_snap_dev *tdax_snapshot_dev_add(struct tdax_snapshot *s, size_t *cap
 	s->devs = d;
 	d = &s->devs[s->ndevs++];
 	memset(d, 0, sizeof(*d));
+	d->instance = instance;
 	d->dev = dev;
 	d->region_id = -1;
 	return d;
@@ -127,15 +129,15 @@ static int cmp_dev(const void *a, const void *b)
 	const struct tdax_snap_dev *x = a, *y = b;
 	int r = cmp_name(x->name, y->name);
 
-	return r ? r : cmp_u64(x->dev, y->dev);
+	return r ? r : cmp_u64(x->instance, y->instance);
 }
 
 static int cmp_fault(const void *a, const void *b)
 {
 	const struct tdax_snap_fault *x = a, *y = b;
 
-	if (x->dev != y->dev)
-		return cmp_u64(x->dev, y->dev);
+	if (x->instance != y->instance)
+		return cmp_u64(x->instance, y->instance);
 	if (x->size_idx != y->size_idx)
 		return cmp_u64(x->size_idx, y->size_idx);
 	if (x->outcome != y->outcome)
@@ -147,8 +149,8 @@ static int cmp_mmap(const void *a, const void *b)
 {
 	const struct tdax_snap_mmap *x = a, *y = b;
 
-	if (x->dev != y->dev)
-		return cmp_u64(x->dev, y->dev);
+	if (x->instance != y->instance)
+		return cmp_u64(x->instance, y->instance);
 	if (x->result != y->result)
 		return x->result < y->result ? -1 : 1;
 	return cmp_u64(x->reason, y->reason);
@@ -160,14 +162,16 @@ static int cmp_proc(const void *a, const void *b)
 
 	if (x->pid != y->pid)
 		return cmp_u64(x->pid, y->pid);
-	return cmp_u64(x->dev, y->dev);
+	if (x->start_ns != y->start_ns)
+		return cmp_u64(x->start_ns, y->start_ns);
+	return cmp_u64(x->instance, y->instance);
 }
 
 static int cmp_region(const void *a, const void *b)
 {
 	const struct tdax_snap_region *x = a, *y = b;
 
-	return cmp_u64(x->id, y->id);
+	return x->id != y->id ? cmp_u64(x->id, y->id) : cmp_u64(x->instance, y->instance);
 }
 
 void tdax_snapshot_sort(struct tdax_snapshot *s)
@@ -186,12 +190,13 @@ void tdax_snapshot_sort(struct tdax_snapshot *s)
 
 /* ---- lookups ------------------------------------------------------------ */
 
-const struct tdax_snap_dev *tdax_snapshot_dev(const struct tdax_snapshot *s, __u32 dev)
+const struct tdax_snap_dev *tdax_snapshot_dev_instance(const struct tdax_snapshot *s,
+						       __u64 instance)
 {
 	size_t i;
 
-	for (i = 0; i < s->ndevs; i++)
-		if (s->devs[i].dev == dev)
+	for (i = 0; instance && i < s->ndevs; i++)
+		if (s->devs[i].instance == instance)
 			return &s->devs[i];
 	return NULL;
 }
@@ -199,12 +204,19 @@ const struct tdax_snap_dev *tdax_snapshot_dev(const struct tdax_snapshot *s, __u
 const struct tdax_snap_dev *tdax_snapshot_dev_by_name(const struct tdax_snapshot *s,
 						      const char *name)
 {
+	const struct tdax_snap_dev *best = NULL;
 	size_t i;
 
-	for (i = 0; i < s->ndevs; i++)
-		if (!strcmp(s->devs[i].name, name))
-			return &s->devs[i];
-	return NULL;
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+
+		if (strcmp(d->name, name))
+			continue;
+		if (!best || (d->present && !best->present) ||
+		    (d->present == best->present && d->instance > best->instance))
+			best = d;
+	}
+	return best;
 }
 
 const struct tdax_snap_region *tdax_snapshot_region(const struct tdax_snapshot *s, __u32 id)
@@ -242,7 +254,9 @@ static void gran_sub(struct tdax_gran_val *o, const struct tdax_gran_val *c,
 	o->other = dsub(c->other, p->other);
 	o->hits = dsub(c->hits, p->hits);
 	o->misses = dsub(c->misses, p->misses);
-	o->pte_fallback = dsub(c->pte_fallback, p->pte_fallback);
+	o->below_align = dsub(c->below_align, p->below_align);
+	o->bytes_mapped = dsub(c->bytes_mapped, p->bytes_mapped);
+	o->bytes_aligned = dsub(c->bytes_aligned, p->bytes_aligned);
 	o->lat_sum_ns = dsub(c->lat_sum_ns, p->lat_sum_ns);
 }
 
@@ -275,7 +289,8 @@ int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 
 	for (i = 0; i < t.ndevs; i++) {
 		struct tdax_snap_dev *o = &t.devs[i];
-		const struct tdax_snap_dev *p = tdax_snapshot_dev(prev, o->dev);
+		const struct tdax_snap_dev *p = o->instance ?
+			tdax_snapshot_dev_instance(prev, o->instance) : NULL;
 		int k;
 
 		gran_sub(&o->g, &cur->devs[i].g, p ? &p->g : NULL);
@@ -305,14 +320,54 @@ int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 			t.mmaps[i].count = dsub(t.mmaps[i].count, p->count);
 	}
 	for (i = 0; i < t.nprocs; i++) {
+		struct tdax_snap_proc *o = &t.procs[i];
 		const struct tdax_snap_proc *p =
-			prev->nprocs ? bsearch(&t.procs[i], prev->procs, prev->nprocs,
+			prev->nprocs ? bsearch(o, prev->procs, prev->nprocs,
 					       sizeof(*prev->procs), cmp_proc) : NULL;
+		struct tdax_gran_val folded = {};
+		__u64 fmm = 0, fme = 0, frs[2][TDAX_FR_NR] = {};
+		size_t j;
+		int r;
 
-		gran_sub(&t.procs[i].g, &cur->procs[i].g, p ? &p->g : NULL);
-		if (p) {
-			t.procs[i].mmaps = dsub(t.procs[i].mmaps, p->mmaps);
-			t.procs[i].mmap_errors = dsub(t.procs[i].mmap_errors, p->mmap_errors);
+		if (o->exited) {
+			/*
+			 * Rows of prev that are gone from cur were folded into
+			 * this one: their counts at prev are not new.
+			 */
+			for (j = 0; j < prev->nprocs; j++) {
+				const struct tdax_snap_proc *q = &prev->procs[j];
+
+				if (q->exited || q->instance != o->instance ||
+				    bsearch(q, cur->procs, cur->nprocs, sizeof(*cur->procs), cmp_proc))
+					continue;
+				tdax_gran_add(&folded, &q->g);
+				fmm += q->mmaps;
+				fme += q->mmap_errors;
+				for (r = 0; r < 2 * TDAX_FR_NR; r++)
+					frs[r / TDAX_FR_NR][r % TDAX_FR_NR] +=
+						q->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR];
+			}
+			if (p)
+				tdax_gran_add(&folded, &p->g);
+		}
+		gran_sub(&o->g, &cur->procs[i].g, o->exited ? &folded : p ? &p->g : NULL);
+		if (o->exited) {
+			o->mmaps = dsub(o->mmaps, fmm + (p ? p->mmaps : 0));
+			o->mmap_errors = dsub(o->mmap_errors, fme + (p ? p->mmap_errors : 0));
+			for (r = 0; r < 2 * TDAX_FR_NR; r++) {
+				__u64 *x = &o->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR];
+
+				*x = dsub(*x, frs[r / TDAX_FR_NR][r % TDAX_FR_NR] +
+					  (p ? p->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR] : 0));
+			}
+		} else if (p) {
+			o->mmaps = dsub(o->mmaps, p->mmaps);
+			o->mmap_errors = dsub(o->mmap_errors, p->mmap_errors);
+			for (r = 0; r < 2 * TDAX_FR_NR; r++) {
+				__u64 *x = &o->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR];
+
+				*x = dsub(*x, p->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR]);
+			}
 		}
 	}
 	for (i = 0; i < TDAX_LT_NR; i++)

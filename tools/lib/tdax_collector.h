@@ -40,6 +40,20 @@
  * Counters in snapshots are cumulative since the programs were loaded
  * (they survive detach/attach: the maps stay).  Not thread-safe: one thread
  * per collector.
+ *
+ * Identity: a row is one device *instance* (the 64-bit id the driver gives
+ * each device at creation, include/tdax_abi.h), not a name or dev_t.  A
+ * device deleted and re-created under the same name (or a new device that
+ * gets a freed minor) is a new row starting at zero; the old row keeps its
+ * final counts, marked !present and retired.  The library retires the rows
+ * of destroyed instances from the BPF maps once it has read them and keeps
+ * them itself (opts.retired_keep_ns, at most TDAX_RETIRED_MAX).  Processes
+ * likewise: a row is (pid, start time of the process, device instance), so a
+ * reused pid is a new row; a process that exited is reported once (!alive)
+ * with its final counts and is then folded into the device's "exited" row
+ * (pid 0, exited), so proc rows stay bounded and sums stay monotonic.
+ * The measures (hit rate, byte coverage, reasons, quantiles) are defined in
+ * docs/metrics.md and computed only by the functions below.
  */
 #ifndef _TDAX_COLLECTOR_H
 #define _TDAX_COLLECTOR_H
@@ -76,7 +90,12 @@ struct tdax_collector_opts {
 	bool verbose;		/* pass libbpf messages to stderr */
 	const char *sysfs_root;	/* default "/sys" (tests point it at a fake tree) */
 	__u32 max_procs;	/* entries of proc_stats (0: TDAX_MAX_PROCS) */
+	__u64 retired_keep_ns;	/* how long retired rows stay in snapshots (0: until
+				 * TDAX_RETIRED_MAX newer ones push them out) */
 };
+
+/* Retired device instances kept with their final counts (oldest go first). */
+#define TDAX_RETIRED_MAX	256
 
 /*
  * Open, load and attach.  On failure returns NULL, sets errno and writes one
@@ -86,6 +105,9 @@ struct tdax_collector_opts {
 struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opts,
 					   char *errbuf, size_t errlen);
 void tdax_collector_close(struct tdax_collector *c);
+
+/* The tdax module is loaded (sysfs_root/bus/tdax or module/tdax; NULL: /sys). */
+bool tdax_module_present(const char *sysfs_root);
 
 /* Last error of c as one line ("" if none). */
 const char *tdax_collector_errmsg(const struct tdax_collector *c);
@@ -108,21 +130,35 @@ int tdax_collector_refresh(struct tdax_collector *c);
 
 /* Consume snoop records (opts.events): calls on_event; returns count or <0. */
 int tdax_collector_poll(struct tdax_collector *c, int timeout_ms);
+/*
+ * Consume every snoop record in the ring now, without waiting and whatever
+ * the last wake-up was: call it once more before exiting so no record
+ * submitted before the exit decision is lost.  Returns count or <0.
+ */
+int tdax_collector_drain(struct tdax_collector *c);
 /* Ring buffer fd for a caller's own poll()/epoll loop (-1 without events). */
 int tdax_collector_event_fd(const struct tdax_collector *c);
 
 /* ---- snapshots ---------------------------------------------------------- */
 
-/* One device, by kernel dev_t: counters from the maps, names from sysfs. */
+/*
+ * One device instance: counters from the maps, names from sysfs and the
+ * create records.  instance 0: a device present in sysfs that no record
+ * has named yet (created before the programs were attached, no fault yet).
+ */
 struct tdax_snap_dev {
-	char name[TDAX_NAME_LEN];	/* "tdax0.0"; "dev:MAJ:MIN" if not in sysfs */
+	char name[TDAX_NAME_LEN];	/* "tdax0.0"; "dev:MAJ:MIN" if never named */
+	__u64 instance;			/* device instance id (identity of the row) */
+	__u64 region_instance;		/* 0 if unknown */
 	__u32 dev;			/* kernel dev_t (TDAX_KDEV_*) */
 	__s32 region_id;		/* -1 if unknown */
 	__u64 size;			/* sysfs, 0 if unknown */
 	__u64 align;			/* sysfs, else last fault record's align */
 	char driver[TDAX_NAME_LEN];	/* bound driver, "" if unbound/unknown */
 	char fault_policy[16];		/* "strict"/"fallback"/"" */
-	bool present;			/* in /sys/bus/tdax/devices now */
+	bool present;			/* this instance is in /sys/bus/tdax/devices now */
+	bool retired;			/* destroyed: final counts, kept by the library */
+	__u64 retired_ns;		/* CLOCK_MONOTONIC when retired (retired) */
 	bool age_known;			/* created while attached */
 	__u64 create_ns;		/* CLOCK_MONOTONIC at creation (age_known) */
 	__u64 age_ns;			/* at snapshot: since creation, else since first seen */
@@ -133,8 +169,9 @@ struct tdax_snap_dev {
 	__u32 binds, unbinds;		/* seen while attached */
 };
 
-/* fault_counts row: faults per (device, size, outcome, reason). */
+/* fault_counts row: faults per (device instance, size, outcome, reason). */
 struct tdax_snap_fault {
+	__u64 instance;
 	__u32 dev;
 	__u8 size_idx;			/* TDAX_SZ_NR = other size */
 	__u8 outcome;
@@ -144,18 +181,27 @@ struct tdax_snap_fault {
 
 /* mmap_counts row. */
 struct tdax_snap_mmap {
+	__u64 instance;
 	__u32 dev;
 	__s32 result;
 	__u32 reason;
 	__u64 count;
 };
 
-/* proc_stats row: one (process, device). */
+/*
+ * proc_stats row: one (process instance, device instance); or, with exited
+ * set, the sum of the processes of that device that exited and were
+ * reported (pid 0, comm "[exited]").
+ */
 struct tdax_snap_proc {
-	__u32 pid;			/* tgid */
+	__u32 pid;			/* tgid; 0 for the exited row */
+	__u64 start_ns;			/* process start (boot-time ns); 0 for exited */
+	__u64 instance;			/* device instance */
 	__u32 dev;
-	char comm[TDAX_COMM_LEN];
-	bool alive;			/* /proc/PID exists at snapshot */
+	char comm[TDAX_COMM_LEN];	/* the process's (group leader's) name */
+	bool alive;			/* this process (pid and start time) runs now */
+	bool exited;			/* the exited aggregate of the device */
+	__u64 reasons[2][TDAX_FR_NR];	/* its faults that ended: [0] mapped, [1] sigbus */
 	struct tdax_gran_val g;
 	__u64 mmaps;
 	__u64 mmap_errors;
@@ -164,6 +210,7 @@ struct tdax_snap_proc {
 /* A region: from sysfs (present) and/or from the live_regions map. */
 struct tdax_snap_region {
 	__u32 id;
+	__u64 instance;			/* region instance id, 0 if unknown */
 	char provider[TDAX_NAME_LEN];	/* "" if unknown (created before attach) */
 	__u64 start;			/* physical, 0 if unknown */
 	__u64 size;
@@ -171,6 +218,7 @@ struct tdax_snap_region {
 	__u64 available_size;		/* sysfs, 0 if unknown */
 	__u32 ndevs;			/* devices of this region in sysfs */
 	bool present;			/* visible in sysfs now */
+	bool retired;			/* destroyed (reported once, then dropped) */
 	bool age_known;			/* created while attached */
 	__u64 create_ns;		/* CLOCK_MONOTONIC (age_known) */
 	__u64 age_ns;			/* since creation, else since first seen */
@@ -183,13 +231,13 @@ struct tdax_snapshot {
 	enum tdax_attach_mode mode;
 
 	size_t ndevs;
-	struct tdax_snap_dev *devs;	/* sorted by name */
+	struct tdax_snap_dev *devs;	/* sorted by name, then instance */
 	size_t nfaults;
-	struct tdax_snap_fault *faults;	/* sorted by (dev, size, outcome, reason) */
+	struct tdax_snap_fault *faults;	/* sorted by (instance, size, outcome, reason) */
 	size_t nmmaps;
 	struct tdax_snap_mmap *mmaps;
 	size_t nprocs;
-	struct tdax_snap_proc *procs;	/* sorted by (pid, dev) */
+	struct tdax_snap_proc *procs;	/* sorted by (pid, start_ns, instance) */
 	size_t nregions;
 	struct tdax_snap_region *regions;	/* sorted by id */
 
@@ -220,46 +268,68 @@ int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 			struct tdax_snapshot *out);
 
 /* Lookups in a snapshot (NULL if absent). */
-const struct tdax_snap_dev *tdax_snapshot_dev(const struct tdax_snapshot *s, __u32 dev);
+const struct tdax_snap_dev *tdax_snapshot_dev_instance(const struct tdax_snapshot *s,
+						       __u64 instance);
+/* The present device of that name, else the newest instance of that name. */
 const struct tdax_snap_dev *tdax_snapshot_dev_by_name(const struct tdax_snapshot *s,
 						      const char *name);
 const struct tdax_snap_region *tdax_snapshot_region(const struct tdax_snapshot *s, __u32 id);
 
-/* ---- measures ------------------------------------------------------------ */
+/* ---- measures (definitions: docs/metrics.md) ------------------------------ */
 
 /* Per second: count / interval (0 if interval is 0). */
 double tdax_rate(__u64 count, __u64 interval_ns);
-/* hits / (hits + misses); NAN when no fault ended (test with isnan()). */
-double tdax_hit_ratio(const struct tdax_gran_val *g);
-/* Faults that ended (hits + misses). */
+/* Faults that ended (mapped or SIGBUS): hits + misses. */
 __u64 tdax_gran_ended(const struct tdax_gran_val *g);
-/* Sum of attempts over all sizes. */
+/* Faults per second: faults that ended / interval. */
+double tdax_fault_rate(const struct tdax_gran_val *g, __u64 interval_ns);
+/* Granularity hit rate by faults: hits / ended; NAN when none ended. */
+double tdax_hit_ratio(const struct tdax_gran_val *g);
+/*
+ * Coverage by bytes: bytes mapped at (or above) the device alignment /
+ * bytes mapped; NAN when nothing was mapped.  One 2M range served as 512
+ * 4K faults weighs 2M, like one range served at 2M.
+ */
+double tdax_byte_coverage(const struct tdax_gran_val *g);
+/* Faults that ended in SIGBUS (all sizes). */
+__u64 tdax_gran_sigbus(const struct tdax_gran_val *g);
+/* Sum of attempts (handler calls) over all sizes. */
 __u64 tdax_gran_attempts(const struct tdax_gran_val *g);
 void tdax_gran_add(struct tdax_gran_val *dst, const struct tdax_gran_val *src);
 
-/* Slot of a value in a log2 histogram; lower bound of slot i (0, 2, 4, ...). */
-unsigned int tdax_hist_slot(__u64 v);
-__u64 tdax_hist_slot_low(unsigned int slot);
 /*
- * Quantile q in [0,1]: the upper bound (exclusive, 2^(i+1)) of the slot
- * holding the q-th value; 0 for an empty histogram.
+ * Histogram slots have inclusive upper bounds, as Prometheus buckets:
+ * slot 0 holds v <= 1, slot i holds 2^(i-1) < v <= 2^i.
+ * tdax_hist_slot_upper(i) = 2^i is the slot's `le`.
  */
-__u64 tdax_hist_quantile(const struct tdax_hist *h, double q);
+unsigned int tdax_hist_slot(__u64 v);
+__u64 tdax_hist_slot_upper(unsigned int slot);
+/*
+ * Quantile q in [0,1] interpolated linearly within the slot holding rank
+ * q * count, exactly as Prometheus' histogram_quantile() does on the same
+ * buckets (lower bound of the first slot: 0).  NAN for an empty histogram.
+ */
+double tdax_hist_quantile(const struct tdax_hist *h, double q);
 void tdax_hist_add(struct tdax_hist *dst, const struct tdax_hist *src);
 
 /*
- * Fallback reasons of one device (dev) in s, non-ok fault rows summed over
- * outcome, sorted by count descending: writes up to max (size_idx, reason,
- * count) triples; returns how many.  dev == 0 means all devices.
+ * Fallback reasons, counted once per fault that ended (records with outcome
+ * mapped or sigbus and a reason other than ok), of one device instance
+ * (instance 0: all devices), sorted by count descending: writes up to max
+ * rows; returns how many.  by_outcome: keep mapped and sigbus apart.
  */
 struct tdax_reason_count {
-	__u32 dev;
-	__u8 size_idx;
+	__u64 instance;
+	__u8 size_idx;			/* attempted (= ended) size */
+	__u8 outcome;			/* TDAX_FO_MAPPED or TDAX_FO_SIGBUS (by_outcome), else 0 */
 	__u16 reason;
 	__u64 count;
 };
-size_t tdax_top_reasons(const struct tdax_snapshot *s, __u32 dev,
+size_t tdax_top_reasons(const struct tdax_snapshot *s, __u64 instance, bool by_outcome,
 			struct tdax_reason_count *out, size_t max);
+/* Ended faults of one instance with reason r (any size, outcome mapped/sigbus). */
+__u64 tdax_reason_ended(const struct tdax_snapshot *s, __u64 instance, unsigned int reason,
+			int outcome);
 
 /* ---- names ---------------------------------------------------------------- */
 

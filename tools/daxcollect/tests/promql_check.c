@@ -325,7 +325,7 @@ static void check_dashboard(const char *file)
 				bad++;
 				continue;
 			}
-			if (strstr(expr, "by (reason)") && strstr(expr, "tdax_faults_total"))
+			if (strstr(expr, "by (reason)") && strstr(expr, "tdax_fault_reasons_total"))
 				have_stacked_reason = 1;
 			check_expr(file, where, expr, &bad);
 			exprs++;

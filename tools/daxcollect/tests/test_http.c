@@ -268,7 +268,12 @@ static void test_listen_parse(void **state)
 	assert_int_equal(http_parse_listen("[::1]:80", &ss, &len), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 	assert_int_equal(http_parse_listen("0.0.0.0:1", &ss, &len), 0);
-	assert_int_not_equal(http_parse_listen("localhost:9477", &ss, &len), 0);
+	/* host names resolve (localhost is in /etc/hosts) */
+	assert_int_equal(http_parse_listen("localhost:9477", &ss, &len), 0);
+	assert_true(ss.ss_family == AF_INET || ss.ss_family == AF_INET6);
+	assert_int_equal(ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						       : ((struct sockaddr_in6 *)&ss)->sin6_port), 9477);
+	assert_int_not_equal(http_parse_listen("no-such-host.invalid:9477", &ss, &len), 0);
 	assert_int_not_equal(http_parse_listen("127.0.0.1", &ss, &len), 0);
 	assert_int_not_equal(http_parse_listen("127.0.0.1:65536", &ss, &len), 0);
 	assert_int_not_equal(http_parse_listen("127.0.0.1:-1", &ss, &len), 0);

@@ -31,6 +31,7 @@ static void build(struct tdax_snapshot *s, uint64_t scale)
 	memset(devs, 0, sizeof(devs));
 	snprintf(devs[0].name, sizeof(devs[0].name), "tdax0.0");
 	devs[0].dev = TDAX_KDEV(250, 0);
+	devs[0].instance = 3;
 	devs[0].region_id = 0;
 	devs[0].size = 1ull << 30;
 	devs[0].align = 2ull << 20;
@@ -38,40 +39,49 @@ static void build(struct tdax_snapshot *s, uint64_t scale)
 	snprintf(devs[0].fault_policy, sizeof(devs[0].fault_policy), "fallback");
 	devs[0].present = true;
 	devs[0].age_ns = 12500000000ull;
+	devs[0].age_known = true;
+	devs[0].create_ns = 87500000000ull;
 	devs[0].g.hits = 3 * scale;
 	devs[0].g.misses = 512 * scale;
-	devs[0].g.pte_fallback = 512 * scale;
-	devs[0].lat[TDAX_SZ_4K].slots[2] = 1;
-	devs[0].lat[TDAX_SZ_4K].slots[11] = 5;
-	devs[0].lat[TDAX_SZ_4K].slots[12] = 2;
-	devs[0].lat[TDAX_SZ_4K].slots[40] = 1;
+	devs[0].g.below_align = 512 * scale;
+	devs[0].g.bytes_mapped = (3ull << 21) * scale + (512ull << 12) * scale;
+	devs[0].g.bytes_aligned = (3ull << 21) * scale;
+	devs[0].lat[TDAX_SZ_4K].slots[3] = 1;		/* (4, 8] ns */
+	devs[0].lat[TDAX_SZ_4K].slots[12] = 5;		/* (2048, 4096] */
+	devs[0].lat[TDAX_SZ_4K].slots[13] = 2;
+	devs[0].lat[TDAX_SZ_4K].slots[41] = 1;
 	devs[0].lat[TDAX_SZ_4K].count = 9;
 	devs[0].lat[TDAX_SZ_4K].sum = 2000000000ull;
 	snprintf(devs[1].name, sizeof(devs[1].name), "tdax1.0");
 	devs[1].dev = TDAX_KDEV(250, 1);
+	devs[1].instance = 2;
 	devs[1].present = false;	/* removed: counters stay, gauges go */
+	devs[1].retired = true;
 	devs[1].g.hits = 7;
 
-	faults[0] = (struct tdax_snap_fault){ devs[0].dev, TDAX_SZ_4K, TDAX_FO_MAPPED,
+	faults[0] = (struct tdax_snap_fault){ 3, devs[0].dev, TDAX_SZ_4K, TDAX_FO_MAPPED,
 					      TDAX_FR_NOHUGEPAGE, 500 * scale };
-	faults[1] = (struct tdax_snap_fault){ devs[0].dev, TDAX_SZ_4K, TDAX_FO_MAPPED,
+	faults[1] = (struct tdax_snap_fault){ 3, devs[0].dev, TDAX_SZ_4K, TDAX_FO_MAPPED,
 					      TDAX_FR_THP_DISABLED, 12 * scale };
-	faults[2] = (struct tdax_snap_fault){ devs[0].dev, TDAX_SZ_2M, TDAX_FO_MAPPED,
+	faults[2] = (struct tdax_snap_fault){ 3, devs[0].dev, TDAX_SZ_2M, TDAX_FO_MAPPED,
 					      TDAX_FR_OK, 3 * scale };
-	faults[3] = (struct tdax_snap_fault){ devs[0].dev, TDAX_SZ_1G, TDAX_FO_FALLBACK,
+	faults[3] = (struct tdax_snap_fault){ 3, devs[0].dev, TDAX_SZ_1G, TDAX_FO_FALLBACK,
 					      TDAX_FR_LARGER_THAN_ALIGN, 1 };
-	mmaps[0] = (struct tdax_snap_mmap){ devs[0].dev, 0, TDAX_MR_OK, 4 };
-	mmaps[1] = (struct tdax_snap_mmap){ devs[0].dev, -22, TDAX_MR_NOT_SHARED, 2 };
+	mmaps[0] = (struct tdax_snap_mmap){ 3, devs[0].dev, 0, TDAX_MR_OK, 4 };
+	mmaps[1] = (struct tdax_snap_mmap){ 3, devs[0].dev, -22, TDAX_MR_NOT_SHARED, 2 };
 	memset(procs, 0, sizeof(procs));
 	procs[0].pid = 4242;
 	procs[0].dev = devs[0].dev;
+	procs[0].instance = 3;
 	snprintf(procs[0].comm, sizeof(procs[0].comm), "we\"ird\\app");
 	procs[0].alive = true;
 	procs[0].g.hits = 1;
 	procs[0].g.misses = 500 * scale;
-	procs[0].g.pte_fallback = 500 * scale;
+	procs[0].g.below_align = 500 * scale;
+	procs[0].reasons[0][TDAX_FR_NOHUGEPAGE] = 500 * scale;
 	procs[1].pid = 99;
 	procs[1].dev = devs[0].dev;
+	procs[1].instance = 3;
 	procs[1].alive = false;
 	memset(regions, 0, sizeof(regions));
 	regions[0].id = 0;
@@ -82,6 +92,8 @@ static void build(struct tdax_snapshot *s, uint64_t scale)
 	regions[0].present = true;
 	regions[0].age_ns = 3000000000ull;
 
+	s->ts_ns = 100000000000ull;
+	s->realtime_ns = 1790000000000000000ull;
 	s->ndevs = 2;
 	s->devs = devs;
 	s->nfaults = 4;
@@ -92,7 +104,7 @@ static void build(struct tdax_snapshot *s, uint64_t scale)
 	s->procs = procs;
 	s->nregions = 1;
 	s->regions = regions;
-	s->lifetimes[TDAX_LT_REGION].slots[30] = 2;	/* ~1-2 s */
+	s->lifetimes[TDAX_LT_REGION].slots[31] = 2;	/* (1.07, 2.1] s */
 	s->lifetimes[TDAX_LT_REGION].sum = 3000000000ull;
 	s->stats[TDAX_STAT_EV_FAULT] = 516;
 	s->stats[TDAX_STAT_FULL_PROC_STATS] = 3;
@@ -107,7 +119,7 @@ static void render(struct expo *e, const struct tdax_snapshot *s)
 	memset(&h, 0, sizeof(h));
 	h.attached = 1;
 	h.mode = TDAX_ATTACH_TP_BTF;
-	h.process_metrics = 1;
+	h.process_metrics = METRICS_PROC_PID;
 	h.have_http = 1;
 	h.http.ok = 3;
 	h.scrapes = 2;
@@ -141,23 +153,31 @@ static void test_series(void **state)
 	(void)state;
 	build(&s, 1);
 	render(&e, &s);
-	has(e.buf, "tdax_faults_total{device=\"tdax0.0\",size=\"4K\",outcome=\"mapped\",reason=\"nohugepage\"} 500");
-	has(e.buf, "tdax_faults_total{device=\"tdax0.0\",size=\"1G\",outcome=\"fallback\",reason=\"larger_than_align\"} 1");
-	has(e.buf, "tdax_fault_hits_total{device=\"tdax0.0\"} 3");
-	has(e.buf, "tdax_fault_hits_total{device=\"tdax1.0\"} 7");
-	has(e.buf, "tdax_fault_misses_total{device=\"tdax0.0\"} 512");
-	has(e.buf, "tdax_fault_pte_fallbacks_total{device=\"tdax0.0\"} 512");
-	has(e.buf, "tdax_mmaps_total{device=\"tdax0.0\",result=\"ok\",reason=\"ok\"} 4");
-	has(e.buf, "tdax_mmaps_total{device=\"tdax0.0\",result=\"EINVAL\",reason=\"not_shared\"} 2");
-	has(e.buf, "tdax_device_info{device=\"tdax0.0\",region=\"0\",driver=\"tdax_device\",fault_policy=\"fallback\"} 1");
+	has(e.buf, "tdax_faults_total{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",outcome=\"mapped\",reason=\"nohugepage\"} 500");
+	has(e.buf, "tdax_faults_total{device=\"tdax0.0\",device_instance=\"3\",size=\"1G\",outcome=\"fallback\",reason=\"larger_than_align\"} 1");
+	has(e.buf, "tdax_fault_hits_total{device=\"tdax0.0\",device_instance=\"3\"} 3");
+	has(e.buf, "tdax_fault_hits_total{device=\"tdax1.0\",device_instance=\"2\"} 7");
+	has(e.buf, "tdax_fault_misses_total{device=\"tdax0.0\",device_instance=\"3\"} 512");
+	has(e.buf, "tdax_fault_below_align_total{device=\"tdax0.0\",device_instance=\"3\"} 512");
+	has(e.buf, "tdax_mmaps_total{device=\"tdax0.0\",device_instance=\"3\",result=\"ok\",reason=\"ok\"} 4");
+	has(e.buf, "tdax_mmaps_total{device=\"tdax0.0\",device_instance=\"3\",result=\"EINVAL\",reason=\"not_shared\"} 2");
+	has(e.buf, "tdax_device_info{device=\"tdax0.0\",device_instance=\"3\",region=\"0\",driver=\"tdax_device\",fault_policy=\"fallback\"} 1");
 	lacks(e.buf, "tdax_device_info{device=\"tdax1.0\"");
-	has(e.buf, "tdax_device_align_bytes{device=\"tdax0.0\"} 2097152");
-	has(e.buf, "tdax_device_age_seconds{device=\"tdax0.0\"} 12.5");
+	has(e.buf, "tdax_device_align_bytes{device=\"tdax0.0\",device_instance=\"3\"} 2097152");
+	has(e.buf, "tdax_device_created_timestamp_seconds{device=\"tdax0.0\",device_instance=\"3\"} 1789999987.5");
+	lacks(e.buf, "age_seconds");
+	/* reasons once per fault that ended; byte coverage counters */
+	has(e.buf, "tdax_fault_reasons_total{device=\"tdax0.0\",device_instance=\"3\",outcome=\"mapped\",reason=\"nohugepage\"} 500");
+	lacks(e.buf, "tdax_fault_reasons_total{device=\"tdax0.0\",device_instance=\"3\",outcome=\"fallback\"");
+	has(e.buf, "tdax_faults_ended_total{device=\"tdax0.0\",device_instance=\"3\"} 515");
+	has(e.buf, "tdax_fault_mapped_bytes_total{device=\"tdax0.0\",device_instance=\"3\"} 8388608");
+	has(e.buf, "tdax_fault_aligned_bytes_total{device=\"tdax0.0\",device_instance=\"3\"} 6291456");
+	has(e.buf, "tdax_build_info{version=\"" DAXCOLLECT_VERSION "\",abi=\"instance-ids\"} 1");
 	has(e.buf, "tdax_region_info{region=\"0\",provider=\"hmem.0\",start=\"0x100000000\"} 1");
 	has(e.buf, "tdax_region_size_bytes{region=\"0\"} 1073741824");
-	has(e.buf, "tdax_region_age_seconds{region=\"0\"} 3");
+	lacks(e.buf, "tdax_region_created_timestamp_seconds{region=\"0\"}");	/* not known */
 	has(e.buf, "tdax_regions 1");
-	has(e.buf, "tdax_process_fault_misses_total{pid=\"4242\",comm=\"we\\\"ird\\\\app\",device=\"tdax0.0\"} 500");
+	has(e.buf, "tdax_process_fault_misses_total{pid=\"4242\",comm=\"we\\\"ird\\\\app\",device=\"tdax0.0\",device_instance=\"3\"} 500");
 	lacks(e.buf, "pid=\"99\"");
 	has(e.buf, "tdax_collector_up 1");
 	has(e.buf, "tdax_collector_attach_mode{mode=\"tp_btf\"} 1");
@@ -179,17 +199,17 @@ static void test_histograms(void **state)
 	build(&s, 1);
 	render(&e, &s);
 	/* slot 2 (4..7 ns) lands in the first bucket, 512 ns */
-	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",size=\"4K\",le=\"5.12e-07\"} 1");
-	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",size=\"4K\",le=\"2.048e-06\"} 1");
+	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",le=\"5.12e-07\"} 1");
+	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",le=\"2.048e-06\"} 1");
 	/* slot 11 (2048..4095 ns) in le=4096 ns */
-	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",size=\"4K\",le=\"4.096e-06\"} 6");
-	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",size=\"4K\",le=\"8.192e-06\"} 8");
-	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",size=\"4K\",le=\"1.073741824\"} 8");
+	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",le=\"4.096e-06\"} 6");
+	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",le=\"8.192e-06\"} 8");
+	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",le=\"1.073741824\"} 8");
 	/* slot 40 (~18 min) only in +Inf */
-	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",size=\"4K\",le=\"+Inf\"} 9");
-	has(e.buf, "tdax_fault_latency_seconds_count{device=\"tdax0.0\",size=\"4K\"} 9");
-	has(e.buf, "tdax_fault_latency_seconds_sum{device=\"tdax0.0\",size=\"4K\"} 2");
-	has(e.buf, "tdax_fault_latency_seconds_count{device=\"tdax0.0\",size=\"2M\"} 0");
+	has(e.buf, "tdax_fault_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\",le=\"+Inf\"} 9");
+	has(e.buf, "tdax_fault_latency_seconds_count{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\"} 9");
+	has(e.buf, "tdax_fault_latency_seconds_sum{device=\"tdax0.0\",device_instance=\"3\",size=\"4K\"} 2");
+	has(e.buf, "tdax_fault_latency_seconds_count{device=\"tdax0.0\",device_instance=\"3\",size=\"2M\"} 0");
 	lacks(e.buf, "size=\"other\"");
 	/* region lifetimes: slot 30 (1.07..2.1 s) */
 	has(e.buf, "tdax_region_lifetime_seconds_bucket{le=\"1.073741824\"} 0");
@@ -295,6 +315,42 @@ static void test_feed_reason(void **state)
 	rules_free(&rs);
 }
 
+/*
+ * A device present before daxcollect saw any record of it has no instance
+ * id yet (0) and zero counts; its first faults name it.  The alert history
+ * must go on across that (else the first workload is never a rate).
+ */
+static void test_feed_unnamed_device(void **state)
+{
+	static const char text[] =
+		"rules:\n- {name: Fb, measure: fallback_rate, threshold: 100, window: 10s}\n";
+	struct rule_set rs;
+	struct alert_engine *eng;
+	struct tdax_snapshot s;
+	struct seen seen = { 0 };
+	char err[256];
+	__u64 inst;
+
+	(void)state;
+	assert_int_equal(rules_load_buffer(text, strlen(text), "t", &rs, err, sizeof(err)), 0);
+	eng = alert_engine_new(&rs, note, &seen);
+	build(&s, 1);
+	inst = devs[0].instance;
+	devs[0].instance = 0;			/* present, never named by a record */
+	memset(&devs[0].g, 0, sizeof(devs[0].g));
+	s.nfaults = 0;
+	metrics_feed_alerts(eng, &s, 0);
+	build(&s, 1);				/* named now: 512 fallbacks in 1 s */
+	assert_int_equal(devs[0].instance, inst);
+	metrics_feed_alerts(eng, &s, 1);
+	assert_int_equal(seen.n, 1);
+	assert_string_equal(seen.device, "tdax0.0");
+	assert_string_equal(seen.reason, "nohugepage");
+	alert_engine_resolve_all(eng);
+	alert_engine_free(eng);
+	rules_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_alert_feed),
 		cmocka_unit_test(test_feed_reason),
+		cmocka_unit_test(test_feed_unnamed_device),
 	};
 
 	return cmocka_run_group_tests_name("daxcollect metrics", tests, NULL, NULL);

@@ -184,8 +184,10 @@ static const struct {
 	  "t.yaml:5: min_faults must be a whole number" },
 	{ "rules:\n  - name: A\n    measure: hit_ratio\n    threshold: 0.5\n    match: {reason: nohugepage}\n",
 	  "match.reason applies to rates" },
-	{ "rules:\n  - name: A\n    measure: fallback_rate\n    threshold: 1\n    scope: process\n    match: {reason: nohugepage}\n",
-	  "t.yaml:2: rule 'A': match.reason needs scope: device" },
+	{ "rules:\n  - name: A\n    measure: byte_coverage\n    threshold: 0.5\n    match: {reason: nohugepage}\n",
+	  "match.reason applies to rates" },
+	{ "rules:\n  - name: A\n    measure: byte_coverage\n    threshold: 2\n",
+	  "a ratio threshold lies in 0..1" },
 	{ "rules:\n  - name: A\n    measure: fallback_rate\n    threshold: -1\n",
 	  "a rate threshold is >= 0" },
 };
@@ -218,7 +220,8 @@ static void test_file(void **state)
 	(void)state;
 	assert_int_equal(rules_load_file(EXAMPLE_RULES, &rs, err, sizeof(err)), 0);
 	assert_true(rs.n >= 2);
-	assert_string_equal(rs.rules[0].name, "TdaxPteFallback");
+	assert_string_equal(rs.rules[0].name, "TdaxLowByteCoverage");
+	assert_int_equal(rs.rules[0].measure, RM_BYTE_COVERAGE);
 	rules_free(&rs);
 	assert_int_equal(rules_load_file("/nonexistent/rules.yaml", &rs, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/rules.yaml: No such file"));

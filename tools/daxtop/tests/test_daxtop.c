@@ -19,6 +19,8 @@ volatile sig_atomic_t dt_stop;	/* defined by main.c in daxtop */
 
 #define DEV0 TDAX_KDEV(246, 0)
 #define DEV1 TDAX_KDEV(246, 1)
+#define INST0 11
+#define INST1 12
 
 static void make_snap(struct tdax_snapshot *s)
 {
@@ -30,6 +32,7 @@ static void make_snap(struct tdax_snapshot *s)
 	s->devs = calloc(2, sizeof(*s->devs));
 	snprintf(s->devs[0].name, TDAX_NAME_LEN, "tdax0.0");
 	s->devs[0].dev = DEV0;
+	s->devs[0].instance = INST0;
 	s->devs[0].align = 2 << 20;
 	s->devs[0].region_id = -1;
 	s->devs[0].present = true;
@@ -37,11 +40,13 @@ static void make_snap(struct tdax_snapshot *s)
 	s->devs[0].g.attempts[TDAX_SZ_2M] = 32;
 	s->devs[0].g.mapped[TDAX_SZ_2M] = 32;
 	s->devs[0].g.hits = 32;
-	s->devs[0].lat[TDAX_SZ_2M].slots[12] = 32;
+	s->devs[0].g.bytes_mapped = s->devs[0].g.bytes_aligned = 32ULL << 21;
+	s->devs[0].lat[TDAX_SZ_2M].slots[13] = 32;	/* (4096, 8192] */
 	s->devs[0].lat[TDAX_SZ_2M].count = 32;
 	s->devs[0].lat[TDAX_SZ_2M].sum = 32 * 5000;
 	snprintf(s->devs[1].name, TDAX_NAME_LEN, "tdax1.0");
 	s->devs[1].dev = DEV1;
+	s->devs[1].instance = INST1;
 	s->devs[1].align = 2 << 20;
 	s->devs[1].region_id = 1;
 	s->devs[1].present = true;
@@ -49,28 +54,35 @@ static void make_snap(struct tdax_snapshot *s)
 	s->devs[1].g.attempts[TDAX_SZ_4K] = 2048;
 	s->devs[1].g.mapped[TDAX_SZ_4K] = 2048;
 	s->devs[1].g.misses = 2048;
-	s->devs[1].g.pte_fallback = 2048;
+	s->devs[1].g.below_align = 2048;
+	s->devs[1].g.bytes_mapped = 2048ULL << 12;
 	s->devs[1].mmap_errors = 5;
 	s->nfaults = 2;
 	s->faults = calloc(2, sizeof(*s->faults));
-	s->faults[0] = (struct tdax_snap_fault){ DEV0, TDAX_SZ_2M, TDAX_FO_MAPPED, TDAX_FR_OK, 32 };
-	s->faults[1] = (struct tdax_snap_fault){ DEV1, TDAX_SZ_4K, TDAX_FO_MAPPED, TDAX_FR_NOHUGEPAGE, 2048 };
+	s->faults[0] = (struct tdax_snap_fault){ INST0, DEV0, TDAX_SZ_2M, TDAX_FO_MAPPED, TDAX_FR_OK, 32 };
+	s->faults[1] = (struct tdax_snap_fault){ INST1, DEV1, TDAX_SZ_4K, TDAX_FO_MAPPED, TDAX_FR_NOHUGEPAGE, 2048 };
 	s->nmmaps = 1;
 	s->mmaps = calloc(1, sizeof(*s->mmaps));
-	s->mmaps[0] = (struct tdax_snap_mmap){ DEV1, -22, TDAX_MR_NOT_SHARED, 5 };
+	s->mmaps[0] = (struct tdax_snap_mmap){ INST1, DEV1, -22, TDAX_MR_NOT_SHARED, 5 };
 	s->nprocs = 3;
 	s->procs = calloc(3, sizeof(*s->procs));
-	s->procs[0] = (struct tdax_snap_proc){ .pid = 100, .dev = DEV0, .comm = "app-a", .alive = true };
+	s->procs[0] = (struct tdax_snap_proc){ .pid = 100, .dev = DEV0, .instance = INST0,
+					       .comm = "app-a", .alive = true };
 	s->procs[0].g = s->devs[0].g;
-	s->procs[1] = (struct tdax_snap_proc){ .pid = 200, .dev = DEV1, .comm = "app-b" };
+	s->procs[1] = (struct tdax_snap_proc){ .pid = 200, .dev = DEV1, .instance = INST1,
+					       .comm = "app-b" };
 	s->procs[1].g.mapped[TDAX_SZ_4K] = 2000;
 	s->procs[1].g.misses = 2000;
-	s->procs[1].g.pte_fallback = 2000;
+	s->procs[1].g.below_align = 2000;
+	s->procs[1].g.bytes_mapped = 2000ULL << 12;
+	s->procs[1].reasons[0][TDAX_FR_NOHUGEPAGE] = 2000;
 	s->procs[1].mmap_errors = 5;
-	s->procs[2] = (struct tdax_snap_proc){ .pid = 300, .dev = DEV1, .comm = "app-c" };
+	s->procs[2] = (struct tdax_snap_proc){ .pid = 300, .dev = DEV1, .instance = INST1,
+					       .comm = "app-c" };
 	s->procs[2].g.mapped[TDAX_SZ_4K] = 48;
 	s->procs[2].g.misses = 48;
-	s->procs[2].g.pte_fallback = 48;
+	s->procs[2].g.below_align = 48;
+	s->procs[2].reasons[0][TDAX_FR_NOHUGEPAGE] = 48;
 	s->nregions = 2;
 	s->regions = calloc(2, sizeof(*s->regions));
 	s->regions[0] = (struct tdax_snap_region){ .id = 0, .provider = "hmem.0", .start = 0x100000000ULL,
@@ -115,7 +127,7 @@ static void test_filter_device(void **state)
 	assert_int_equal(s.ndevs, 1);
 	assert_string_equal(s.devs[0].name, "tdax1.0");
 	assert_int_equal(s.nfaults, 1);
-	assert_int_equal(s.faults[0].dev, DEV1);
+	assert_int_equal(s.faults[0].instance, INST1);
 	assert_int_equal(s.nprocs, 2);
 	assert_int_equal(s.nregions, 1);
 	assert_int_equal(s.regions[0].id, 1);
@@ -140,6 +152,10 @@ static void test_filter_pid(void **state)
 	assert_string_equal(s.devs[0].name, "tdax1.0");
 	assert_int_equal(s.devs[0].g.misses, 2000);	/* the process's counts */
 	assert_int_equal(s.devs[0].mmap_errors, 5);
+	/* and its reasons, not the device's 2048 */
+	assert_int_equal(s.nfaults, 1);
+	assert_int_equal(s.faults[0].reason, TDAX_FR_NOHUGEPAGE);
+	assert_int_equal(s.faults[0].count, 2000);
 	tdax_snapshot_free(&s);
 	make_snap(&s);
 	assert_int_equal(dt_filter(&s, 999, NULL), 0);
@@ -156,7 +172,30 @@ static void test_prune(void **state)
 	memset(&s.procs[2].g, 0, sizeof(s.procs[2].g));	/* exited, idle: dropped */
 	s.procs[0].alive = true;
 	memset(&s.procs[0].g, 0, sizeof(s.procs[0].g));	/* alive, idle: kept */
-	dt_prune(&s);
+	s.devs[1].retired = true;	/* retired before this interval, idle: dropped */
+	s.devs[1].present = false;
+	s.ts_ns = 10000000000ULL;
+	s.devs[1].retired_ns = 1000000000ULL;
+	memset(&s.devs[1].g, 0, sizeof(s.devs[1].g));
+	s.devs[1].mmap_errors = 0;
+	dt_prune(&s, &(struct dt_opts){ .cumulative = false });
+	assert_int_equal(s.ndevs, 1);
+	tdax_snapshot_free(&s);
+	/* retired during the interval: shown once */
+	make_snap(&s);
+	s.ts_ns = 10000000000ULL;
+	s.devs[1].retired = true;
+	s.devs[1].retired_ns = 9000000000ULL;
+	memset(&s.devs[1].g, 0, sizeof(s.devs[1].g));
+	s.devs[1].mmap_errors = 0;
+	dt_prune(&s, &(struct dt_opts){ .cumulative = false });
+	assert_int_equal(s.ndevs, 2);
+	tdax_snapshot_free(&s);
+	make_snap(&s);
+	memset(&s.procs[2].g, 0, sizeof(s.procs[2].g));
+	s.procs[0].alive = true;
+	memset(&s.procs[0].g, 0, sizeof(s.procs[0].g));
+	dt_prune(&s, &(struct dt_opts){ .cumulative = false });
 	assert_int_equal(s.nprocs, 2);
 	assert_int_equal(s.procs[0].pid, 100);
 	assert_int_equal(s.procs[1].pid, 200);	/* exited but active */
@@ -211,21 +250,25 @@ static void test_render(void **state)
 	dt_render_header(&s, &o, &l);
 	for (v = 0; v < DT_VIEW_NR; v++)
 		dt_render_view(&s, &o, v, DT_SORT_FAULTS, &l);
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < l.n; i++) {
+		if (getenv("DT_SHOW"))
+			printf("|%s|\n", l.line[i]);
 		assert_in_range(strlen(l.line[i]), 0, 80);
-	assert_true(has_line(&l, "DEVICE    ALIGN POL  FAULT/s"));
+	}
+	assert_true(has_line(&l, "DEVICE    ALIGN POL FAULT/s  HIT% COVER%"));
 	line = find_line(&l, "tdax1.0 ");
 	assert_non_null(line);
-	/* 2048 ended faults in 2 s = 1024/s, 0% hits, all at 4K, policy fallback */
-	assert_non_null(strstr(line, " fbk   1024.0    0.0  1024.0"));
+	/* 2048 ended faults in 2 s = 1024/s, 0% hits, 0% bytes covered, all at 4K */
+	assert_non_null(strstr(line, " fbk  1024.0   0.0    0.0 1024.0"));
 	line = find_line(&l, "tdax0.0 ");
-	assert_non_null(strstr(line, "   16.0  100.0     0.0   16.0"));
-	assert_non_null(strstr(line, "8192ns"));	/* p50 and p99: slot [4096, 8192) */
+	assert_non_null(strstr(line, "   16.0 100.0  100.0    0.0  16.0"));
+	/* 32 values in (4096, 8192]: p50 4096 + 4096 * 16/32, p99 4096 + 4096 * 31.68/32 */
+	assert_non_null(strstr(line, " 6144ns 8151ns"));
 	line = find_line(&l, "tdax1.0   4K   nohugepage");
 	assert_non_null(line);
 	assert_non_null(strstr(line, "2048"));
-	assert_non_null(find_line(&l, "200*     app-b           tdax1.0"));	/* exited */
-	assert_non_null(find_line(&l, "100      app-a           tdax0.0"));
+	assert_non_null(find_line(&l, "200*     app-b        tdax1.0"));	/* exited */
+	assert_non_null(find_line(&l, "100      app-a        tdax0.0"));
 	line = find_line(&l, "1      hmem.1");
 	assert_non_null(line);
 	assert_non_null(strstr(line, " 1.5s"));	/* age known */
@@ -261,8 +304,12 @@ static void test_json(void **state)
 	assert_string_equal(json_object_get_string(v), "tdax1.0");
 	assert_true(json_object_object_get_ex(d, "dev", &v));
 	assert_string_equal(json_object_get_string(v), "246:1");
-	assert_true(json_object_object_get_ex(d, "pte_fallback", &v));
+	assert_true(json_object_object_get_ex(d, "below_align", &v));
 	assert_int_equal(json_object_get_int64(v), 2048);
+	assert_true(json_object_object_get_ex(d, "byte_coverage", &v));
+	assert_true(json_object_get_double(v) == 0.0);
+	assert_true(json_object_object_get_ex(d, "instance", &v));
+	assert_int_equal(json_object_get_int64(v), INST1);
 	assert_true(json_object_object_get_ex(d, "hit_ratio", &v));
 	assert_true(json_object_get_double(v) == 0.0);
 	assert_true(json_object_object_get_ex(d, "mmap_outcomes", &v));
@@ -279,8 +326,8 @@ static void test_json(void **state)
 	assert_true(json_object_object_get_ex(d, "latency", &lat));
 	assert_true(json_object_object_get_ex(lat, "2M", &lat));
 	assert_string_equal(json_object_to_json_string_ext(lat, JSON_C_TO_STRING_PLAIN),
-			    "{\"count\":32,\"sum_ns\":160000,\"p50_ns\":8192,\"p99_ns\":8192,"
-			    "\"buckets\":[[4096,32]]}");
+			    "{\"count\":32,\"sum_ns\":160000,\"p50_ns\":6144.0,\"p99_ns\":8151.0,"
+			    "\"buckets\":[[8192,32]]}");
 	assert_true(json_object_object_get_ex(doc, "lifetimes", &v));
 	assert_true(json_object_object_get_ex(v, "region", &v));
 	assert_true(json_object_object_get_ex(v, "sum_ns", &v));

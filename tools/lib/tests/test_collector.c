@@ -19,6 +19,8 @@
 
 #define DEV0 TDAX_KDEV(246, 0)
 #define DEV1 TDAX_KDEV(246, 1)
+#define INST0 5
+#define INST1 6
 
 static void test_names(void **state)
 {
@@ -72,29 +74,41 @@ static void test_hist(void **state)
 	int i;
 
 	(void)state;
+	/* inclusive upper bounds: slot i holds (2^(i-1), 2^i] */
 	assert_int_equal(tdax_hist_slot(0), 0);
 	assert_int_equal(tdax_hist_slot(1), 0);
 	assert_int_equal(tdax_hist_slot(2), 1);
-	assert_int_equal(tdax_hist_slot(3), 1);
-	assert_int_equal(tdax_hist_slot(4096), 12);
+	assert_int_equal(tdax_hist_slot(3), 2);
+	assert_int_equal(tdax_hist_slot(4), 2);
+	assert_int_equal(tdax_hist_slot(4096), 12);	/* exactly 2^12: le=4096 */
+	assert_int_equal(tdax_hist_slot(4097), 13);
 	assert_int_equal(tdax_hist_slot(~0ULL), 63);
-	assert_int_equal(tdax_hist_slot_low(0), 0);
-	assert_int_equal(tdax_hist_slot_low(12), 4096);
-	assert_int_equal(tdax_hist_quantile(&h, 0.5), 0);
-	/* 90 values in [1024, 2048), 10 in [65536, 131072) */
-	h.slots[10] = 90;
-	h.slots[16] = 10;
+	assert_int_equal(tdax_hist_slot_upper(0), 1);
+	assert_int_equal(tdax_hist_slot_upper(12), 4096);
+	assert_true(isnan(tdax_hist_quantile(&h, 0.5)));
+	/* 90 values in (1024, 2048], 10 in (65536, 131072] */
+	h.slots[11] = 90;
+	h.slots[17] = 10;
 	h.count = 100;
-	assert_int_equal(tdax_hist_quantile(&h, 0.5), 2048);
-	assert_int_equal(tdax_hist_quantile(&h, 0.9), 2048);
-	assert_int_equal(tdax_hist_quantile(&h, 0.91), 131072);
-	assert_int_equal(tdax_hist_quantile(&h, 0.99), 131072);
-	assert_int_equal(tdax_hist_quantile(&h, 0), 2048);
-	assert_int_equal(tdax_hist_quantile(&h, 7), 131072);
+	/*
+	 * histogram_quantile(): rank = q * 100; 0.5 -> rank 50 in the first
+	 * bucket: 1024 + 1024 * 50/90; 0.9 -> its le; 0.95 -> half-way in
+	 * the second bucket.
+	 */
+	assert_true(fabs(tdax_hist_quantile(&h, 0.5) - (1024 + 1024.0 * 50 / 90)) < 1e-9);
+	assert_true(tdax_hist_quantile(&h, 0.9) == 2048);
+	assert_true(tdax_hist_quantile(&h, 0.95) == 65536 + 65536 * 0.5);
+	assert_true(tdax_hist_quantile(&h, 0.99) == 65536 + 65536 * 0.9);
+	assert_true(tdax_hist_quantile(&h, 7) == 131072);	/* clamped to 1 */
+	/* the first bucket interpolates from 0 */
+	memset(&h2, 0, sizeof(h2));
+	h2.slots[0] = 4;
+	assert_true(tdax_hist_quantile(&h2, 0.5) == 0.5);
+	memset(&h2, 0, sizeof(h2));
 	for (i = 0; i < 3; i++)
 		tdax_hist_add(&h2, &h);
 	assert_int_equal(h2.count, 300);
-	assert_int_equal(h2.slots[16], 30);
+	assert_int_equal(h2.slots[17], 30);
 }
 
 /* A snapshot with two devices, fault rows, a process, a region. */
@@ -106,6 +120,7 @@ static void make_snap(struct tdax_snapshot *s, __u64 ts, __u64 scale)
 	s->devs = calloc(2, sizeof(*s->devs));
 	snprintf(s->devs[0].name, TDAX_NAME_LEN, "tdax0.0");
 	s->devs[0].dev = DEV0;
+	s->devs[0].instance = INST0;
 	s->devs[0].g.attempts[TDAX_SZ_2M] = 10 * scale;
 	s->devs[0].g.mapped[TDAX_SZ_2M] = 10 * scale;
 	s->devs[0].g.hits = 10 * scale;
@@ -115,20 +130,23 @@ static void make_snap(struct tdax_snapshot *s, __u64 ts, __u64 scale)
 	s->devs[0].mmaps = scale;
 	snprintf(s->devs[1].name, TDAX_NAME_LEN, "tdax1.0");
 	s->devs[1].dev = DEV1;
+	s->devs[1].instance = INST1;
 	s->devs[1].g.attempts[TDAX_SZ_4K] = 4 * scale;
 	s->devs[1].g.mapped[TDAX_SZ_4K] = 3 * scale;
 	s->devs[1].g.sigbus[TDAX_SZ_4K] = scale;
 	s->devs[1].g.misses = 4 * scale;
-	s->devs[1].g.pte_fallback = 3 * scale;
+	s->devs[1].g.below_align = 3 * scale;
 	s->nfaults = 3;
 	s->faults = calloc(3, sizeof(*s->faults));
-	s->faults[0] = (struct tdax_snap_fault){ DEV0, TDAX_SZ_2M, TDAX_FO_MAPPED, TDAX_FR_OK, 10 * scale };
-	s->faults[1] = (struct tdax_snap_fault){ DEV1, TDAX_SZ_4K, TDAX_FO_MAPPED, TDAX_FR_NOHUGEPAGE, 3 * scale };
-	s->faults[2] = (struct tdax_snap_fault){ DEV1, TDAX_SZ_4K, TDAX_FO_SIGBUS, TDAX_FR_THP_DISABLED, scale };
+	s->faults[0] = (struct tdax_snap_fault){ INST0, DEV0, TDAX_SZ_2M, TDAX_FO_MAPPED, TDAX_FR_OK, 10 * scale };
+	s->faults[1] = (struct tdax_snap_fault){ INST1, DEV1, TDAX_SZ_4K, TDAX_FO_MAPPED, TDAX_FR_NOHUGEPAGE, 3 * scale };
+	s->faults[2] = (struct tdax_snap_fault){ INST1, DEV1, TDAX_SZ_4K, TDAX_FO_SIGBUS, TDAX_FR_THP_DISABLED, scale };
 	s->nprocs = 1;
 	s->procs = calloc(1, sizeof(*s->procs));
 	s->procs[0].pid = 42;
 	s->procs[0].dev = DEV1;
+	s->procs[0].instance = INST1;
+	s->procs[0].alive = true;
 	s->procs[0].g = s->devs[1].g;
 	s->nregions = 1;
 	s->regions = calloc(1, sizeof(*s->regions));
@@ -158,9 +176,9 @@ static void test_delta(void **state)
 	assert_int_equal(x->lat[TDAX_SZ_2M].slots[12], 40);
 	assert_int_equal(x->mmaps, 4);
 	assert_true(tdax_rate(x->g.hits, d.interval_ns) == 20.0);
-	x = tdax_snapshot_dev(&d, DEV1);
+	x = tdax_snapshot_dev_instance(&d, INST1);
 	assert_int_equal(x->g.misses, 16);
-	assert_int_equal(x->g.pte_fallback, 12);
+	assert_int_equal(x->g.below_align, 12);
 	assert_int_equal(d.faults[2].count, 4);
 	assert_int_equal(d.procs[0].g.misses, 16);
 	assert_int_equal(d.lifetimes[TDAX_LT_REGION].count, 4);
@@ -169,7 +187,7 @@ static void test_delta(void **state)
 	assert_int_equal(d.regions[0].age_ns, 3000000000ULL);
 	/* counters going backwards (maps reset) count from zero */
 	assert_int_equal(tdax_snapshot_delta(&b, &a, &d), 0);
-	assert_int_equal(tdax_snapshot_dev(&d, DEV0)->g.hits, 10);
+	assert_int_equal(tdax_snapshot_dev_instance(&d, INST0)->g.hits, 10);
 	assert_int_equal(d.faults[0].count, 10);
 	assert_int_equal(d.interval_ns, 0);
 	/* a row absent from prev counts from zero */
@@ -178,7 +196,7 @@ static void test_delta(void **state)
 	assert_int_equal(d.procs[0].g.misses, 4);
 	/* output may alias an input */
 	assert_int_equal(tdax_snapshot_delta(&a, &a, &a), 0);
-	assert_int_equal(tdax_snapshot_dev(&a, DEV0)->g.hits, 0);
+	assert_int_equal(tdax_snapshot_dev_instance(&a, INST0)->g.hits, 0);
 	tdax_snapshot_free(&a);
 	tdax_snapshot_free(&b);
 	tdax_snapshot_free(&d);
@@ -198,7 +216,7 @@ static void test_copy_and_lookup(void **state)
 	assert_int_equal(c.ndevs, 2);
 	assert_string_equal(c.devs[1].name, "tdax1.0");
 	assert_null(tdax_snapshot_dev_by_name(&c, "tdax9.9"));
-	assert_null(tdax_snapshot_dev(&c, 12345));
+	assert_null(tdax_snapshot_dev_instance(&c, 12345));
 	assert_non_null(tdax_snapshot_region(&c, 0));
 	assert_null(tdax_snapshot_region(&c, 7));
 	tdax_snapshot_free(&a);
@@ -234,19 +252,186 @@ static void test_top_reasons(void **state)
 
 	(void)state;
 	make_snap(&s, 1, 1);
-	n = tdax_top_reasons(&s, 0, rc, 4);
+	n = tdax_top_reasons(&s, 0, false, rc, 4);
 	assert_int_equal(n, 2);	/* ok rows are not reasons */
 	assert_int_equal(rc[0].reason, TDAX_FR_NOHUGEPAGE);
 	assert_int_equal(rc[0].count, 3);
 	assert_int_equal(rc[1].reason, TDAX_FR_THP_DISABLED);
-	assert_int_equal(tdax_top_reasons(&s, DEV0, rc, 4), 0);
-	assert_int_equal(tdax_top_reasons(&s, DEV1, rc, 1), 1);
-	/* the same reason at one size is summed over outcomes */
+	assert_int_equal(tdax_top_reasons(&s, INST0, false, rc, 4), 0);
+	assert_int_equal(tdax_top_reasons(&s, INST1, false, rc, 1), 1);
+	/* the same reason at one size is summed over the ended outcomes */
 	s.faults[2].reason = TDAX_FR_NOHUGEPAGE;
-	n = tdax_top_reasons(&s, DEV1, rc, 4);
+	n = tdax_top_reasons(&s, INST1, false, rc, 4);
 	assert_int_equal(n, 1);
 	assert_int_equal(rc[0].count, 4);
+	assert_int_equal(tdax_top_reasons(&s, INST1, true, rc, 4), 2);
+	assert_int_equal(tdax_reason_ended(&s, INST1, TDAX_FR_NOHUGEPAGE, -1), 4);
+	assert_int_equal(tdax_reason_ended(&s, INST1, TDAX_FR_NOHUGEPAGE, TDAX_FO_SIGBUS), 1);
 	tdax_snapshot_free(&s);
+}
+
+/*
+ * Reasons once per fault that ended: a 2M attempt that falls back
+ * (outcome fallback, reason pgoff_misaligned) and the 4K mapping that
+ * follows (mapped, pgoff_misaligned) are one fault, one reason.
+ */
+static void test_reasons_once(void **state)
+{
+	struct tdax_reason_count rc[4];
+	struct tdax_snapshot s;
+
+	(void)state;
+	tdax_snapshot_init(&s);
+	s.nfaults = 3;
+	s.faults = calloc(3, sizeof(*s.faults));
+	s.faults[0] = (struct tdax_snap_fault){ INST0, DEV0, TDAX_SZ_2M, TDAX_FO_FALLBACK,
+						TDAX_FR_PGOFF_MISALIGNED, 1 };
+	s.faults[1] = (struct tdax_snap_fault){ INST0, DEV0, TDAX_SZ_4K, TDAX_FO_MAPPED,
+						TDAX_FR_PGOFF_MISALIGNED, 512 };
+	s.faults[2] = (struct tdax_snap_fault){ INST0, DEV0, TDAX_SZ_1G, TDAX_FO_FALLBACK,
+						TDAX_FR_LARGER_THAN_ALIGN, 1 };
+	assert_int_equal(tdax_top_reasons(&s, 0, false, rc, 4), 1);
+	assert_int_equal(rc[0].count, 512);
+	assert_int_equal(rc[0].size_idx, TDAX_SZ_4K);
+	tdax_snapshot_free(&s);
+}
+
+/*
+ * Byte coverage: 99 2M ranges served at 2M and one 2M range served as 512
+ * 4K faults.  By faults the hit rate is 99/611 (16 %); by bytes 99 %.
+ */
+static void test_byte_coverage(void **state)
+{
+	struct tdax_gran_val g = {}, bad = {};
+
+	(void)state;
+	assert_true(isnan(tdax_byte_coverage(&g)));
+	g.mapped[TDAX_SZ_2M] = 99;
+	g.hits = 99;
+	g.bytes_mapped = 99 * TDAX_SIZE_2M;
+	g.bytes_aligned = 99 * TDAX_SIZE_2M;
+	g.mapped[TDAX_SZ_4K] = 512;
+	g.misses = 512;
+	g.below_align = 512;
+	g.bytes_mapped += 512 * TDAX_SIZE_4K;
+	assert_true(fabs(tdax_hit_ratio(&g) - 99.0 / 611) < 1e-12);
+	assert_true(tdax_byte_coverage(&g) == 0.99);
+	assert_true(tdax_byte_coverage(&g) >= 0.99);
+	/* mostly fallen back: 1 good range, 99 at 4K */
+	bad.bytes_mapped = 100 * TDAX_SIZE_2M;
+	bad.bytes_aligned = TDAX_SIZE_2M;
+	assert_true(tdax_byte_coverage(&bad) == 0.01);
+	/* SIGBUS maps nothing: it weighs nothing in coverage, counts as a miss */
+	g.sigbus[TDAX_SZ_4K] = 7;
+	g.misses += 7;
+	assert_true(tdax_byte_coverage(&g) == 0.99);
+	assert_int_equal(tdax_gran_sigbus(&g), 7);
+	assert_int_equal(tdax_gran_ended(&g), 618);
+	assert_true(tdax_fault_rate(&g, 2000000000ULL) == 309.0);
+}
+
+/*
+ * Identity: a device deleted and re-created under the same name is a new
+ * instance; between two snapshots the new row counts from zero and the
+ * old one (retired) keeps its final counts.
+ */
+static void test_recreated_device(void **state)
+{
+	struct tdax_snapshot a, b, d;
+	const struct tdax_snap_dev *x;
+
+	(void)state;
+	make_snap(&a, 1000000000ULL, 2);	/* tdax1.0 = INST1 with 8 misses */
+	make_snap(&b, 2000000000ULL, 2);
+	b.devs[1].present = false;		/* INST1 gone, final counts */
+	b.devs[1].retired = true;
+	b.devs = realloc(b.devs, 3 * sizeof(*b.devs));
+	memset(&b.devs[2], 0, sizeof(b.devs[2]));
+	snprintf(b.devs[2].name, TDAX_NAME_LEN, "tdax1.0");
+	b.devs[2].dev = DEV1;			/* same dev_t, new instance */
+	b.devs[2].instance = 9;
+	b.devs[2].present = true;
+	b.devs[2].g.hits = 3;
+	b.ndevs = 3;
+	tdax_snapshot_sort(&b);
+	tdax_snapshot_init(&d);
+	assert_int_equal(tdax_snapshot_delta(&a, &b, &d), 0);
+	x = tdax_snapshot_dev_instance(&d, 9);
+	assert_non_null(x);
+	assert_int_equal(x->g.hits, 3);		/* from zero, not from 8 */
+	assert_int_equal(x->g.misses, 0);
+	x = tdax_snapshot_dev_instance(&d, INST1);
+	assert_int_equal(x->g.misses, 0);	/* nothing new on the old one */
+	x = tdax_snapshot_dev_instance(&b, INST1);
+	assert_int_equal(x->g.misses, 8);	/* its final counts */
+	/* by name: the present instance */
+	assert_int_equal(tdax_snapshot_dev_by_name(&b, "tdax1.0")->instance, 9);
+	tdax_snapshot_free(&a);
+	tdax_snapshot_free(&b);
+	tdax_snapshot_free(&d);
+}
+
+/*
+ * Processes: pid reuse is a new row (another start time); an exited
+ * process reported once (alive false) and then folded into "exited" adds
+ * nothing new to the delta of the exited row.
+ */
+static void test_exited_fold(void **state)
+{
+	struct tdax_snapshot a, b, c, d;
+	struct tdax_snap_proc *p;
+
+	(void)state;
+	tdax_snapshot_init(&a);
+	a.ts_ns = 1;
+	a.nprocs = 2;
+	a.procs = calloc(2, sizeof(*a.procs));
+	a.procs[0] = (struct tdax_snap_proc){ .pid = 42, .start_ns = 100, .instance = INST0,
+					      .alive = false };
+	a.procs[0].g.hits = 5;
+	a.procs[0].reasons[0][TDAX_FR_NOHUGEPAGE] = 2;
+	a.procs[1] = (struct tdax_snap_proc){ .pid = 0, .instance = INST0, .exited = true };
+	a.procs[1].g.hits = 10;
+	tdax_snapshot_sort(&a);
+	/* next: 42/100 folded (exited += 5), 42/200 is a new process */
+	tdax_snapshot_init(&b);
+	b.ts_ns = 2;
+	b.nprocs = 2;
+	b.procs = calloc(2, sizeof(*b.procs));
+	b.procs[0] = (struct tdax_snap_proc){ .pid = 42, .start_ns = 200, .instance = INST0,
+					      .alive = true };
+	b.procs[0].g.hits = 1;
+	b.procs[1] = (struct tdax_snap_proc){ .pid = 0, .instance = INST0, .exited = true };
+	b.procs[1].g.hits = 15;
+	b.procs[1].reasons[0][TDAX_FR_NOHUGEPAGE] = 2;
+	tdax_snapshot_sort(&b);
+	tdax_snapshot_init(&d);
+	assert_int_equal(tdax_snapshot_delta(&a, &b, &d), 0);
+	assert_int_equal(d.nprocs, 2);
+	assert_true(d.procs[0].exited);
+	assert_int_equal(d.procs[0].g.hits, 0);		/* 15 - 10 - 5 */
+	assert_int_equal(d.procs[0].reasons[0][TDAX_FR_NOHUGEPAGE], 0);
+	p = &d.procs[1];
+	assert_int_equal(p->pid, 42);
+	assert_int_equal(p->start_ns, 200);
+	assert_int_equal(p->g.hits, 1);			/* the reused pid from zero */
+	/* cumulative from a base where 42/100 was alive with 3 hits */
+	tdax_snapshot_init(&c);
+	c.nprocs = 2;
+	c.procs = calloc(2, sizeof(*c.procs));
+	c.procs[0] = (struct tdax_snap_proc){ .pid = 42, .start_ns = 100, .instance = INST0,
+					      .alive = true };
+	c.procs[0].g.hits = 3;
+	c.procs[1] = (struct tdax_snap_proc){ .pid = 0, .instance = INST0, .exited = true };
+	c.procs[1].g.hits = 10;
+	tdax_snapshot_sort(&c);
+	assert_int_equal(tdax_snapshot_delta(&c, &b, &d), 0);
+	assert_true(d.procs[0].exited);
+	assert_int_equal(d.procs[0].g.hits, 2);		/* 42/100 did 2 more before exiting */
+	tdax_snapshot_free(&a);
+	tdax_snapshot_free(&b);
+	tdax_snapshot_free(&c);
+	tdax_snapshot_free(&d);
 }
 
 static void test_gran_add(void **state)
@@ -420,6 +605,10 @@ int main(void)
 		cmocka_unit_test(test_copy_and_lookup),
 		cmocka_unit_test(test_sort_names),
 		cmocka_unit_test(test_top_reasons),
+		cmocka_unit_test(test_reasons_once),
+		cmocka_unit_test(test_byte_coverage),
+		cmocka_unit_test(test_recreated_device),
+		cmocka_unit_test(test_exited_fold),
 		cmocka_unit_test(test_gran_add),
 		cmocka_unit_test(test_parse_devt),
 		cmocka_unit_test_setup_teardown(test_sysfs_scan, sysfs_setup, sysfs_teardown),

@@ -1,0 +1,941 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * maps.c - read the BPF maps into a snapshot, give every row its identity
+ * (device instance, process instance) and name, and retire the rows of
+ * instances that are gone.
+ *
+ * Reading: one bpf_map_lookup_batch() pass per map where the kernel has
+ * batch operations (5.6+), else get_next_key + lookup per key.
+ *
+ * Retirement: a device instance that was destroyed (its destroy record was
+ * seen) or that is no longer in sysfs is reported once by the snapshot that
+ * finds it gone (present false, retired true, final counts), then its rows
+ * are deleted from the maps and kept in c->archive, which every later
+ * snapshot appends (at most TDAX_RETIRED_MAX instances, and no longer than
+ * opts.retired_keep_ns when set).  A process that exited is reported once
+ * (alive false) and then folded into its device's "exited" row (pid 0).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "collector_int.h"
+#include "tdax_collect.skel.h"
+
+/** struct map_dump - every (key, value) of one map, values per-CPU if so. */
+struct map_dump {
+	int fd;
+	size_t ksz, vsz, stride, vstride;	/* per-CPU stride; bytes per entry */
+	int nvals;
+	size_t n;
+	char *keys, *vals;
+};
+
+static void dump_free(struct map_dump *d)
+{
+	free(d->keys);
+	free(d->vals);
+	memset(d, 0, sizeof(*d));
+}
+
+static const void *dump_key(const struct map_dump *d, size_t i)
+{
+	return d->keys + i * d->ksz;
+}
+
+static const void *dump_val(const struct map_dump *d, size_t i, int cpu)
+{
+	return d->vals + i * d->vstride + (size_t)cpu * d->stride;
+}
+
+static __u64 key_instance(const struct map_dump *d, size_t i)
+{
+	__u64 v;
+
+	memcpy(&v, dump_key(d, i), sizeof(v));	/* every key starts with it */
+	return v;
+}
+
+static bool batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
+	       err == -ENOSPC;
+}
+
+static int dump_map(struct tdax_collector *c, struct bpf_map *map, bool percpu,
+		    struct map_dump *d)
+{
+	__u32 max = bpf_map__max_entries(map);
+	char next[64], cur[64];
+	bool have_cur = false;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->fd = bpf_map__fd(map);
+	d->ksz = bpf_map__key_size(map);
+	d->vsz = bpf_map__value_size(map);
+	d->nvals = percpu ? c->ncpus : 1;
+	d->stride = percpu ? (d->vsz + 7) & ~(size_t)7 : d->vsz;
+	d->vstride = d->stride * d->nvals;
+	if (d->ksz > sizeof(next))
+		return -E2BIG;
+	d->keys = calloc(max ? max : 1, d->ksz);
+	d->vals = calloc(max ? max : 1, d->vstride);
+	if (!d->keys || !d->vals) {
+		dump_free(d);
+		return -ENOMEM;
+	}
+	if (!c->no_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u64 in = 0, out = 0;	/* hash maps: a bucket index */
+		bool first = true;
+
+		while (d->n < max) {
+			__u32 cnt = max - d->n;
+
+			err = bpf_map_lookup_batch(d->fd, first ? NULL : &in, &out,
+						   d->keys + d->n * d->ksz,
+						   d->vals + d->n * d->vstride, &cnt, &o);
+			if (err && errno && err != -errno)
+				err = -errno;
+			d->n += cnt;
+			if (err == -ENOENT)
+				return 0;	/* the whole map was read */
+			if (err) {
+				if (first && batch_unsupported(err)) {
+					c->no_batch = true;
+					d->n = 0;
+					break;
+				}
+				dump_free(d);
+				return err;
+			}
+			first = false;
+			in = out;
+		}
+		if (!c->no_batch)
+			return 0;
+	}
+	while (d->n < max && bpf_map_get_next_key(d->fd, have_cur ? cur : NULL, next) == 0) {
+		memcpy(cur, next, d->ksz);
+		have_cur = true;
+		if (bpf_map_lookup_elem(d->fd, cur, d->vals + d->n * d->vstride))
+			continue;	/* deleted meanwhile */
+		memcpy(d->keys + d->n * d->ksz, cur, d->ksz);
+		d->n++;
+	}
+	return 0;
+}
+
+/* Delete every key of d whose instance is inst. */
+static void dump_delete_instance(struct map_dump *d, __u64 inst)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (key_instance(d, i) == inst)
+			bpf_map_delete_elem(d->fd, dump_key(d, i));
+}
+
+/* ---- processes ------------------------------------------------------------ */
+
+/* pid runs now and started at start_ns (boot-time ns, as /proc/PID/stat). */
+static bool proc_alive(const struct tdax_collector *c, __u32 pid, __u64 start_ns)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0;
+	FILE *f;
+	size_t n;
+	int field;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return false;
+	/* field 3 (state) follows ") "; starttime is field 22 */
+	for (field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return false;
+	return ticks == start_ns / (1000000000ULL / (unsigned long long)c->clk_tck);
+}
+
+/* ---- the archive -------------------------------------------------------- */
+
+static struct tdax_snap_proc *archive_exited(struct tdax_collector *c, __u64 inst, __u32 dev)
+{
+	struct tdax_snapshot *a = &c->archive;
+	struct tdax_snap_proc *p;
+	size_t i;
+
+	for (i = 0; i < a->nprocs; i++)
+		if (a->procs[i].instance == inst)
+			return &a->procs[i];
+	p = tdax_grow(a->procs, &c->cap_aprocs, a->nprocs, sizeof(*p));
+	if (!p)
+		return NULL;
+	a->procs = p;
+	p = &a->procs[a->nprocs++];
+	memset(p, 0, sizeof(*p));
+	p->instance = inst;
+	p->dev = dev;
+	p->exited = true;
+	snprintf(p->comm, sizeof(p->comm), "[exited]");
+	return p;
+}
+
+static void fold_proc(struct tdax_collector *c, const struct tdax_snap_proc *p)
+{
+	struct tdax_snap_proc *x = archive_exited(c, p->instance, p->dev);
+	int r;
+
+	if (!x)
+		return;
+	tdax_gran_add(&x->g, &p->g);
+	x->mmaps += p->mmaps;
+	x->mmap_errors += p->mmap_errors;
+	for (r = 0; r < 2 * TDAX_FR_NR; r++)
+		x->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR] += p->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR];
+}
+
+/* Add a retired device (and its fault / mmap rows from s) to the archive. */
+static int archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
+		       const struct tdax_snap_dev *d, __u64 now)
+{
+	struct tdax_snapshot *a = &c->archive;
+	struct tdax_snap_dev *x = NULL;
+	size_t i;
+	int k;
+
+	for (i = 0; i < a->ndevs; i++)
+		if (a->devs[i].instance == d->instance)
+			x = &a->devs[i];
+	if (x) {
+		/* counts that arrived after the instance was retired */
+		tdax_gran_add(&x->g, &d->g);
+		for (k = 0; k <= TDAX_SZ_NR; k++)
+			tdax_hist_add(&x->lat[k], &d->lat[k]);
+		x->mmaps += d->mmaps;
+		x->mmap_errors += d->mmap_errors;
+	} else {
+		x = tdax_grow(a->devs, &c->cap_adevs, a->ndevs, sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		a->devs = x;
+		x = &a->devs[a->ndevs++];
+		*x = *d;
+		x->present = false;
+		x->retired = true;
+		x->retired_ns = now;
+		x->age_ns = 0;
+	}
+	for (i = 0; i < s->nfaults; i++) {
+		const struct tdax_snap_fault *f = &s->faults[i];
+		struct tdax_snap_fault *y = NULL;
+		size_t j;
+
+		if (f->instance != d->instance)
+			continue;
+		for (j = 0; j < a->nfaults; j++)
+			if (a->faults[j].instance == f->instance && a->faults[j].size_idx == f->size_idx &&
+			    a->faults[j].outcome == f->outcome && a->faults[j].reason == f->reason)
+				y = &a->faults[j];
+		if (!y) {
+			y = tdax_grow(a->faults, &c->cap_afaults, a->nfaults, sizeof(*y));
+			if (!y)
+				return -ENOMEM;
+			a->faults = y;
+			y = &a->faults[a->nfaults++];
+			*y = *f;
+			y->count = 0;
+		}
+		y->count += f->count;
+	}
+	for (i = 0; i < s->nmmaps; i++) {
+		const struct tdax_snap_mmap *m = &s->mmaps[i];
+		struct tdax_snap_mmap *y = NULL;
+		size_t j;
+
+		if (m->instance != d->instance)
+			continue;
+		for (j = 0; j < a->nmmaps; j++)
+			if (a->mmaps[j].instance == m->instance && a->mmaps[j].result == m->result &&
+			    a->mmaps[j].reason == m->reason)
+				y = &a->mmaps[j];
+		if (!y) {
+			y = tdax_grow(a->mmaps, &c->cap_ammaps, a->nmmaps, sizeof(*y));
+			if (!y)
+				return -ENOMEM;
+			a->mmaps = y;
+			y = &a->mmaps[a->nmmaps++];
+			*y = *m;
+			y->count = 0;
+		}
+		y->count += m->count;
+	}
+	return 0;
+}
+
+static struct tdax_snap_dev *archived_dev(struct tdax_collector *c, __u64 inst)
+{
+	size_t i;
+
+	for (i = 0; inst && i < c->archive.ndevs; i++)
+		if (c->archive.devs[i].instance == inst)
+			return &c->archive.devs[i];
+	return NULL;
+}
+
+/*
+ * A map row of an instance already retired: a record that arrived after
+ * the retirement (the destroy record after the device left sysfs, a fault
+ * in the instant of destruction).  Add it to the archived row, delete it
+ * from the map: the instance keeps one row, and a delta never sees its
+ * final counts twice.
+ */
+static bool late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
+{
+	struct tdax_snapshot *a = &c->archive;
+	__u64 inst = key_instance(d, i);
+	struct tdax_snap_dev *x = archived_dev(c, inst);
+	int cpu;
+
+	if (!x)
+		return false;
+	if (d == c->md_dev) {
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			tdax_gran_add(&x->g, dump_val(d, i, cpu));
+	} else if (d == c->md_lat) {
+		const struct tdax_lat_key *lk = dump_key(d, i);
+		int si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
+
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			tdax_hist_add(&x->lat[si], dump_val(d, i, cpu));
+	} else if (d == c->md_fc) {
+		const struct tdax_fault_key *fk = dump_key(d, i);
+		struct tdax_snap_fault *f = NULL;
+		size_t j;
+
+		for (j = 0; j < a->nfaults; j++)
+			if (a->faults[j].instance == inst && a->faults[j].size_idx == fk->size_idx &&
+			    a->faults[j].outcome == fk->outcome && a->faults[j].reason == fk->reason)
+				f = &a->faults[j];
+		if (!f) {
+			f = tdax_grow(a->faults, &c->cap_afaults, a->nfaults, sizeof(*f));
+			if (!f)
+				return true;	/* dropped, as a full map would */
+			a->faults = f;
+			f = &a->faults[a->nfaults++];
+			*f = (struct tdax_snap_fault){ inst, fk->dev, fk->size_idx, fk->outcome,
+						       fk->reason, 0 };
+		}
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			f->count += ((const struct tdax_count *)dump_val(d, i, cpu))->count;
+	} else if (d == c->md_mm) {
+		const struct tdax_mmap_key *mk = dump_key(d, i);
+		struct tdax_snap_mmap *m = NULL;
+		__u64 n = 0;
+		size_t j;
+
+		for (cpu = 0; cpu < d->nvals; cpu++)
+			n += ((const struct tdax_count *)dump_val(d, i, cpu))->count;
+		for (j = 0; j < a->nmmaps; j++)
+			if (a->mmaps[j].instance == inst && a->mmaps[j].result == mk->result &&
+			    a->mmaps[j].reason == mk->reason)
+				m = &a->mmaps[j];
+		if (!m) {
+			m = tdax_grow(a->mmaps, &c->cap_ammaps, a->nmmaps, sizeof(*m));
+			if (!m)
+				return true;
+			a->mmaps = m;
+			m = &a->mmaps[a->nmmaps++];
+			*m = (struct tdax_snap_mmap){ inst, mk->dev, mk->result, mk->reason, 0 };
+		}
+		m->count += n;
+		if (mk->result)
+			x->mmap_errors += n;
+		else
+			x->mmaps += n;
+	} else if (d == c->md_ld) {
+		const struct tdax_live_dev *v = dump_val(d, i, 0);
+
+		x->binds = v->binds > x->binds ? v->binds : x->binds;
+		x->unbinds = v->unbinds > x->unbinds ? v->unbinds : x->unbinds;
+	}
+	bpf_map_delete_elem(d->fd, dump_key(d, i));
+	return true;
+}
+
+/* Drop archived instance inst and everything that belongs to it. */
+static void archive_drop(struct tdax_collector *c, __u64 inst)
+{
+	struct tdax_snapshot *a = &c->archive;
+	size_t i, j;
+
+#define DROP(arr, n)							\
+	for (i = j = 0; i < a->n; i++)					\
+		if (a->arr[i].instance != inst)				\
+			a->arr[j++] = a->arr[i];			\
+	a->n = j
+	DROP(devs, ndevs);
+	DROP(faults, nfaults);
+	DROP(mmaps, nmmaps);
+	DROP(procs, nprocs);
+#undef DROP
+}
+
+static void archive_expire(struct tdax_collector *c, __u64 now)
+{
+	struct tdax_snapshot *a = &c->archive;
+	__u64 keep = c->opts.retired_keep_ns;
+
+	for (;;) {
+		__u64 oldest_ns = ~0ULL, inst = 0;
+		size_t i;
+
+		for (i = 0; i < a->ndevs; i++)
+			if (a->devs[i].retired_ns < oldest_ns) {
+				oldest_ns = a->devs[i].retired_ns;
+				inst = a->devs[i].instance;
+			}
+		if (!inst)
+			return;
+		if (a->ndevs <= TDAX_RETIRED_MAX && (!keep || now - oldest_ns <= keep))
+			return;
+		archive_drop(c, inst);
+	}
+}
+
+/* Append the archive's rows to s (rows of instances not read from the maps). */
+static int append_archive(struct tdax_collector *c, struct tdax_snapshot *s, size_t *cap_devs,
+			  size_t *cap_faults, size_t *cap_mmaps, size_t *cap_procs,
+			  size_t *cap_regions)
+{
+	const struct tdax_snapshot *a = &c->archive;
+	size_t i;
+
+#define APPEND(arr, n, cap, skip)						\
+	for (i = 0; i < a->n; i++) {						\
+		void *p_;							\
+		if (skip)							\
+			continue;						\
+		p_ = tdax_grow(s->arr, cap, s->n, sizeof(*s->arr));		\
+		if (!p_)							\
+			return -ENOMEM;						\
+		s->arr = p_;							\
+		s->arr[s->n++] = a->arr[i];					\
+	}
+	APPEND(devs, ndevs, cap_devs, tdax_snapshot_dev_instance(s, a->devs[i].instance));
+	APPEND(faults, nfaults, cap_faults, 0);
+	APPEND(mmaps, nmmaps, cap_mmaps, 0);
+	APPEND(procs, nprocs, cap_procs, 0);
+	APPEND(regions, nregions, cap_regions, 0);
+#undef APPEND
+	return 0;
+}
+
+/* ---- the snapshot --------------------------------------------------------- */
+
+struct caps {
+	size_t devs, faults, mmaps, procs, regions;
+};
+
+static void read_run_stats(struct tdax_collector *c, struct tdax_snapshot *s)
+{
+	int i;
+
+	for (i = 0; i < TDAX_NEVENTS; i++) {
+		struct bpf_program *p = tdax_prog_of(c, c->loaded_mode, i);
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		s->bpf_run_ns += info.run_time_ns;
+		s->bpf_run_cnt += info.run_cnt;
+	}
+}
+
+static void map_fill(struct tdax_snapshot *s, int stat, struct bpf_map *map, size_t entries)
+{
+	s->map_entries[stat] = entries;
+	s->map_max[stat] = bpf_map__max_entries(map);
+}
+
+static const struct tdax_live_dev *live_dev(const struct map_dump *ld, __u64 inst)
+{
+	size_t i;
+
+	for (i = 0; i < ld->n; i++)
+		if (key_instance(ld, i) == inst)
+			return dump_val(ld, i, 0);
+	return NULL;
+}
+
+static void sysfs_fill(struct tdax_snap_dev *d, const struct tdax_sysfs_dev *sd)
+{
+	snprintf(d->name, sizeof(d->name), "%s", sd->name);
+	d->region_id = sd->region_id;
+	d->size = sd->size;
+	d->align = sd->align;
+	if (!d->dev)
+		d->dev = sd->dev;
+	memcpy(d->driver, sd->driver, sizeof(d->driver));
+	memcpy(d->fault_policy, sd->fault_policy, sizeof(d->fault_policy));
+	d->present = true;
+}
+
+/*
+ * Which row is the device sd of sysfs?  The newest live instance created
+ * while attached under that name; else the newest instance never named by
+ * a create record (created before attach) with its dev_t; else none yet.
+ */
+static struct tdax_snap_dev *row_of_sysfs(struct tdax_snapshot *s, const struct map_dump *ld,
+					  const struct tdax_sysfs_dev *sd)
+{
+	struct tdax_snap_dev *best = NULL;
+	size_t i;
+
+	for (i = 0; i < s->ndevs; i++) {
+		struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_live_dev *v = live_dev(ld, d->instance);
+
+		if (!v || !v->name[0] || v->destroy_ns || strcmp(v->name, sd->name))
+			continue;
+		if (!best || d->instance > best->instance)
+			best = d;
+	}
+	if (best)
+		return best;
+	for (i = 0; i < s->ndevs; i++) {
+		struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_live_dev *v = live_dev(ld, d->instance);
+
+		if ((v && (v->name[0] || v->destroy_ns)) || d->present || !d->dev || d->dev != sd->dev)
+			continue;
+		if (!best || d->instance > best->instance)
+			best = d;
+	}
+	return best;
+}
+
+int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
+{
+	struct map_dump md_dev = {}, md_lat = {}, md_fc = {}, md_mm = {}, md_proc = {},
+			md_ld = {}, md_lr = {};
+	struct tdax_collect *sk = c->skel;
+	bool retire_all, *gone = NULL;
+	struct tdax_snapshot s;
+	struct caps cap = {};
+	size_t i, j, nmap_devs;
+	__u32 k;
+	int err, cpu, si;
+
+	err = tdax_collector_refresh(c);
+	if (err < 0)
+		return err;
+	retire_all = c->retire_all;
+	tdax_snapshot_init(&s);
+	s.ts_ns = tdax_now_ns(CLOCK_MONOTONIC);
+	s.realtime_ns = tdax_now_ns(CLOCK_REALTIME);
+	s.mode = tdax_collector_mode(c);
+
+#define DUMP(map, percpu, md, stat)						\
+	do {									\
+		err = dump_map(c, sk->maps.map, percpu, &md);			\
+		if (err) {							\
+			tdax_set_err(c, err, "cannot read BPF map " #map ": %s",	\
+				     strerror(-err));				\
+			goto fail;						\
+		}								\
+		map_fill(&s, stat, sk->maps.map, md.n);				\
+	} while (0)
+	DUMP(live_devs, false, md_ld, TDAX_STAT_FULL_LIVE_DEVS);
+	DUMP(dev_stats, true, md_dev, TDAX_STAT_FULL_DEV_STATS);
+	DUMP(fault_lat, true, md_lat, TDAX_STAT_FULL_FAULT_LAT);
+	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
+	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
+	DUMP(proc_stats, false, md_proc, TDAX_STAT_FULL_PROC_STATS);
+	DUMP(live_regions, false, md_lr, TDAX_STAT_FULL_LIVE_REGIONS);
+#undef DUMP
+
+	err = -ENOMEM;
+	c->md_dev = &md_dev;
+	c->md_lat = &md_lat;
+	c->md_fc = &md_fc;
+	c->md_mm = &md_mm;
+	c->md_ld = &md_ld;
+	/* device rows: one per instance found in any map */
+	for (i = 0; i < md_dev.n; i++) {
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_dev, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_dev, i), 0);
+		if (!d)
+			goto fail;
+		for (cpu = 0; cpu < md_dev.nvals; cpu++)
+			tdax_gran_add(&d->g, dump_val(&md_dev, i, cpu));
+		d->dev = d->g.dev;
+		d->region_instance = d->g.region_instance;
+	}
+	for (i = 0; i < md_lat.n; i++) {
+		const struct tdax_lat_key *lk = dump_key(&md_lat, i);
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_lat, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, lk->instance, 0);
+		if (!d)
+			goto fail;
+		si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
+		for (cpu = 0; cpu < md_lat.nvals; cpu++)
+			tdax_hist_add(&d->lat[si], dump_val(&md_lat, i, cpu));
+	}
+	for (i = 0; i < md_fc.n; i++) {
+		const struct tdax_fault_key *fk = dump_key(&md_fc, i);
+		struct tdax_snap_fault *f;
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_fc, i))
+			continue;
+		f = tdax_grow(s.faults, &cap.faults, s.nfaults, sizeof(*f));
+		if (!f)
+			goto fail;
+		s.faults = f;
+		f = &s.faults[s.nfaults++];
+		f->instance = fk->instance;
+		f->dev = fk->dev;
+		f->size_idx = fk->size_idx;
+		f->outcome = fk->outcome;
+		f->reason = fk->reason;
+		f->count = 0;
+		for (cpu = 0; cpu < md_fc.nvals; cpu++)
+			f->count += ((const struct tdax_count *)dump_val(&md_fc, i, cpu))->count;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, fk->instance, fk->dev);
+		if (!d)
+			goto fail;
+		if (!d->dev)
+			d->dev = fk->dev;
+	}
+	for (i = 0; i < md_mm.n; i++) {
+		const struct tdax_mmap_key *mk = dump_key(&md_mm, i);
+		struct tdax_snap_mmap *m;
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_mm, i))
+			continue;
+		m = tdax_grow(s.mmaps, &cap.mmaps, s.nmmaps, sizeof(*m));
+		if (!m)
+			goto fail;
+		s.mmaps = m;
+		m = &s.mmaps[s.nmmaps++];
+		m->instance = mk->instance;
+		m->dev = mk->dev;
+		m->result = mk->result;
+		m->reason = mk->reason;
+		m->count = 0;
+		for (cpu = 0; cpu < md_mm.nvals; cpu++)
+			m->count += ((const struct tdax_count *)dump_val(&md_mm, i, cpu))->count;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, mk->instance, mk->dev);
+		if (!d)
+			goto fail;
+		if (!d->dev)
+			d->dev = mk->dev;
+		if (mk->result)
+			d->mmap_errors += m->count;
+		else
+			d->mmaps += m->count;
+	}
+	/* what the create/bind/destroy records say */
+	for (i = 0; i < md_ld.n; i++) {
+		const struct tdax_live_dev *v = dump_val(&md_ld, i, 0);
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_ld, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, v->instance, v->dev);
+		if (!d)
+			goto fail;
+		if (v->name[0])
+			snprintf(d->name, sizeof(d->name), "%s", v->name);
+		if (!d->dev)
+			d->dev = v->dev;
+		if (v->region_instance)
+			d->region_instance = v->region_instance;
+		d->region_id = v->create_ns || v->destroy_ns ? (__s32)v->region_id : d->region_id;
+		if (!d->size)
+			d->size = v->size;
+		if (!d->align)
+			d->align = v->align;
+		d->binds = v->binds;
+		d->unbinds = v->unbinds;
+		if (v->create_ns) {
+			d->age_known = true;
+			d->create_ns = v->create_ns;
+			d->age_ns = s.ts_ns > v->create_ns ? s.ts_ns - v->create_ns : 0;
+		}
+	}
+	for (i = 0; i < md_proc.n; i++) {
+		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
+		const struct tdax_proc_val *v = dump_val(&md_proc, i, 0);
+		struct tdax_snap_proc *p;
+		struct tdax_snap_dev *d;
+
+		if (archived_dev(c, pk->instance)) {
+			/* a process row of a retired instance: straight into "exited" */
+			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
+						       .g = v->g, .mmaps = v->mmaps,
+						       .mmap_errors = v->mmap_errors };
+
+			memcpy(late.reasons, v->reasons, sizeof(late.reasons));
+			fold_proc(c, &late);
+			bpf_map_delete_elem(md_proc.fd, pk);
+			continue;
+		}
+		p = tdax_grow(s.procs, &cap.procs, s.nprocs, sizeof(*p));
+		if (!p)
+			goto fail;
+		s.procs = p;
+		p = &s.procs[s.nprocs++];
+		memset(p, 0, sizeof(*p));
+		p->pid = pk->tgid;
+		p->start_ns = pk->start_ns;
+		p->instance = pk->instance;
+		p->g = v->g;
+		p->dev = v->g.dev;
+		p->mmaps = v->mmaps;
+		p->mmap_errors = v->mmap_errors;
+		memcpy(p->reasons, v->reasons, sizeof(p->reasons));
+		memcpy(p->comm, v->comm, sizeof(p->comm));
+		p->comm[TDAX_COMM_LEN - 1] = 0;
+		p->alive = proc_alive(c, p->pid, p->start_ns);
+		d = tdax_snapshot_dev_add(&s, &cap.devs, pk->instance, 0);
+		if (!d)
+			goto fail;
+		if (!p->dev)
+			p->dev = d->dev;
+	}
+	nmap_devs = s.ndevs;
+
+	/* sysfs: names and gauges of the present instances */
+	for (i = 0; i < c->sysfs.ndevs; i++) {
+		const struct tdax_sysfs_dev *sd = &c->sysfs.devs[i];
+		struct tdax_snap_dev *d = retire_all ? NULL : row_of_sysfs(&s, &md_ld, sd);
+		struct tdax_seen *seen;
+
+		if (!d)
+			d = tdax_snapshot_dev_add(&s, &cap.devs, 0, sd->dev);
+		if (!d)
+			goto fail;
+		sysfs_fill(d, sd);
+		seen = tdax_seen_find(c, 0, 0, sd->name, false);
+		if (seen && !d->age_known)
+			d->age_ns = s.ts_ns - seen->first_ns;
+	}
+	gone = calloc(s.ndevs + 1, sizeof(*gone));
+	if (!gone)
+		goto fail;
+	for (i = 0; i < nmap_devs; i++) {
+		struct tdax_snap_dev *d = &s.devs[i];
+		const struct tdax_live_dev *v = live_dev(&md_ld, d->instance);
+
+		if (!d->name[0]) {
+			/* never named: last name known for its dev_t, else MAJ:MIN */
+			for (j = 0; j < c->nseen; j++)
+				if (c->seen[j].kind == 0 && d->dev && c->seen[j].dev == d->dev) {
+					snprintf(d->name, sizeof(d->name), "%s", c->seen[j].name);
+					break;
+				}
+			if (!d->name[0])
+				snprintf(d->name, sizeof(d->name), "dev:%u:%u",
+					 TDAX_KDEV_MAJOR(d->dev), TDAX_KDEV_MINOR(d->dev));
+		}
+		if (!d->align && d->g.align_seen)
+			d->align = 1ULL << d->g.align_seen;
+		if (d->region_id < 0 && (d->g.align_seen || d->g.region_id))
+			d->region_id = d->g.region_id;
+		if (d->present)
+			continue;
+		/*
+		 * Not in sysfs: destroyed (record seen), or gone while we were
+		 * not looking.  A device created after the sysfs scan is not
+		 * gone, only not scanned yet.
+		 */
+		if (retire_all || (v && v->destroy_ns) || !v || !v->create_ns ||
+		    v->create_ns < c->scan_ns)
+			gone[i] = true;
+	}
+
+	/* regions: sysfs, and the instances the create/destroy records name */
+	for (i = 0; i < c->sysfs.nregions; i++) {
+		const struct tdax_sysfs_region *sr = &c->sysfs.regions[i];
+		struct tdax_snap_region *r;
+		struct tdax_seen *seen;
+
+		r = tdax_grow(s.regions, &cap.regions, s.nregions, sizeof(*r));
+		if (!r)
+			goto fail;
+		s.regions = r;
+		r = &s.regions[s.nregions++];
+		memset(r, 0, sizeof(*r));
+		r->id = sr->id;
+		memcpy(r->provider, sr->provider, sizeof(r->provider));
+		r->start = sr->start;
+		r->size = sr->size;
+		r->align = sr->align;
+		r->available_size = sr->available_size;
+		r->ndevs = sr->ndevs;
+		r->present = true;
+		seen = tdax_seen_find(c, 1, sr->id, NULL, false);
+		if (seen)
+			r->age_ns = s.ts_ns - seen->first_ns;
+	}
+	for (i = 0; i < md_lr.n; i++) {
+		const struct tdax_live_region *v = dump_val(&md_lr, i, 0);
+		struct tdax_snap_region *r = NULL;
+
+		for (j = 0; j < s.nregions; j++)
+			if (s.regions[j].id == v->id && s.regions[j].present && !v->destroy_ns &&
+			    (!s.regions[j].instance || s.regions[j].instance < v->instance))
+				r = &s.regions[j];
+		if (!r) {
+			if (!v->destroy_ns && !retire_all && v->create_ns >= c->scan_ns)
+				continue;	/* created after the scan */
+			r = tdax_grow(s.regions, &cap.regions, s.nregions, sizeof(*r));
+			if (!r)
+				goto fail;
+			s.regions = r;
+			r = &s.regions[s.nregions++];
+			memset(r, 0, sizeof(*r));
+			r->id = v->id;
+			r->size = v->size;
+			r->align = v->align;
+			r->retired = true;	/* reported once, then deleted below */
+			memcpy(r->provider, v->provider, sizeof(r->provider));
+			r->provider[TDAX_NAME_LEN - 1] = 0;
+		}
+		r->instance = v->instance;
+		r->start = v->start;
+		if (!r->provider[0]) {
+			memcpy(r->provider, v->provider, sizeof(r->provider));
+			r->provider[TDAX_NAME_LEN - 1] = 0;
+		}
+		if (v->create_ns) {
+			r->age_known = true;
+			r->create_ns = v->create_ns;
+			r->age_ns = s.ts_ns > v->create_ns ? s.ts_ns - v->create_ns : 0;
+		}
+	}
+
+	/* the archive (instances retired earlier), then retire what is gone now */
+	err = append_archive(c, &s, &cap.devs, &cap.faults, &cap.mmaps, &cap.procs,
+			     &cap.regions);
+	if (err)
+		goto fail;
+	for (i = 0; i < nmap_devs; i++) {
+		struct tdax_snap_dev *d = &s.devs[i];
+
+		if (!gone[i])
+			continue;
+		err = archive_dev(c, &s, d, s.ts_ns);
+		if (err)
+			goto fail;
+		d->retired = true;
+		d->retired_ns = s.ts_ns;
+		bpf_map_delete_elem(md_dev.fd, &d->instance);
+		bpf_map_delete_elem(md_ld.fd, &d->instance);
+		dump_delete_instance(&md_lat, d->instance);
+		dump_delete_instance(&md_fc, d->instance);
+		dump_delete_instance(&md_mm, d->instance);
+	}
+	for (i = 0; i < md_proc.n; i++) {
+		const struct tdax_snap_proc *p = NULL;
+		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
+		const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(&s, pk->instance);
+
+		for (j = 0; j < s.nprocs; j++)
+			if (!s.procs[j].exited && s.procs[j].pid == pk->tgid &&
+			    s.procs[j].start_ns == pk->start_ns && s.procs[j].instance == pk->instance)
+				p = &s.procs[j];
+		if (!p || (p->alive && !(d && d->retired)))
+			continue;
+		/* reported in this snapshot; from the next one on, in "exited" */
+		fold_proc(c, p);
+		bpf_map_delete_elem(md_proc.fd, pk);
+	}
+	for (i = 0; i < md_lr.n; i++) {
+		const struct tdax_live_region *v = dump_val(&md_lr, i, 0);
+
+		if (v->destroy_ns || retire_all)
+			bpf_map_delete_elem(md_lr.fd, dump_key(&md_lr, i));
+	}
+	archive_expire(c, s.ts_ns);
+	if (retire_all)
+		c->retire_all = false;
+
+	/* histograms of lifetimes and the event / health counters */
+	{
+		size_t vsz = (sizeof(struct tdax_hist) + 7) & ~(size_t)7;
+		char *vals = calloc(c->ncpus, vsz);
+
+		if (!vals) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		for (k = 0; k < TDAX_LT_NR; k++) {
+			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, vals))
+				continue;
+			for (cpu = 0; cpu < c->ncpus; cpu++)
+				tdax_hist_add(&s.lifetimes[k], (void *)(vals + cpu * vsz));
+		}
+		free(vals);
+	}
+	{
+		__u64 *vals = calloc(c->ncpus, sizeof(__u64));
+
+		if (!vals) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		for (k = 0; k < TDAX_STAT_NR; k++) {
+			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.stats), &k, vals))
+				continue;
+			for (cpu = 0; cpu < c->ncpus; cpu++)
+				s.stats[k] += vals[cpu];
+		}
+		free(vals);
+	}
+	read_run_stats(c, &s);
+	tdax_snapshot_sort(&s);
+	tdax_snapshot_free(out);
+	*out = s;
+	err = 0;
+	goto out;
+fail:
+	tdax_snapshot_free(&s);
+out:
+	free(gone);
+	c->md_dev = c->md_lat = c->md_fc = c->md_mm = c->md_ld = NULL;
+	dump_free(&md_dev);
+	dump_free(&md_lat);
+	dump_free(&md_fc);
+	dump_free(&md_mm);
+	dump_free(&md_proc);
+	dump_free(&md_ld);
+	dump_free(&md_lr);
+	return err;
+}
