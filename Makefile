@@ -33,7 +33,7 @@ DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
 	linux-perf tmux prometheus curl procps python3
 
 .PHONY: all deps kernel modules bpf tools check check-build test demo bench \
-	fuzz install clean distclean print-%
+	fuzz install deb clean distclean print-%
 
 all: modules bpf tools
 
@@ -113,6 +113,21 @@ install: all
 			$(WITH_KENV) $(MAKE) -C $$d install KDIR="$$KDIR" || exit 1; \
 		fi; \
 	done
+
+# --- Debian packages --------------------------------------------------------
+# `make deb`: tdax-dkms and tdax-tools built by dpkg-buildpackage from a clean
+# copy of the tracked files (build/deb/tdax-VERSION), then checked by lintian;
+# the .debs land in build/deb/. Install: apt install ./build/deb/tdax-*.deb
+deb:
+	@ver=$$(dpkg-parsechangelog -l debian/changelog -S Version) && src=build/deb/tdax-$$ver && \
+	rm -rf build/deb && mkdir -p $$src && \
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z | xargs -0 cp -P --parents -t $$src; \
+	else tar -c --exclude=./build --exclude=./.vm --exclude=./.git . | tar -x -C $$src; fi && \
+	(cd $$src && dpkg-buildpackage -us -uc -b) >build/deb/build.log 2>&1 || \
+		{ tail -n 40 build/deb/build.log; echo "make deb: dpkg-buildpackage failed (build/deb/build.log)" >&2; exit 1; }; \
+	lintian --fail-on error,warning --display-info build/deb/tdax_*.changes && \
+	ls build/deb/*.deb
 
 clean:
 	@for d in driver bpf tools tests/vm/ktest; do \
