@@ -176,8 +176,9 @@ rmmod tdax
 t "modules unloaded" sh -c '! grep -q "^tdax" /proc/modules'
 err_is "modules not loaded: one line, exit 1" 1 "^daxtop: tdax module not loaded" $DAXTOP -b -n 1
 mkdir -p $OUT/nobtf
+MODDIR=$(sh tests/vm/load --dir)
 for m in tdax tdax_device tdax_hmem; do
-	objcopy --remove-section .BTF "${TDAX_DRIVER_DIR:-driver}/$m.ko" $OUT/nobtf/$m.ko
+	objcopy --remove-section .BTF "$MODDIR/$m.ko" $OUT/nobtf/$m.ko
 done
 t "stripped modules load (tests/vm/load)" env TDAX_DRIVER_DIR=$OUT/nobtf tests/vm/load
 t "no module BTF now" test ! -e /sys/kernel/btf/tdax
