@@ -77,6 +77,7 @@ bpf: $(KENV)
 
 tools: bpf
 	@if [ -f tools/Makefile ]; then $(WITH_KENV) $(MAKE) -C tools VMLINUX="$$VMLINUX"; fi
+	@$(MAKE) -s -C tools/bpftrace
 
 check-build: all
 	@mkdir -p build/tests/host build/tests/guest
@@ -108,7 +109,7 @@ fuzz: check-build
 	@if [ -f tools/daxcollect/Makefile ]; then $(MAKE) -C tools/daxcollect fuzz; fi
 
 install: all
-	@for d in driver tools dashboards; do \
+	@for d in driver tools dashboards tools/bpftrace tools/bcc; do \
 		if [ -f $$d/Makefile ] && grep -q '^install:' $$d/Makefile; then \
 			$(WITH_KENV) $(MAKE) -C $$d install KDIR="$$KDIR" || exit 1; \
 		fi; \
