@@ -32,7 +32,8 @@ snoop_stop() { kill -INT $SPID; wait $SPID; }
 t "python3-bpfcc is installed" python3 -c 'import bcc'
 
 # --- lines with stacks: 512 nohugepage SIGBUS faults + 3 refused mmaps -------
-t "daxsnoop -s -m attaches" snoop_start lines -s -m
+snoop_start lines -s -m
+is "daxsnoop -s -m attaches" $? 0
 $LOAD -s 2M -N -P 3 /dev/tdax1.0 >$OUT/l1.out 2>&1
 $LOAD -s 8M /dev/tdax0.0 >$OUT/l2.out 2>&1		# 4 faults at 2M: not shown
 snoop_stop
@@ -50,7 +51,8 @@ is "every event is followed by its user stack" \
 mkfifo $OUT/go
 sh -c "read x <$OUT/go; exec $LOAD -s 2M -N /dev/tdax1.0" >$OUT/p1.out 2>&1 &
 P1=$!
-t "daxsnoop -p attaches" snoop_start pid -p $P1
+snoop_start pid -p $P1
+is "daxsnoop -p attaches" $? 0
 echo go >$OUT/go
 $LOAD -s 4M -N /dev/tdax1.0 >$OUT/p2.out 2>&1	# another process: not shown
 wait $P1
@@ -59,7 +61,8 @@ is "-p: the 512 faults of that process only" "$(awk -v p=$P1 '$2 == p' $OUT/pid.
 
 # --- summaries (argdist style) -------------------------------------------------------
 t "tdax2.0: align 4K" set_dev tdax2.0 4096
-t "daxsnoop -S -a -m attaches" snoop_start sum -S -a -m
+snoop_start sum -S -a -m
+is "daxsnoop -S -a -m attaches" $? 0
 $LOAD -s 1M /dev/tdax2.0 >$OUT/s1.out 2>&1	# 256 x 4K mapped ok
 $LOAD -s 2M -T /dev/tdax1.0 >$OUT/s2.out 2>&1	# 512 x 4K sigbus thp_disabled
 $LOAD -s 16M -P 2 /dev/tdax0.0 >$OUT/s3.out 2>&1	# 8 x 2M mapped ok, 2 not_shared

@@ -15,7 +15,7 @@ mkdir -p $OUT
 
 # bt_start NAME: run build/bpftrace/NAME.bt with JSON output into $OUT/NAME.json;
 # waits (bounded) until its probes are attached. bt_stop: SIGINT, wait.
-bt_start() {
+bt_start() { # runs in the test's shell (sets BTPID)
 	local i
 	bpftrace -f json "$BT/$1.bt" >"$OUT/$1.json" 2>"$OUT/$1.err" &
 	BTPID=$!
@@ -59,7 +59,8 @@ for s in tdax-fallbacks tdax-faultlat tdax-mmap-refused tdax-lifetimes; do
 done
 
 # --- fallbacks: 512 nohugepage (-N, 2M) + 1024 thp_disabled (-T, 4M), SIGBUS (strict)
-t "tdax-fallbacks.bt attaches" bt_start tdax-fallbacks
+bt_start tdax-fallbacks
+is "tdax-fallbacks.bt attaches" $? 0
 $LOAD -s 2M -N /dev/tdax1.0 >$OUT/fb1.out 2>&1
 $LOAD -s 4M -T /dev/tdax1.0 >$OUT/fb2.out 2>&1
 $LOAD -s 8M /dev/tdax0.0 >$OUT/fb3.out 2>&1	# 4 faults served at 2M: not counted
@@ -80,7 +81,8 @@ is "fallbacks by process with a user stack: all 1536 from daxload" "$STACKS" "Tr
 
 # --- latency: tdax2.0 at 4K (256 faults for 1M), tdax0.0 at 2M (8 for 16M), 512 SIGBUS
 t "tdax2.0: align 4K" set_dev tdax2.0 4096
-t "tdax-faultlat.bt attaches" bt_start tdax-faultlat
+bt_start tdax-faultlat
+is "tdax-faultlat.bt attaches" $? 0
 $LOAD -s 1M /dev/tdax2.0 >$OUT/lat1.out 2>&1
 $LOAD -s 16M /dev/tdax0.0 >$OUT/lat2.out 2>&1
 $LOAD -s 2M -N /dev/tdax1.0 >$OUT/lat3.out 2>&1
@@ -99,7 +101,8 @@ PY
 is "latency_ns is measured while traced (no bucket at 0)" "$NZ" True
 
 # --- refused mmaps: 3 MAP_PRIVATE, one unaligned length, one unaligned offset
-t "tdax-mmap-refused.bt attaches" bt_start tdax-mmap-refused
+bt_start tdax-mmap-refused
+is "tdax-mmap-refused.bt attaches" $? 0
 $LOAD -s 2M -P 3 /dev/tdax1.0 >$OUT/mm1.out 2>&1
 is "daxtest: length 2M+4K is EINVAL" "$(dt mmap /dev/tdax0.0 $((2097152 + 4096)) 0 shared)" EINVAL
 is "daxtest: offset 4K is EINVAL" "$(dt mmap /dev/tdax0.0 2097152 4096 shared)" EINVAL
@@ -120,7 +123,8 @@ PY
 is "one line per refused mmap" "$LINES" 5
 
 # --- lifetimes: unload and reload the provider (4 regions, each with its device)
-t "tdax-lifetimes.bt attaches" bt_start tdax-lifetimes
+bt_start tdax-lifetimes
+is "tdax-lifetimes.bt attaches" $? 0
 t "rmmod tdax_hmem" rmmod tdax_hmem
 t "tdax_hmem loaded again (tests/vm/load)" sh tests/vm/load
 bt_stop

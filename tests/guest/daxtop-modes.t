@@ -182,6 +182,8 @@ for m in tdax tdax_device tdax_hmem; do
 done
 t "stripped modules load (tests/vm/load)" env TDAX_DRIVER_DIR=$OUT/nobtf tests/vm/load
 t "no module BTF now" test ! -e /sys/kernel/btf/tdax
+is "no module BTF: --verbose says why it attaches raw_tp" \
+	"$($DAXTOP --verbose -b -n 1 -d 0.2 2>&1 >/dev/null | grep -c '^tdax: the tdax module has no BTF')" 1
 $DAXTOP -J -C -d 0.5 >$OUT/nobtf.json 2>$OUT/nobtf.err &
 DPID=$!
 t "daxtop attached without BTF" wait_attached $DPID
