@@ -13,18 +13,21 @@ LOAD=build/tests/bin/daxload
 OUT=/tmp/bpftrace-t
 mkdir -p $OUT
 
-# bt_start NAME: run build/bpftrace/NAME.bt with JSON output into $OUT/NAME.json;
-# waits (bounded) until its probes are attached. bt_stop: SIGINT, wait.
+# bt_start NAME N: run build/bpftrace/NAME.bt with JSON output into $OUT/NAME.json;
+# waits (bounded) until its N tracepoint probes are attached: bpftrace prints
+# "attached_probes" before attaching and runs BEGIN first, so the test waits for
+# the perf events holding its programs (bpftool perf).
 bt_start() { # runs in the test's shell (sets BTPID)
-	local i
+	local i n
 	bpftrace -f json "$BT/$1.bt" >"$OUT/$1.json" 2>"$OUT/$1.err" &
 	BTPID=$!
-	for i in $(seq 600); do
-		grep -q '"attached_probes"' "$OUT/$1.json" 2>/dev/null && return 0
+	for i in $(seq 900); do
+		n=$(bpftool perf list 2>/dev/null | grep -cE "^pid $BTPID +fd [0-9]+: prog_id [0-9]+ +tracepoint +tdax_")
+		[ "$n" -ge "$2" ] && return 0
 		kill -0 $BTPID 2>/dev/null || break
 		sleep 0.2
 	done
-	echo "# bpftrace $1 did not attach:"; sed 's/^/#   /' "$OUT/$1.err" | tail -n 10
+	echo "# bpftrace $1 did not attach its $2 probes ($n):"; sed 's/^/#   /' "$OUT/$1.err" | tail -n 10
 	return 1
 }
 bt_stop() { kill -INT $BTPID; wait $BTPID; }
@@ -59,7 +62,7 @@ for s in tdax-fallbacks tdax-faultlat tdax-mmap-refused tdax-lifetimes; do
 done
 
 # --- fallbacks: 512 nohugepage (-N, 2M) + 1024 thp_disabled (-T, 4M), SIGBUS (strict)
-bt_start tdax-fallbacks
+bt_start tdax-fallbacks 1
 is "tdax-fallbacks.bt attaches" $? 0
 $LOAD -s 2M -N /dev/tdax1.0 >$OUT/fb1.out 2>&1
 $LOAD -s 4M -T /dev/tdax1.0 >$OUT/fb2.out 2>&1
@@ -81,7 +84,7 @@ is "fallbacks by process with a user stack: all 1536 from daxload" "$STACKS" "Tr
 
 # --- latency: tdax2.0 at 4K (256 faults for 1M), tdax0.0 at 2M (8 for 16M), 512 SIGBUS
 t "tdax2.0: align 4K" set_dev tdax2.0 4096
-bt_start tdax-faultlat
+bt_start tdax-faultlat 2
 is "tdax-faultlat.bt attaches" $? 0
 $LOAD -s 1M /dev/tdax2.0 >$OUT/lat1.out 2>&1
 $LOAD -s 16M /dev/tdax0.0 >$OUT/lat2.out 2>&1
@@ -101,7 +104,7 @@ PY
 is "latency_ns is measured while traced (no bucket at 0)" "$NZ" True
 
 # --- refused mmaps: 3 MAP_PRIVATE, one unaligned length, one unaligned offset
-bt_start tdax-mmap-refused
+bt_start tdax-mmap-refused 1
 is "tdax-mmap-refused.bt attaches" $? 0
 $LOAD -s 2M -P 3 /dev/tdax1.0 >$OUT/mm1.out 2>&1
 is "daxtest: length 2M+4K is EINVAL" "$(dt mmap /dev/tdax0.0 $((2097152 + 4096)) 0 shared)" EINVAL
@@ -123,7 +126,7 @@ PY
 is "one line per refused mmap" "$LINES" 5
 
 # --- lifetimes: unload and reload the provider (4 regions, each with its device)
-bt_start tdax-lifetimes
+bt_start tdax-lifetimes 4
 is "tdax-lifetimes.bt attaches" $? 0
 t "rmmod tdax_hmem" rmmod tdax_hmem
 t "tdax_hmem loaded again (tests/vm/load)" sh tests/vm/load
