@@ -29,7 +29,15 @@ snoop_start() {
 }
 snoop_stop() { kill -INT $SPID; wait $SPID; }
 
-t "python3-bpfcc is installed" python3 -c 'import bcc'
+t "python3-bpfcc is installed" /usr/bin/python3 -c 'import bcc'
+# bcc compiles against /lib/modules/$(uname -r)/build (+ source), which the host's
+# linux-headers package provides; the guest's /lib/modules is the kernel cache's,
+# bound over the host's: unbind it (this test needs no in-tree module).
+rel=$(uname -r)
+if [ ! -e /lib/modules/$rel/build ]; then
+	umount /lib/modules 2>/dev/null
+	t "kernel headers for $rel (/lib/modules/$rel/build)" test -e /lib/modules/$rel/build/Makefile
+fi
 
 # --- lines with stacks: 512 nohugepage SIGBUS faults + 3 refused mmaps -------
 snoop_start lines -s -m
