@@ -5,7 +5,7 @@
 # build/bpftrace/) on Debian's bpftrace, against workloads with known counts:
 # fallbacks by reason and size, fault latency by size, refused mmaps with
 # their caller, device and region lifetimes across a provider reload.
-# vm: --load --timeout 500
+# vm: --load --timeout 900
 set -u
 . tests/guest/lib/tdax.sh
 BT=build/bpftrace
