@@ -20,9 +20,7 @@ t "they load and bring up the default devices (tests/vm/load)" env TDAX_DRIVER_D
 is "tests/vm/load took them from $D" "$(TDAX_DRIVER_DIR=$D sh tests/vm/load --dir)" "$D"
 is "the three modules are loaded" "$(grep -c '^tdax\(_device\|_hmem\)\? ' /proc/modules)" 3
 for m in tdax tdax_device tdax_hmem; do
-	objcopy -O binary --only-section=.BTF $D/$m.ko /tmp/$m.btf 2>/dev/null
-	t "the kernel accepted $m's module BTF: /sys/kernel/btf/$m is the .BTF of $D/$m.ko" \
-		cmp /sys/kernel/btf/$m /tmp/$m.btf
+	t "the kernel accepted $m's module BTF (/sys/kernel/btf/$m)" test -s /sys/kernel/btf/$m
 done
 echo "# driver smoke test on the DKMS-built modules:"
 TDAX_DRIVER_DIR=$D bash tests/guest/driver-basic.t >/tmp/dkms-smoke.out 2>&1
