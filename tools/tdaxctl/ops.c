@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ops.c - the device operations, each all-or-nothing.
+ *
+ * An operation records the device's state (driver, size, align,
+ * fault_policy, memory blocks it changed), performs its steps, and on the
+ * first refused step undoes the ones done, in reverse: offline the memory
+ * it onlined, unbind, drop the new_id it added, restore size, align and
+ * fault_policy, rebind the original driver, re-online the memory it
+ * offlined.  Then it prints one line: the step, the errno text, the
+ * kernel's reason (kmsg.c), and whether the device is as it was.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "tdaxctl.h"
+
+#define MAX_BLOCKS 4096
+
+struct op {
+	struct tdax_ctx *ctx;
+	const char *name;
+	bool failed;
+	int rc;
+	char msg[1024];
+	/* saved state */
+	char driver[TDAX_SYSFS_NAME_LEN];
+	uint64_t size, align;
+	char policy[16];
+	/* what was done, to undo */
+	bool unbound, attrs_changed, kmem_id_added, kmem_id_removed, created;
+	long onl[MAX_BLOCKS], offl[MAX_BLOCKS];
+	int nonl, noffl;
+};
+
+void tdaxctl_lock(void)
+{
+	const char *path = getenv("TDAXCTL_LOCK");
+	int fd;
+
+	if (!path || !*path)
+		path = "/run/tdaxctl.lock";
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;	/* no /run (tests, non-root): no lock */
+	if (flock(fd, LOCK_EX))
+		close(fd);
+	/* held until exit */
+}
+
+static int step_fail(struct op *op, int rc, const char *fmt, ...)
+{
+	char what[512], reason[512];
+	va_list ap;
+
+	if (op->failed || rc >= 0)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	kmsg_reason(reason, sizeof(reason));
+	snprintf(op->msg, sizeof(op->msg), "%s: %s%s%s%s", what, strerror(-rc),
+		 reason[0] ? " (kernel: " : "", reason, reason[0] ? ")" : "");
+	op->failed = true;
+	op->rc = rc;
+	return rc;
+}
+
+/* A failure found by tdaxctl itself (no kernel write involved). */
+static int check_fail(struct op *op, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (op->failed)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(op->msg, sizeof(op->msg), fmt, ap);
+	va_end(ap);
+	op->failed = true;
+	op->rc = rc;
+	return rc;
+}
+
+static struct tdax_device *rescan(struct op *op)
+{
+	tdax_ctx_scan(op->ctx);
+	return tdax_device_find(op->ctx, op->name);
+}
+
+static int save_state(struct op *op)
+{
+	struct tdax_device *d = rescan(op);
+
+	if (!d)
+		return -ENODEV;
+	snprintf(op->driver, sizeof(op->driver), "%s", d->driver);
+	op->size = d->size;
+	op->align = d->align;
+	snprintf(op->policy, sizeof(op->policy), "%s", d->fault_policy);
+	return 0;
+}
+
+/* A process that has NAME open or mapped (not us), or 0. */
+static int in_use(const char *name, char *comm, size_t len)
+{
+	char want[64], path[300], buf[PATH_MAX];
+	struct dirent *de;
+	DIR *proc = opendir("/proc");
+	int self = getpid(), found = 0;
+
+	if (!proc)
+		return 0;
+	snprintf(want, sizeof(want), "/dev/%s", name);
+	while (!found && (de = readdir(proc))) {
+		int pid = atoi(de->d_name);
+		struct dirent *fe;
+		FILE *f;
+		DIR *fds;
+
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (fds && !found && (fe = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fe->d_name);
+			n = readlink(path, buf, sizeof(buf) - 1);
+			if (n > 0) {
+				buf[n] = 0;
+				found = !strcmp(buf, want) ? pid : 0;
+			}
+		}
+		if (fds)
+			closedir(fds);
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		f = found ? NULL : fopen(path, "re");
+		while (f && !found && fgets(buf, sizeof(buf), f)) {
+			size_t l = strlen(buf), w = strlen(want);
+
+			if (l && buf[l - 1] == '\n')
+				buf[--l] = 0;
+			if (l > w && !strcmp(buf + l - w, want) && buf[l - w - 1] == ' ')
+				found = pid;
+		}
+		if (f)
+			fclose(f);
+		if (found) {
+			snprintf(path, sizeof(path), "/proc/%d", pid);
+			if (tdax_read_attr(path, "comm", comm, len))
+				snprintf(comm, len, "?");
+		}
+	}
+	closedir(proc);
+	return found;
+}
+
+static int check_not_in_use(struct op *op)
+{
+	char comm[64];
+	int pid = in_use(op->name, comm, sizeof(comm));
+
+	if (!pid)
+		return 0;
+	return check_fail(op, -EBUSY, "in use by pid %d (%s): stop it first, or use --force (its mappings then get SIGBUS)",
+			  pid, comm);
+}
+
+static int do_unbind(struct op *op)
+{
+	char cur[TDAX_SYSFS_NAME_LEN];
+	int rc = tdax_device_driver(op->ctx, op->name, cur, sizeof(cur));
+
+	if (rc)
+		return step_fail(op, rc, "read driver");
+	if (!cur[0])
+		return 0;
+	rc = tdax_device_unbind(op->ctx, op->name);
+	if (rc)
+		return step_fail(op, rc, "unbind from %s", cur);
+	op->unbound = true;
+	return 0;
+}
+
+/* Bind to @drv; @undo: a rollback step (records nothing, keeps op->msg). */
+static int bind_driver(struct op *op, const char *drv, bool undo)
+{
+	char cur[TDAX_SYSFS_NAME_LEN], sink[256];
+	int rc;
+
+	if (!strcmp(drv, TDAX_DRV_KMEM)) {
+		rc = tdax_driver_write(op->ctx, drv, "new_id", op->name);
+		if (rc && rc != -EEXIST)
+			return undo ? rc : step_fail(op, rc, "%s/new_id %s", drv, op->name);
+		if (!rc && !undo)
+			op->kmem_id_added = true;
+	}
+	tdax_device_driver(op->ctx, op->name, cur, sizeof(cur));
+	if (!strcmp(cur, drv))
+		return 0;	/* new_id attached it */
+	rc = tdax_device_bind(op->ctx, op->name, drv);
+	if (rc == -ENODEV && !strcmp(drv, TDAX_DRV_DEVICE) &&
+	    tdax_driver_present(op->ctx, TDAX_DRV_KMEM)) {
+		/* tdax_kmem listed the device: the default driver yields to it */
+		if (!tdax_driver_write(op->ctx, TDAX_DRV_KMEM, "remove_id", op->name) && !undo)
+			op->kmem_id_removed = true;
+		kmsg_reason(sink, sizeof(sink));
+		rc = tdax_device_bind(op->ctx, op->name, drv);
+	}
+	if (!rc) {
+		tdax_device_driver(op->ctx, op->name, cur, sizeof(cur));
+		if (strcmp(cur, drv))
+			rc = -ENXIO;
+	}
+	if (rc && !undo)
+		return step_fail(op, rc, "bind to %s", drv);
+	return rc;
+}
+
+static int write_attr(struct op *op, const char *attr, const char *val)
+{
+	int rc = tdax_device_write(op->ctx, op->name, attr, val);
+
+	if (rc)
+		return step_fail(op, rc, "%s %s", attr, val);
+	op->attrs_changed = true;
+	return 0;
+}
+
+static int write_u64(struct op *op, const char *attr, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return write_attr(op, attr, buf);
+}
+
+/* Put size, align, fault_policy back; used by rollback. */
+static int restore_attrs(struct op *op, char *err, size_t len)
+{
+	struct tdax_device *d = rescan(op);
+	char buf[32];
+	int rc = 0;
+
+	if (!d)
+		return -ENODEV;
+	if (d->size != op->size) {
+		rc = tdax_device_write_u64(op->ctx, op->name, "size", op->size);
+		if (rc == -EINVAL && d->align != op->align) {
+			/* the new align's granule refuses the old size: align first */
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)op->align);
+			if (!tdax_device_write(op->ctx, op->name, "align", buf))
+				rc = tdax_device_write_u64(op->ctx, op->name, "size", op->size);
+		}
+		if (rc) {
+			snprintf(err, len, "size %llu: %s", (unsigned long long)op->size,
+				 strerror(-rc));
+			return rc;
+		}
+		d = rescan(op);
+		if (!d)
+			return -ENODEV;
+	}
+	if (d->align != op->align) {
+		rc = tdax_device_write_u64(op->ctx, op->name, "align", op->align);
+		if (rc) {
+			snprintf(err, len, "align %llu: %s", (unsigned long long)op->align,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+	if (strcmp(d->fault_policy, op->policy) && op->policy[0]) {
+		rc = tdax_device_write(op->ctx, op->name, "fault_policy", op->policy);
+		if (rc) {
+			snprintf(err, len, "fault_policy %s: %s", op->policy, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void rollback(struct op *op)
+{
+	char err[256] = "", sink[512], cur[TDAX_SYSFS_NAME_LEN];
+	struct tdax_device *d;
+	int i, rc = 0;
+
+	kmsg_reason(sink, sizeof(sink));	/* the reason is already in op->msg */
+	for (i = op->nonl - 1; i >= 0 && !rc; i--) {
+		rc = tdax_memblock_write(op->ctx, op->onl[i], "offline");
+		if (rc)
+			snprintf(err, sizeof(err), "offline memory%ld: %s", op->onl[i],
+				 strerror(-rc));
+	}
+	if (!rc && !tdax_device_driver(op->ctx, op->name, cur, sizeof(cur)) && cur[0] &&
+	    (strcmp(cur, op->driver) || op->attrs_changed)) {
+		rc = tdax_device_unbind(op->ctx, op->name);
+		if (rc)
+			snprintf(err, sizeof(err), "unbind from %s: %s", cur, strerror(-rc));
+	}
+	if (!rc && op->kmem_id_added)
+		tdax_driver_write(op->ctx, TDAX_DRV_KMEM, "remove_id", op->name);
+	if (!rc && op->created) {
+		rc = tdax_device_write(op->ctx, op->name, "size", "0");
+		if (!rc)
+			rc = tdax_region_delete_device(op->ctx, tdax_device_find(op->ctx, op->name) ?
+						       tdax_device_find(op->ctx, op->name)->region_id : -1,
+						       op->name);
+		if (rc)
+			snprintf(err, sizeof(err), "delete the new %s: %s", op->name, strerror(-rc));
+		goto out;
+	}
+	if (!rc && op->attrs_changed)
+		rc = restore_attrs(op, err, sizeof(err));
+	if (!rc && op->kmem_id_removed)
+		tdax_driver_write(op->ctx, TDAX_DRV_KMEM, "new_id", op->name);
+	if (!rc && op->driver[0]) {
+		rc = bind_driver(op, op->driver, true);
+		if (rc)
+			snprintf(err, sizeof(err), "bind to %s: %s", op->driver, strerror(-rc));
+	}
+	for (i = op->noffl - 1; i >= 0 && !rc; i--) {
+		rc = tdax_memblock_write(op->ctx, op->offl[i], "online");
+		if (rc)
+			snprintf(err, sizeof(err), "online memory%ld: %s", op->offl[i],
+				 strerror(-rc));
+	}
+out:
+	kmsg_reason(sink, sizeof(sink));
+	d = rescan(op);
+	if (rc)
+		op_error("%s: %s; rollback failed at %s: %s is now %s, size %llu, align %llu",
+			 op->name, op->msg, err, op->name,
+			 d && d->driver[0] ? d->driver : "unbound",
+			 d ? (unsigned long long)d->size : 0ULL,
+			 d ? (unsigned long long)d->align : 0ULL);
+	else if (op->created)
+		op_error("%s: %s; %s removed again, region unchanged", op->name, op->msg, op->name);
+	else
+		op_error("%s: %s; %s left as it was", op->name, op->msg, op->name);
+}
+
+static int finish(struct op *op)
+{
+	if (!op->failed)
+		return 0;
+	rollback(op);
+	return op->rc ? op->rc : -EIO;
+}
+
+static const char *mode_driver(const char *mode)
+{
+	return !strcmp(mode, "system-ram") ? TDAX_DRV_KMEM : TDAX_DRV_DEVICE;
+}
+
+static int kmem_missing(const char *name, const char *what)
+{
+	op_error("%s: %s needs the tdax_kmem driver, which is not loaded (modprobe tdax_kmem)",
+		 name, what);
+	return -ENOENT;
+}
+
+/* Online (or offline) the memory blocks of the device; records them in @op. */
+static int set_memory(struct op *op, bool online, bool no_movable)
+{
+	struct tdax_device *d = rescan(op);
+	const char *state = !online ? "offline" : no_movable ? "online_kernel" : "online_movable";
+	long *list = online ? op->onl : op->offl;
+	int *n = online ? &op->nonl : &op->noffl;
+	struct tdax_memblocks mb;
+	int rc, done = 0;
+
+	if (!d)
+		return step_fail(op, -ENODEV, "rescan");
+	rc = tdax_device_memblocks(op->ctx, d, &mb);
+	if (rc)
+		return step_fail(op, rc, "read %s/devices/system/memory", op->ctx->root);
+	if (!mb.total)
+		return check_fail(op, -ENXIO, "no memory blocks of %s in %s/devices/system/memory",
+				  op->name, op->ctx->root);
+	rc = tdax_device_memblocks_set(op->ctx, d, state, list + *n, MAX_BLOCKS - *n, &done);
+	*n += done;
+	if (rc)
+		return step_fail(op, rc, "%s memory (%d of %d blocks done)",
+				 online ? "online" : "offline", done, mb.total);
+	return 0;
+}
+
+bool dev_conf_matches(struct tdax_ctx *ctx, const struct tdax_device *d,
+		      const struct dev_conf *c)
+{
+	(void)ctx;
+	if (c->has_size && d->size != c->size)
+		return false;
+	if (c->has_align && d->align != c->align)
+		return false;
+	if (c->has_policy && strcmp(d->fault_policy, c->policy))
+		return false;
+	if (c->has_mode && (strcmp(d->driver, mode_driver(c->mode))))
+		return false;
+	if (c->has_mode && !strcmp(c->mode, "system-ram") && !c->no_online) {
+		struct tdax_memblocks mb;
+
+		if (tdax_device_memblocks(ctx, d, &mb) || mb.online < mb.total)
+			return false;
+	}
+	return true;
+}
+
+int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf *c,
+		   bool force)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	bool ch_size, ch_align, ch_policy, ch_drv, need_unbind, need_bind, size_done = false;
+	const char *target;
+	struct tdax_device *d;
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	if (save_state(op)) {
+		op_error("%s: no such device", name);
+		free(op);
+		return -ENODEV;
+	}
+	target = c->has_mode ? mode_driver(c->mode) : op->driver;
+	if ((!strcmp(target, TDAX_DRV_KMEM) || !strcmp(op->driver, TDAX_DRV_KMEM)) &&
+	    !tdax_driver_present(ctx, TDAX_DRV_KMEM)) {
+		free(op);
+		return kmem_missing(name, "mode system-ram");
+	}
+	ch_size = c->has_size && c->size != op->size;
+	ch_align = c->has_align && c->align != op->align;
+	ch_policy = c->has_policy && strcmp(c->policy, op->policy);
+	ch_drv = strcmp(target, op->driver) != 0;
+	need_unbind = op->driver[0] && (ch_size || ch_align || ch_policy || ch_drv);
+	need_bind = target[0] && (need_unbind || !op->driver[0]);
+
+	if (need_unbind && !strcmp(op->driver, TDAX_DRV_KMEM)) {
+		struct tdax_memblocks mb;
+
+		d = rescan(op);
+		if (d && !tdax_device_memblocks(ctx, d, &mb) && mb.online) {
+			if (!force)
+				check_fail(op, -EBUSY, "%d of %d memory blocks are online: offline them first (offline-memory, or --force)",
+					   mb.online, mb.total);
+			else
+				set_memory(op, false, false);
+		}
+	}
+	if (!op->failed && need_unbind && !strcmp(op->driver, TDAX_DRV_DEVICE) && !force)
+		check_not_in_use(op);
+	if (!op->failed && need_unbind)
+		do_unbind(op);
+	if (!op->failed && ch_align) {
+		rc = tdax_device_write_u64(ctx, name, "align", c->align);
+		if (rc == -EINVAL && ch_size) {
+			/* the current ranges do not fit the new align: resize first */
+			char sink[512];
+
+			kmsg_reason(sink, sizeof(sink));
+			if (!write_u64(op, "size", c->size)) {
+				size_done = true;
+				write_u64(op, "align", c->align);
+			}
+		} else if (rc) {
+			step_fail(op, rc, "align %llu", (unsigned long long)c->align);
+		} else {
+			op->attrs_changed = true;
+		}
+	}
+	if (!op->failed && ch_policy)
+		write_attr(op, "fault_policy", c->policy);
+	if (!op->failed && ch_size && !size_done)
+		write_u64(op, "size", c->size);
+	if (!op->failed && need_bind)
+		bind_driver(op, target, false);
+	if (!op->failed && !strcmp(target, TDAX_DRV_KMEM) && !c->no_online) {
+		struct tdax_memblocks mb;
+
+		d = rescan(op);
+		if (d && !tdax_device_memblocks(ctx, d, &mb) && mb.online < mb.total)
+			set_memory(op, true, c->no_movable);
+		else if (d && mb.total == 0)
+			check_fail(op, -ENXIO, "no memory blocks of %s in %s/devices/system/memory",
+				   name, ctx->root);
+	}
+	rc = finish(op);
+	free(op);
+	return rc;
+}
+
+int do_create(struct tdax_ctx *ctx, const struct dev_conf *c, char *name, size_t len)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	struct tdax_region *r;
+	struct tdax_device *d;
+	uint64_t size;
+	bool created;
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	tdax_ctx_scan(ctx);
+	r = tdax_region_find(ctx, c->region_id);
+	if (!r) {
+		op_error("region %d: no such region", c->region_id);
+		free(op);
+		return -ENODEV;
+	}
+	size = c->has_size ? c->size : r->available_size;
+	if (!size || size > r->available_size) {
+		op_error("region %d: %s%llu bytes available%s", c->region_id,
+			 size ? "size too big: " : "no space available: ",
+			 (unsigned long long)r->available_size,
+			 size ? "" : " (shrink or destroy a device first)");
+		free(op);
+		return -ENOSPC;
+	}
+	rc = tdax_region_new_device(ctx, c->region_id, name, len, &created);
+	if (rc) {
+		char reason[512];
+
+		kmsg_reason(reason, sizeof(reason));
+		op_error("region %d: create a device: %s%s%s%s; region unchanged", c->region_id,
+			 strerror(-rc), reason[0] ? " (kernel: " : "", reason,
+			 reason[0] ? ")" : "");
+		free(op);
+		return rc;
+	}
+	op->created = created;
+	save_state(op);
+	if (c->name[0] && strcmp(c->name, name))
+		check_fail(op, -EEXIST, "the region's next device is %s, not %s (create the devices in order)",
+			   name, c->name);
+	if (!op->failed && c->has_align && c->align != op->align)
+		write_u64(op, "align", c->align);
+	if (!op->failed && c->has_policy && strcmp(c->policy, op->policy))
+		write_attr(op, "fault_policy", c->policy);
+	if (!op->failed)
+		write_u64(op, "size", size);
+	if (!op->failed)
+		bind_driver(op, TDAX_DRV_DEVICE, false);
+	if (!op->failed && c->nmappings) {
+		size_t i;
+
+		d = rescan(op);
+		if (!d || d->nmappings != c->nmappings)
+			check_fail(op, -EINVAL, "got %zu ranges, the input lists %zu",
+				   d ? d->nmappings : 0, c->nmappings);
+		for (i = 0; !op->failed && i < c->nmappings; i++)
+			if (d->mappings[i].start != c->mappings[i].start ||
+			    d->mappings[i].end != c->mappings[i].end ||
+			    d->mappings[i].pgoff != c->mappings[i].pgoff)
+				check_fail(op, -EINVAL, "range %zu is %#llx-%#llx, the input lists %#llx-%#llx (the region's free space differs)",
+					   i, (unsigned long long)d->mappings[i].start,
+					   (unsigned long long)d->mappings[i].end,
+					   (unsigned long long)c->mappings[i].start,
+					   (unsigned long long)c->mappings[i].end);
+	}
+	rc = finish(op);
+	free(op);
+	return rc;
+}
+
+int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	struct tdax_device *d;
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	if (save_state(op)) {
+		op_error("%s: no such device", name);
+		free(op);
+		return -ENODEV;
+	}
+	d = tdax_device_find(ctx, name);
+	if (d->id == 0)
+		check_fail(op, -EBUSY, "device 0 stays while its region exists: shrink it with reconfigure-device -s instead");
+	else if (op->driver[0] && !force)
+		check_fail(op, -EBUSY, "active, specify --force for deletion");
+	else if (!strcmp(op->driver, TDAX_DRV_KMEM)) {
+		struct tdax_memblocks mb;
+
+		if (!tdax_device_memblocks(ctx, d, &mb) && mb.online)
+			check_fail(op, -EBUSY, "%d of %d memory blocks are online: offline them first (offline-memory)",
+				   mb.online, mb.total);
+	}
+	if (!op->failed)
+		check_not_in_use(op);
+	if (!op->failed)
+		do_unbind(op);
+	if (!op->failed && op->size)
+		write_attr(op, "size", "0");
+	if (!op->failed) {
+		rc = tdax_region_delete_device(ctx, d->region_id, name);
+		if (rc)
+			step_fail(op, rc, "tdax_region/delete %s", name);
+	}
+	if (op->failed && !op->unbound && !op->attrs_changed) {
+		/* refused before any change */
+		op_error("%s: %s; %s left as it was", name, op->msg, name);
+		rc = op->rc;
+	} else {
+		rc = finish(op);
+	}
+	free(op);
+	return rc;
+}
+
+/* enable/disable/online/offline: small operations with the same rollback */
+int op_enable(struct tdax_ctx *ctx, const char *name)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	if (save_state(op)) {
+		op_error("%s: no such device", name);
+		free(op);
+		return -ENODEV;
+	}
+	if (!strcmp(op->driver, TDAX_DRV_KMEM))
+		check_fail(op, -EBUSY, "in system-ram mode: use reconfigure-device -m devdax");
+	else if (!op->driver[0] && !op->size)
+		check_fail(op, -ENXIO, "size is 0: give it a size first (reconfigure-device -s)");
+	if (!op->failed)
+		bind_driver(op, TDAX_DRV_DEVICE, false);
+	if (op->failed && !op->unbound) {
+		op_error("%s: %s; %s left as it was", name, op->msg, name);
+		rc = op->rc;
+	} else {
+		rc = finish(op);
+	}
+	free(op);
+	return rc;
+}
+
+int op_disable(struct tdax_ctx *ctx, const char *name, bool force)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	if (save_state(op)) {
+		op_error("%s: no such device", name);
+		free(op);
+		return -ENODEV;
+	}
+	if (!strcmp(op->driver, TDAX_DRV_KMEM))
+		check_fail(op, -EBUSY, "in system-ram mode: use reconfigure-device -m devdax");
+	else if (op->driver[0] && !force)
+		check_not_in_use(op);
+	if (!op->failed)
+		do_unbind(op);
+	if (op->failed && !op->unbound) {
+		op_error("%s: %s; %s left as it was", name, op->msg, name);
+		rc = op->rc;
+	} else {
+		rc = finish(op);
+	}
+	free(op);
+	return rc;
+}
+
+int op_memory(struct tdax_ctx *ctx, const char *name, bool online, bool no_movable)
+{
+	struct op *op = calloc(1, sizeof(*op));
+	int rc;
+
+	if (!op)
+		return -ENOMEM;
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	if (save_state(op)) {
+		op_error("%s: no such device", name);
+		free(op);
+		return -ENODEV;
+	}
+	if (!tdax_driver_present(ctx, TDAX_DRV_KMEM)) {
+		free(op);
+		return kmem_missing(name, online ? "online-memory" : "offline-memory");
+	}
+	if (strcmp(op->driver, TDAX_DRV_KMEM)) {
+		op_error("%s: memory operations are not applicable in devdax mode (reconfigure-device -m system-ram first)",
+			 name);
+		free(op);
+		return -ENXIO;
+	}
+	set_memory(op, online, no_movable);
+	if (op->failed && !op->nonl && !op->noffl) {
+		op_error("%s: %s; %s left as it was", name, op->msg, name);
+		rc = op->rc;
+	} else {
+		rc = finish(op);
+	}
+	free(op);
+	return rc;
+}
