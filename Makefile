@@ -30,10 +30,11 @@ DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
 	libbpf-dev libelf-dev zlib1g-dev libncurses-dev libmicrohttpd-dev \
 	libjson-c-dev libcmocka-dev libyaml-dev libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux \
-	linux-perf tmux prometheus curl procps python3
+	linux-perf tmux prometheus curl procps python3 \
+	dpkg-dev debhelper dh-dkms dkms lintian bpftrace python3-bpfcc
 
 .PHONY: all deps kernel modules bpf tools check check-build test demo bench \
-	fuzz install clean distclean print-%
+	fuzz install deb clean distclean print-%
 
 all: modules bpf tools
 
@@ -77,6 +78,7 @@ bpf: $(KENV)
 
 tools: bpf
 	@if [ -f tools/Makefile ]; then $(WITH_KENV) $(MAKE) -C tools VMLINUX="$$VMLINUX"; fi
+	@$(MAKE) -s -C tools/bpftrace
 
 check-build: all
 	@mkdir -p build/tests/host build/tests/guest
@@ -87,11 +89,22 @@ check-build: all
 	done
 
 # --- tests ------------------------------------------------------------------
-# `make check` installs what it needs, builds, then runs every test.
-# TESTS="pattern ..." restricts the run; RUNFLAGS="--host-only" etc.
+# `make check` installs what it needs, builds, then runs every test: host
+# tests, then the guest suite on each of CHECK_KERNELS (one tally).
+# TESTS="pattern ..." restricts the run; RUNFLAGS="--host-only" etc.;
+# CHECK_KERNELS=6.1 for one kernel.
+CHECK_KERNELS ?= 6.1 6.12
 check: deps
 	@$(MAKE) --no-print-directory check-build
-	@tests/run $(RUNFLAGS) $(TESTS)
+	@for k in $(filter-out $(KERNEL),$(CHECK_KERNELS)); do \
+		$(MAKE) --no-print-directory kmod-$$k || exit 1; done
+	@TDAX_KERNELS="$(CHECK_KERNELS)" tests/run $(RUNFLAGS) $(TESTS)
+
+# The modules for another kernel, beside the tree's (build/kmod/<release>/driver,
+# which tests/vm/load picks when the guest runs that kernel).
+kmod-%:
+	@$(MAKE) --no-print-directory kernel KERNEL=$*
+	@. ./build/kernel-$*.env && $(MAKE) -s -C driver other-kernel KDIR="$$KDIR" >/dev/null
 
 test: check
 
@@ -108,11 +121,26 @@ fuzz: check-build
 	@if [ -f tools/daxcollect/Makefile ]; then $(MAKE) -C tools/daxcollect fuzz; fi
 
 install: all
-	@for d in driver tools dashboards; do \
+	@for d in driver tools dashboards tools/bpftrace tools/bcc; do \
 		if [ -f $$d/Makefile ] && grep -q '^install:' $$d/Makefile; then \
 			$(WITH_KENV) $(MAKE) -C $$d install KDIR="$$KDIR" || exit 1; \
 		fi; \
 	done
+
+# --- Debian packages --------------------------------------------------------
+# `make deb`: tdax-dkms and tdax-tools built by dpkg-buildpackage from a clean
+# copy of the tracked files (build/deb/tdax-VERSION), then checked by lintian;
+# the .debs land in build/deb/. Install: apt install ./build/deb/tdax-*.deb
+deb:
+	@ver=$$(dpkg-parsechangelog -l debian/changelog -S Version) && src=build/deb/tdax-$$ver && \
+	rm -rf build/deb && mkdir -p $$src && \
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z | xargs -0 cp -P --parents -t $$src; \
+	else tar -c --exclude=./build --exclude=./.vm --exclude=./.git . | tar -x -C $$src; fi && \
+	(cd $$src && dpkg-buildpackage -us -uc -b) >build/deb/build.log 2>&1 || \
+		{ tail -n 40 build/deb/build.log; echo "make deb: dpkg-buildpackage failed (build/deb/build.log)" >&2; exit 1; }; \
+	lintian --fail-on error,warning --display-info build/deb/tdax_*.changes && \
+	ls build/deb/*.deb
 
 clean:
 	@for d in driver bpf tools tests/vm/ktest; do \

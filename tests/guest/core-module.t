@@ -8,7 +8,9 @@ set -u
 echo "1..6"
 t() { if eval "$2" >/dev/null 2>&1; then echo "ok - $1"; else echo "not ok - $1"; fi; }
 
-t "insmod driver/tdax.ko" "insmod driver/tdax.ko"
+# the modules built for the running kernel (driver/, or build/kmod/<release>/driver)
+D=$(sh tests/vm/load --dir)
+t "insmod $D/tdax.ko" "insmod $D/tdax.ko"
 t "/sys/bus/tdax exists with drivers/ and devices/" "test -d /sys/bus/tdax/devices && test -d /sys/bus/tdax/drivers"
 t "module BTF: /sys/kernel/btf/tdax exists" "test -s /sys/kernel/btf/tdax"
 events=$(perf list 'tdax:*' 2>/dev/null | grep -c 'tdax:tdax_[a-z_]* *\[Tracepoint event\]')

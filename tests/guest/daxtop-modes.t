@@ -196,11 +196,14 @@ rmmod tdax
 t "modules unloaded" sh -c '! grep -q "^tdax" /proc/modules'
 err_is "modules not loaded: one line, exit 1" 1 "^daxtop: tdax module not loaded" $DAXTOP -b -n 1
 mkdir -p $OUT/nobtf
+MODDIR=$(sh tests/vm/load --dir)
 for m in tdax tdax_device tdax_hmem; do
-	objcopy --remove-section .BTF "${TDAX_DRIVER_DIR:-driver}/$m.ko" $OUT/nobtf/$m.ko
+	objcopy --remove-section .BTF "$MODDIR/$m.ko" $OUT/nobtf/$m.ko
 done
 t "stripped modules load (tests/vm/load)" env TDAX_DRIVER_DIR=$OUT/nobtf tests/vm/load
 t "no module BTF now" test ! -e /sys/kernel/btf/tdax
+is "no module BTF: --verbose says why it attaches raw_tp" \
+	"$($DAXTOP --verbose -b 0.2 1 2>&1 >/dev/null | grep -c '^tdax: the tdax module has no BTF')" 1
 $DAXTOP -J --cumulative 0.5 >$OUT/nobtf.json 2>$OUT/nobtf.err &
 DPID=$!
 t "daxtop attached without BTF" wait_attached $DPID

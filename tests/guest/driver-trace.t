@@ -5,7 +5,7 @@
 # outcomes print by name, perf stat / perf trace / perf script decode them,
 # and the fault policy: strict (SIGBUS) vs fallback (4K faults with the
 # reason the mm did not map the alignment).
-# vm: --load --timeout 240
+# vm: --load --timeout 420
 set -u
 . tests/guest/lib/tdax.sh
 

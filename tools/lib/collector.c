@@ -227,6 +227,9 @@ static int load_best(struct tdax_collector *c, struct tdax_collect *old)
 	char first[sizeof(c->err)];
 	int err;
 
+	if (m == TDAX_ATTACH_RAW_TP && !c->opts.force_raw_tp && c->opts.verbose)
+		fprintf(stderr, "tdax: the tdax module has no BTF (%s/kernel/btf/tdax missing: built "
+			"without the kernel's BTF); using raw_tp programs, same data\n", c->root);
 	err = load_skel(c, m, old);
 	if (err && m == TDAX_ATTACH_TP_BTF) {
 		snprintf(first, sizeof(first), "%s", c->err);
