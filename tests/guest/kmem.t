@@ -62,8 +62,10 @@ tier_of() { # NODE: N of the memory_tierN listing the node, or none
 	echo none
 }
 wait_file() { local i; for i in $(seq 600); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
-field() { # EVENT KEY: KEY=value of the last EVENT line in the trace
-	trace_lines | grep " $1: " | tail -n 1 | grep -o " $2=[^ ]*" | cut -d= -f2
+KTRACE=/tmp/kmem-trace
+tr_off() { trace_off; trace_lines > $KTRACE; }
+field() { # EVENT KEY: KEY=value of the last EVENT line of the last trace
+	grep " $1: " $KTRACE | tail -n 1 | grep -o " $2=[^ ]*" | cut -d= -f2
 }
 mode() { cat $DEV/mode; }
 driver() { local l; l=$(readlink $DEV/driver) && basename "$l" || echo none; }
@@ -104,6 +106,7 @@ t "/proc/iomem: System RAM (tdax_kmem) nested in the $D claim" \
 is "all $NBLK memory blocks added" "$(nblocks_present)" $NBLK
 is "auto_online_blocks is offline: the blocks stay offline" "$(blocks)" "online=0 movable=0"
 is "MemTotal unchanged while offline" "$(memtotal)" $BASE
+trace_lines > $KTRACE
 is "tdax_kmem_add: range" "$(field tdax_kmem_add start) $(field tdax_kmem_add size)" "$(printf '0x%x 0x%x' $START $SIZE)"
 is "tdax_kmem_add: node, blocks, zone, result, reason" \
 	"$(field tdax_kmem_add node) $(field tdax_kmem_add blocks) $(field tdax_kmem_add online) $(field tdax_kmem_add zone) $(field tdax_kmem_add result) $(field tdax_kmem_add reason)" \
@@ -114,13 +117,13 @@ is "tdax_device does not match a device listed on tdax_kmem" "$(sysfs_write $DRV
 
 # --- online movable (the per-device choice) ---------------------------------------
 t "online the blocks movable" online_movable
-trace_off
+tr_off
 is "all blocks online in ZONE_MOVABLE" "$(blocks)" "online=$NBLK movable=$NBLK"
 is "MemTotal grew by the device size" "$(( $(memtotal) - BASE ))" $KB
 is "node 1 MemTotal is the device size" "$(node_kb 1)" $KB
 t "node 1 has memory now" grep -q 1 /sys/devices/system/node/has_memory
 is "tdax_kmem_block: $NBLK online events in zone movable on node 1" \
-	"$(trace_lines | grep -c "tdax_kmem_block: device=$D .*node=1 op=online zone=movable")" $NBLK
+	"$(grep -c "tdax_kmem_block: device=$D .*node=1 op=online zone=movable" $KTRACE)" $NBLK
 is "node 1 is in the memory tier tdax_kmem_add reported" "$(tier_of 1)" "$TIER"
 t "node 1's tier is below node 0's ($(tier_of 0))" test "$(tier_of 1)" -gt "$(tier_of 0)"
 if [ "$(uname -r | cut -d. -f1-2)" = 6.1 ]; then
@@ -138,7 +141,7 @@ USED=$(awk '/MemUsed:/ {print $4}' /sys/devices/system/node/node1/meminfo)
 t "node 1 MemUsed shows them ($USED kB >= 65536)" test "$USED" -ge 65536
 trace_on
 is "unbind tdax_kmem while the pages are in use" "$(sysfs_write $KDRV/unbind $D)" ok
-trace_off
+tr_off
 rm -f $READY; wait $HOLD; HRC=$?
 is "the process' data survived, migrated off node 1" "$HRC $(cat /tmp/kmem-hold.out)" "0 intact=1 on_node=0 elsewhere=16384"
 is "$D is unbound" "$(mode)/$(driver)" unbound/none
@@ -149,14 +152,14 @@ t "no System RAM (tdax_kmem) left in /proc/iomem" sh -c "! grep -q 'tdax_kmem' /
 is "tdax_kmem_remove: node, blocks, online after, zone, result, reason" \
 	"$(field tdax_kmem_remove node) $(field tdax_kmem_remove blocks) $(field tdax_kmem_remove online) $(field tdax_kmem_remove zone) $(field tdax_kmem_remove result) $(field tdax_kmem_remove reason)" \
 	"1 $NBLK 0 offline 0 ok"
-is "tdax_kmem_block: $NBLK offline events" "$(trace_lines | grep -c "tdax_kmem_block: device=$D .*op=offline zone=movable")" $NBLK
+is "tdax_kmem_block: $NBLK offline events" "$(grep -c "tdax_kmem_block: device=$D .*op=offline zone=movable" $KTRACE)" $NBLK
 is "node 1 left its memory tier" "$(tier_of 1)" none
 
 # --- the auto-online policy -----------------------------------------------------
 echo online_movable > $MEM/auto_online_blocks
 trace_on tdax_kmem_add
 is "bind with auto_online_blocks=online_movable" "$(sysfs_write $KDRV/bind $D)" ok
-trace_off
+tr_off
 echo offline > $MEM/auto_online_blocks
 is "the kernel onlined every block movable" "$(blocks)" "online=$NBLK movable=$NBLK"
 is "tdax_kmem_add says so" "$(field tdax_kmem_add online) $(field tdax_kmem_add zone)" "$NBLK movable"
@@ -171,7 +174,7 @@ echo 5 > /sys/module/tdax_kmem/parameters/offline_timeout
 dmesg -C
 trace_on tdax_kmem_remove tdax_unbind
 is "unbind tdax_kmem while pages are pinned" "$(sysfs_write $KDRV/unbind $D)" ok
-trace_off
+tr_off
 is "the device says its memory was kept" "$(mode)/$(driver)" system-ram-kept/none
 t "the kernel log says why and what stays" sh -c "dmesg | grep -q '$D: tdax_kmem: .*could not be offlined (timeout, -4): $NBLK of $NBLK memory blocks stay online on node 1'"
 is "tdax_kmem_remove: result, reason, blocks still online, zone" \
@@ -188,14 +191,14 @@ is "still system-ram-kept" "$(mode)" system-ram-kept
 rm -f $READY; wait $PIN; PRC=$?
 # the offline migrated what it could before giving up: the 16 pinned pages
 # certainly stayed on node 1, how many others moved depends on the time
-read -r P_INTACT P_ON P_OFF < <(sed 's/[a-z_]*=//g' /tmp/kmem-pin.out)
+read -r P_INTACT P_ON P_OFF <<< "$(sed 's/[a-z_]*=//g' /tmp/kmem-pin.out)"
 is "the pinned process' data intact" "$PRC ${P_INTACT:-}" "0 1"
 t "the 16 pinned pages are still on node 1 (on node 1: ${P_ON:-?}, moved: ${P_OFF:-?})" \
 	test "${P_ON:-0}" -ge 16 -a $(( ${P_ON:-0} + ${P_OFF:-0} )) -eq 4096
 echo 120 > /sys/module/tdax_kmem/parameters/offline_timeout
 trace_on tdax_kmem_add
 is "new_id $D on tdax_kmem again" "$(sysfs_write $KDRV/new_id $D)" ok
-trace_off
+tr_off
 is "tdax_kmem_add: the kept memory is adopted" "$(field tdax_kmem_add reason) $(field tdax_kmem_add online)" "adopted $NBLK"
 is "system-ram again" "$(mode)/$(driver)" system-ram/tdax_kmem
 is "unbind now succeeds" "$(sysfs_write $KDRV/unbind $D)" ok
@@ -205,7 +208,7 @@ is "unbound, memory gone" "$(mode) $(memtotal) $(nblocks_present)" "unbound $BAS
 is "memmap_on_memory=1 while unbound" "$(sysfs_write $DEV/memmap_on_memory 1)" ok
 trace_on tdax_kmem_add
 is "bind" "$(sysfs_write $KDRV/bind $D)" ok
-trace_off
+tr_off
 is "memmap_on_memory is refused while bound" "$(sysfs_write $DEV/memmap_on_memory 0)" EBUSY
 is "one System RAM (tdax_kmem) per block" "$(grep -c 'System RAM (tdax_kmem)' /proc/iomem)" $NBLK
 t "online the blocks movable" online_movable
