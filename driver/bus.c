@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/ctype.h>
 #include "tdax_private.h"
 #include "tdax_core.h"
 #include "tdax_trace.h"
@@ -139,13 +140,29 @@ static bool tdax_id_listed_elsewhere(struct device *dev, struct tdax_driver *sel
 	return rc;
 }
 
+/* Up to 9 decimal digits at *p (no sign, no overflow); advances p. */
+static bool tdax_skip_number(const char **p)
+{
+	const char *s = *p;
+
+	while (isdigit(**p))
+		(*p)++;
+	return *p > s && *p - s <= 9;
+}
+
+/* Exactly "tdaxR.N", optionally followed by one newline. */
 static bool tdax_valid_name(const char *buf)
 {
-	unsigned int r, n;
-	char c;
+	const char *p = buf;
 
-	return sscanf(buf, "tdax%u.%u%c", &r, &n, &c) == 2 ||
-	       (sscanf(buf, "tdax%u.%u%c", &r, &n, &c) == 3 && c == '\n');
+	if (strncmp(p, "tdax", 4))
+		return false;
+	p += 4;
+	if (!tdax_skip_number(&p) || *p++ != '.' || !tdax_skip_number(&p))
+		return false;
+	if (*p == '\n')
+		p++;
+	return !*p;
 }
 
 static ssize_t new_id_store(struct device_driver *drv, const char *buf,
@@ -162,6 +179,8 @@ static ssize_t new_id_store(struct device_driver *drv, const char *buf,
 	}
 	mutex_lock(&tdax_id_lock);
 	if (tdax_find_id(tdrv, buf)) {
+		pr_err_ratelimited("tdax: %s/new_id: '%.*s' is already listed\n",
+				   drv->name, (int)strcspn(buf, "\n"), buf);
 		rc = -EEXIST;
 	} else {
 		id = kzalloc(sizeof(*id), GFP_KERNEL);

@@ -130,7 +130,12 @@ void tdax_dev_put(struct tdax_dev *tdev)
 }
 EXPORT_SYMBOL_GPL(tdax_dev_put);
 
-/* Default data-access operations: the memory is in the direct map while bound. */
+/*
+ * Default data-access operations: the memory is in the direct map while
+ * bound.  Called under the caller's tdax_read_lock() with the device
+ * alive, so the ranges are stable; the pgmap pairs with the driver's
+ * smp_store_release() before tdax_run().
+ */
 static long tdax_dev_direct_access(struct tdax_dax *dax, pgoff_t pgoff,
 				   long nr_pages, void **kaddr, pfn_t *pfn)
 {
@@ -139,7 +144,7 @@ static long tdax_dev_direct_access(struct tdax_dax *dax, pgoff_t pgoff,
 	long avail = 0;
 	int i;
 
-	if (!tdev || !tdev->pgmap)
+	if (!tdev || !smp_load_acquire(&tdev->pgmap))
 		return -ENXIO;
 	phys = tdax_pgoff_to_phys(tdev, pgoff, PAGE_SIZE);
 	if (phys == PHYS_ADDR_MAX)
@@ -508,7 +513,8 @@ static ssize_t resource_show(struct device *dev, struct device_attribute *attr,
 	mutex_unlock(&tdax_lock);
 	return sysfs_emit(buf, "%#llx\n", start);
 }
-static DEVICE_ATTR_RO(resource);
+/* physical addresses: root only, as upstream */
+static DEVICE_ATTR_ADMIN_RO(resource);
 
 /* One line per physical range: "start-end page_offset" (hex). */
 static ssize_t mappings_show(struct device *dev, struct device_attribute *attr,
@@ -527,7 +533,7 @@ static ssize_t mappings_show(struct device *dev, struct device_attribute *attr,
 	mutex_unlock(&tdax_lock);
 	return n;
 }
-static DEVICE_ATTR_RO(mappings);
+static DEVICE_ATTR_ADMIN_RO(mappings);
 
 static ssize_t numa_node_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
@@ -643,19 +649,34 @@ const struct device_type tdax_dev_type = {
 };
 
 /**
- * tdax_dev_create() - make a device tdaxR.N in a region and register it
- * @region: the region
- * @size: initial size in bytes (0 for a seed device to be sized later)
+ * tdax_dev_create_locked() - make a device tdaxR.N and register it
+ * @region: the region; caller holds region->lock
+ * @size: initial size in bytes, a multiple of the region's alignment (0
+ *	for a seed device to be sized later)
  *
- * The default driver binds it at once when @size is not 0.
- * Return: the device or ERR_PTR().
+ * The device goes on the region's list only once it is fully registered
+ * (device_add, mappingK objects, ready to match), so nothing that walks
+ * the list (delete, seed, teardown) ever sees a half-made device.  The
+ * default driver binds it at once when @size is not 0.
+ *
+ * Return: the device or ERR_PTR(): -ENXIO once the region is being torn
+ * down, -EINVAL for an unaligned @size, -ENOSPC beyond the free space.
  */
-struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size)
+struct tdax_dev *tdax_dev_create_locked(struct tdax_region *region, u64 size)
 {
 	struct tdax_dev *tdev;
 	struct device *dev;
 	int rc, minor;
 
+	lockdep_assert_held(&region->lock);
+	if (region->dead)
+		return ERR_PTR(-ENXIO);
+	if (!IS_ALIGNED(size, region->align)) {
+		dev_err_ratelimited(region->dev,
+				    "tdax: device size 0x%llx is not a multiple of region%d's alignment 0x%lx\n",
+				    size, region->id, region->align);
+		return ERR_PTR(-EINVAL);
+	}
 	tdev = kzalloc(sizeof(*tdev), GFP_KERNEL);
 	if (!tdev)
 		return ERR_PTR(-ENOMEM);
@@ -699,67 +720,92 @@ struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size)
 	}
 
 	mutex_lock(&tdax_lock);
-	if (region->dead) {
-		rc = -ENXIO;
-	} else if (size > tdax_region_avail(region)) {
+	if (size > tdax_region_avail(region))
 		rc = -ENOSPC;
-	} else {
+	else
 		rc = size ? tdax_dev_grow(tdev, size, region->align) : 0;
-		if (!rc)
-			list_add_tail(&tdev->list, &region->devs);
-	}
 	mutex_unlock(&tdax_lock);
-	if (rc)
-		goto err_put;
+	if (rc) {
+		dev_err_ratelimited(region->dev,
+				    "tdax: no room for a device of 0x%llx in region%d (%d)\n",
+				    size, region->id, rc);
+		goto err_put;	/* the release frees what grow took */
+	}
 
 	rc = xa_err(xa_store(&tdax_devs_by_minor, minor, tdev, GFP_KERNEL));
 	if (rc)
-		goto err_list;
+		goto err_put;
 	tdax_dev_trace(tdev, false);
 	/* no driver matches until the mappingK objects exist (ready) */
 	rc = device_add(dev);
 	if (rc) {
 		tdax_dev_trace(tdev, true);
 		xa_erase(&tdax_devs_by_minor, minor);
-		goto err_list;
+		goto err_put;
 	}
 	device_lock(dev);
 	tdax_mappings_sync(tdev);
-	tdev->ready = true;
+	WRITE_ONCE(tdev->ready, true);
 	device_unlock(dev);
+	/* fully registered: now it may be found */
+	list_add_tail(&tdev->list, &region->devs);
 	if (size && device_attach(dev) < 0)
 		dev_warn(dev, "no driver could bind\n");
 	return tdev;
 
-err_list:
-	mutex_lock(&tdax_lock);
-	list_del_init(&tdev->list);
-	mutex_unlock(&tdax_lock);
 err_put:
 	put_device(dev);
 	return ERR_PTR(rc);
 }
+
+/**
+ * tdax_dev_create() - make a device tdaxR.N in a region and register it
+ * @region: the region (a provider calls this from its probe, after
+ *	devm_tdax_region_register())
+ * @size: initial size in bytes, a multiple of the region's alignment (0
+ *	for a seed device to be sized later)
+ *
+ * Takes region->lock; see tdax_dev_create_locked().
+ * Return: the device or ERR_PTR().
+ */
+struct tdax_dev *tdax_dev_create(struct tdax_region *region, u64 size)
+{
+	struct tdax_dev *tdev;
+
+	mutex_lock(&region->lock);
+	tdev = tdax_dev_create_locked(region, size);
+	mutex_unlock(&region->lock);
+	return tdev;
+}
 EXPORT_SYMBOL_GPL(tdax_dev_create);
 
 /**
- * tdax_dev_unregister() - unbind, remove and drop a device
- * @tdev: the device; its region's device list must not be walked by the
- *	caller past this point (the entry is removed here)
+ * tdax_dev_unregister_locked() - unbind, remove and drop a device
+ * @tdev: a device on its region's list; caller holds region->lock and the
+ *	reference the list holds is dropped here
  *
- * Open files keep the structure (not the memory) until they close.
+ * The device leaves the list before anything is torn down, so nothing can
+ * find it from then on.  device_del() unbinds the driver (whose remove
+ * kills the binding: every mapping SIGBUSes); the ranges go back to the
+ * region after that.  Open files keep the structure (not the memory)
+ * until they close.
  */
-void tdax_dev_unregister(struct tdax_dev *tdev)
+void tdax_dev_unregister_locked(struct tdax_dev *tdev)
 {
-	xa_erase(&tdax_devs_by_minor, MINOR(tdev->dev.devt));
+	struct tdax_region *region = tdev->region;
+
+	lockdep_assert_held(&region->lock);
+	list_del_init(&tdev->list);
+	if (region->youngest == tdev)
+		region->youngest = NULL;
 	device_lock(&tdev->dev);
+	tdev->deleting = true;	/* no bind, no size change from here on */
 	tdax_mappings_clear(tdev);
 	device_unlock(&tdev->dev);
+	xa_erase(&tdax_devs_by_minor, MINOR(tdev->dev.devt));
 	device_del(&tdev->dev);
 	tdax_dev_trace(tdev, true);
 	mutex_lock(&tdax_lock);
-	list_del_init(&tdev->list);
-	if (tdev->region->youngest == tdev)
-		tdev->region->youngest = NULL;
 	tdax_dev_shrink(tdev, tdax_dev_size(tdev));
 	mutex_unlock(&tdax_lock);
 	put_device(&tdev->dev);

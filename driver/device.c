@@ -15,6 +15,7 @@
 #include <linux/memremap.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include "tdax_private.h"
 #include "tdax_device.h"
 #include "tdax_trace.h"
@@ -36,16 +37,24 @@ void tdax_trace_mmap(struct tdax_dev *tdev, struct vm_area_struct *vma,
 	trace_tdax_mmap(&rec);
 }
 
-static int tdax_check_vma(struct tdax_dev *tdev, struct vm_area_struct *vma,
+/*
+ * Under tdax_read_lock(): the binding is checked first, and only while it
+ * is alive are the device's ranges and align stable (they change only
+ * while unbound, after tdax_kill() waited for this section).
+ */
+static int tdax_check_vma(struct tdax_file *tf, struct vm_area_struct *vma,
 			  unsigned int *reason)
 {
-	unsigned long align = tdev->align;
-	u64 pages = tdax_dev_size(tdev) >> PAGE_SHIFT;
+	struct tdax_dev *tdev = tf->tdev;
+	unsigned long align;
+	u64 pages;
 
-	if (!tdax_alive(tdev->dax)) {
+	if (!tdax_binding_alive(tdev->dax, tf->binding)) {
 		*reason = TDAX_MR_DEAD;
 		return -ENXIO;
 	}
+	align = tdev->align;
+	pages = tdax_dev_size(tdev) >> PAGE_SHIFT;
 	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		*reason = TDAX_MR_NOT_SHARED;
 		return -EINVAL;
@@ -78,12 +87,13 @@ static const char * const tdax_mmap_reason_names[] = {
 
 static int tdax_mmap(struct file *filp, struct vm_area_struct *vma)
 {
-	struct tdax_dev *tdev = filp->private_data;
+	struct tdax_file *tf = tdax_file(filp);
+	struct tdax_dev *tdev = tf->tdev;
 	unsigned int reason;
 	int id, rc;
 
 	id = tdax_read_lock();
-	rc = tdax_check_vma(tdev, vma, &reason);
+	rc = tdax_check_vma(tf, vma, &reason);
 	tdax_read_unlock(id);
 	tdax_trace_mmap(tdev, vma, rc, reason);
 	if (rc) {
@@ -91,7 +101,7 @@ static int tdax_mmap(struct file *filp, struct vm_area_struct *vma)
 				     "%s[%d]: mmap %#lx-%#lx pgoff %#lx refused: %s (align %#lx)\n",
 				     current->comm, current->pid, vma->vm_start,
 				     vma->vm_end, vma->vm_pgoff,
-				     tdax_mmap_reason_names[reason], tdev->align);
+				     tdax_mmap_reason_names[reason], READ_ONCE(tdev->align));
 		return rc;
 	}
 	vma->vm_ops = &tdax_vm_ops;
@@ -118,12 +128,15 @@ static unsigned long tdax_get_unmapped_area(struct file *filp,
 					    unsigned long pgoff,
 					    unsigned long flags)
 {
-	struct tdax_dev *tdev = filp ? filp->private_data : NULL;
+	struct tdax_file *tf = filp ? tdax_file(filp) : NULL;
 	unsigned long off, len_align, addr_align, align;
 
-	if (!tdev || addr)
+	if (!tf || addr)
 		goto out;
-	align = tdev->align;
+	/* a placement hint only: mmap() checks the alignment under the lock */
+	align = READ_ONCE(tf->tdev->align);
+	if (!is_power_of_2(align))
+		goto out;
 	off = pgoff << PAGE_SHIFT;
 	len_align = len + align;
 	if (len_align < len || off + len_align < off)
@@ -137,14 +150,33 @@ out:
 	return tdax_mm_unmapped_area(filp, addr, len, pgoff, flags);
 }
 
+/*
+ * The file records the binding it is opened under: after an unbind it
+ * stays dead (mmap ENXIO, faults SIGBUS) even when the device is bound
+ * again.  No module reference beyond the fops owner: the device structure
+ * (and through it the region) is referenced, and the provider's memory is
+ * only touched while the binding is alive.
+ */
 static int tdax_open(struct inode *inode, struct file *filp)
 {
 	struct tdax_dev *tdev = tdax_dev_get_by_devt(inode->i_rdev);
 	struct inode *dinode;
+	struct tdax_file *tf;
+	int id;
 
 	if (!tdev)
 		return -ENXIO;
-	if (!try_module_get(tdev->region->owner)) {
+	tf = kzalloc(sizeof(*tf), GFP_KERNEL);
+	if (!tf) {
+		tdax_dev_put(tdev);
+		return -ENOMEM;
+	}
+	tf->tdev = tdev;
+	id = tdax_read_lock();
+	tf->binding = tdax_binding(tdev->dax, &tdax_device_driver);
+	tdax_read_unlock(id);
+	if (!tf->binding) {
+		kfree(tf);
 		tdax_dev_put(tdev);
 		return -ENXIO;
 	}
@@ -154,17 +186,17 @@ static int tdax_open(struct inode *inode, struct file *filp)
 	inode->i_mapping->host = dinode;
 	filp->f_mapping = inode->i_mapping;
 	filp->f_wb_err = filemap_sample_wb_err(filp->f_mapping);
-	filp->private_data = tdev;
+	filp->private_data = tf;
 	inode->i_flags = S_DAX;
 	return 0;
 }
 
 static int tdax_release(struct inode *inode, struct file *filp)
 {
-	struct tdax_dev *tdev = filp->private_data;
+	struct tdax_file *tf = tdax_file(filp);
 
-	module_put(tdev->region->owner);
-	tdax_dev_put(tdev);
+	tdax_dev_put(tf->tdev);
+	kfree(tf);
 	return 0;
 }
 
@@ -187,7 +219,7 @@ static void tdax_device_kill(void *data)
 	struct tdax_dev *tdev = data;
 
 	tdax_kill(tdev->dax);
-	tdev->pgmap = NULL;
+	WRITE_ONCE(tdev->pgmap, NULL);	/* no reader left: tdax_kill() waited */
 }
 
 static void tdax_device_cdev_del(void *data)
@@ -234,7 +266,8 @@ static int tdax_device_probe(struct tdax_dev *tdev)
 	addr = devm_memremap_pages(dev, pgmap);
 	if (IS_ERR(addr))
 		return PTR_ERR(addr);
-	tdev->pgmap = pgmap;
+	/* pairs with smp_load_acquire() in the fault path and direct_access */
+	smp_store_release(&tdev->pgmap, pgmap);
 
 	cdev = cdev_alloc();
 	if (!cdev)
@@ -251,11 +284,11 @@ static int tdax_device_probe(struct tdax_dev *tdev)
 	rc = devm_add_action_or_reset(dev, tdax_device_cdev_del, tdev);
 	if (rc)
 		return rc;
-	tdax_run(tdev->dax);
+	tdax_run(tdev->dax, &tdax_device_driver);
 	return devm_add_action_or_reset(dev, tdax_device_kill, tdev);
 }
 
-static struct tdax_driver tdax_device_driver = {
+struct tdax_driver tdax_device_driver = {
 	.drv = {
 		.name = "tdax_device",
 	},

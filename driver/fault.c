@@ -72,13 +72,17 @@ static unsigned int tdax_diagnose(struct vm_fault *vmf, struct tdax_dev *tdev,
 	return TDAX_FR_SMALLER_UNKNOWN;
 }
 
-/* Record the file position of the pages, as upstream's dax_set_mapping(). */
-static void tdax_set_mapping(struct tdax_dev *tdev, struct vm_fault *vmf,
+/*
+ * Record the file position of the pages, as upstream's dax_set_mapping().
+ * Under tdax_read_lock() with the binding alive: the pgmap is the one
+ * published (release) before tdax_run().
+ */
+static void tdax_set_mapping(struct dev_pagemap *pgmap, struct vm_fault *vmf,
 			     unsigned long pfn, unsigned long size,
 			     pgoff_t pgoff)
 {
 	unsigned long i, nr = size >> PAGE_SHIFT;
-	unsigned long step = 1UL << tdev->pgmap->vmemmap_shift;
+	unsigned long step = 1UL << pgmap->vmemmap_shift;
 
 	for (i = 0; i < nr; i += step) {
 		struct page *page = pfn_to_page(pfn + i);
@@ -107,7 +111,8 @@ static unsigned int tdax_outcome(vm_fault_t ret)
 static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct tdax_dev *tdev = vma->vm_file->private_data;
+	struct tdax_file *tf = tdax_file(vma->vm_file);
+	struct tdax_dev *tdev = tf->tdev;
 	bool timed = trace_tdax_fault_enabled();
 	u64 t0 = timed ? ktime_get_ns() : 0;
 	unsigned long addr = ALIGN_DOWN(vmf->address, size);
@@ -115,20 +120,26 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 	pgoff_t pgoff = addr >= vma->vm_start ? linear_page_index(vma, addr)
 					      : vmf->pgoff;
 	unsigned int reason = TDAX_FR_OK;
-	unsigned long align;
+	unsigned long align = 0;
+	struct dev_pagemap *pgmap;
 	phys_addr_t phys = 0;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	vm_fault_t ret;
 	pfn_t pfn;
 	int id;
 
+	/*
+	 * The binding first: only while the file's binding is alive are
+	 * align, policy, the ranges and the pgmap those of the device as
+	 * bound (tdax_kill() waits for this section before they can change).
+	 */
 	id = tdax_read_lock();
-	align = tdev->align;
-	if (!tdax_alive(tdev->dax)) {
+	if (!tdax_binding_alive(tdev->dax, tf->binding)) {
 		reason = TDAX_FR_DEAD;
 		ret = VM_FAULT_SIGBUS;
 		goto out;
 	}
+	align = tdev->align;
 	if (size > align) {
 		reason = TDAX_FR_LARGER_THAN_ALIGN;
 		ret = VM_FAULT_FALLBACK;
@@ -168,8 +179,14 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 		phys = 0;
 		goto out;
 	}
+	pgmap = smp_load_acquire(&tdev->pgmap);
+	if (WARN_ON_ONCE(!pgmap)) {	/* alive implies memremap'ed */
+		ret = VM_FAULT_SIGBUS;
+		phys = 0;
+		goto out;
+	}
 	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
-	tdax_set_mapping(tdev, vmf, PHYS_PFN(phys), size, pgoff);
+	tdax_set_mapping(pgmap, vmf, PHYS_PFN(phys), size, pgoff);
 	if (size == PAGE_SIZE)
 		ret = vmf_insert_mixed(vma, addr, pfn);
 	else if (size == PMD_SIZE)
@@ -237,9 +254,9 @@ static vm_fault_t tdax_fault(struct vm_fault *vmf)
 
 static int tdax_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
-	struct tdax_dev *tdev = vma->vm_file->private_data;
+	struct tdax_dev *tdev = tdax_file(vma->vm_file)->tdev;
 
-	if (!IS_ALIGNED(addr, tdev->align)) {
+	if (!IS_ALIGNED(addr, READ_ONCE(tdev->align))) {
 		tdax_trace_mmap(tdev, vma, -EINVAL, TDAX_MR_SPLIT_UNALIGNED);
 		return -EINVAL;
 	}
@@ -248,9 +265,9 @@ static int tdax_may_split(struct vm_area_struct *vma, unsigned long addr)
 
 static int tdax_mremap(struct vm_area_struct *vma)
 {
-	struct tdax_dev *tdev = vma->vm_file->private_data;
+	struct tdax_dev *tdev = tdax_file(vma->vm_file)->tdev;
 
-	if (!IS_ALIGNED(vma->vm_start, tdev->align)) {
+	if (!IS_ALIGNED(vma->vm_start, READ_ONCE(tdev->align))) {
 		tdax_trace_mmap(tdev, vma, -EINVAL, TDAX_MR_MOVE_UNALIGNED);
 		return -EINVAL;
 	}
@@ -259,9 +276,7 @@ static int tdax_mremap(struct vm_area_struct *vma)
 
 static unsigned long tdax_pagesize(struct vm_area_struct *vma)
 {
-	struct tdax_dev *tdev = vma->vm_file->private_data;
-
-	return tdev->align;
+	return READ_ONCE(tdax_file(vma->vm_file)->tdev->align);
 }
 
 const struct vm_operations_struct tdax_vm_ops = {

@@ -155,6 +155,16 @@ static int tdax_hmem_probe(struct platform_device *pdev)
 	return PTR_ERR_OR_ZERO(tdev);
 }
 
+/*
+ * No MODULE_DEVICE_TABLE: udev must never autoload tdax_hmem for hmem.N
+ * (or hmem_platform) next to the in-tree dax_hmem, which has the same
+ * aliases; the two would race for the same devices.  tdax_hmem is loaded
+ * explicitly (insmod/modprobe by the administrator); it then binds the
+ * soft-reserved devices no driver has taken yet, and a device dax_hmem
+ * holds is moved by hand: unbind it from dax_hmem, then write its name to
+ * /sys/bus/platform/drivers/tdax_hmem/bind (or set its driver_override to
+ * tdax_hmem).  See docs/driver.md, "Providers".
+ */
 static const struct platform_device_id tdax_hmem_ids[] = {
 	{ "hmem" },
 	{ "tdax_range" },
@@ -164,7 +174,6 @@ static const struct platform_device_id tdax_hmem_ids[] = {
 #endif
 	{ }
 };
-MODULE_DEVICE_TABLE(platform, tdax_hmem_ids);
 
 static struct platform_driver tdax_hmem_driver = {
 	.probe = tdax_hmem_probe,
@@ -221,6 +230,12 @@ static int tdax_hmem_add_ranges(void)
 		if (*end || !size || !IS_ALIGNED(start, TDAX_SIZE_2M) ||
 		    !IS_ALIGNED(size, TDAX_SIZE_2M)) {
 			pr_err("tdax_hmem: ranges: '%s:%s' must be a non-empty range aligned to 2M\n",
+			       tok, colon + 1);
+			rc = -EINVAL;
+			break;
+		}
+		if (size - 1 > PHYS_ADDR_MAX - start) {
+			pr_err("tdax_hmem: ranges: '%s:%s' ends beyond the physical address space\n",
 			       tok, colon + 1);
 			rc = -EINVAL;
 			break;

@@ -2,7 +2,7 @@
 /*
  * mapping.c - tdaxR.N/mappingK/{start,end,page_offset}: one child object
  * per physical range of a device, as upstream's sysfs-bus-dax exposes
- * them.  They are re-created whenever the device's ranges change (size
+ * them, readable by root only (0400: physical addresses).  They are re-created whenever the device's ranges change (size
  * writes, which only happen while the device is unbound).
  */
 #include <linux/slab.h>
@@ -35,21 +35,21 @@ static ssize_t start_show(struct device *dev, struct device_attribute *attr,
 {
 	return sysfs_emit(buf, "%#llx\n", to_mapping(dev)->start);
 }
-static DEVICE_ATTR_RO(start);
+static DEVICE_ATTR_ADMIN_RO(start);
 
 static ssize_t end_show(struct device *dev, struct device_attribute *attr,
 			char *buf)
 {
 	return sysfs_emit(buf, "%#llx\n", to_mapping(dev)->end);
 }
-static DEVICE_ATTR_RO(end);
+static DEVICE_ATTR_ADMIN_RO(end);
 
 static ssize_t page_offset_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%#lx\n", to_mapping(dev)->pgoff);
 }
-static DEVICE_ATTR_RO(page_offset);
+static DEVICE_ATTR_ADMIN_RO(page_offset);
 
 static struct attribute *tdax_mapping_attrs[] = {
 	&dev_attr_start.attr,

@@ -35,6 +35,7 @@ static void tdax_region_release(struct kref *kref)
 {
 	struct tdax_region *region = container_of(kref, struct tdax_region, kref);
 
+	mutex_destroy(&region->lock);
 	ida_destroy(&region->dev_ida);
 	ida_free(&tdax_region_ida, region->id);
 	kfree(region);
@@ -92,7 +93,10 @@ static ssize_t available_size_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(available_size);
 
-/* The seed: the first device of size 0 that no driver is bound to. */
+/*
+ * The seed: the first device of size 0 that no driver is bound to.  Only
+ * fully registered devices are on the list (region->lock).
+ */
 static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -100,15 +104,19 @@ static ssize_t seed_show(struct device *dev, struct device_attribute *attr,
 	struct tdax_dev *tdev;
 	ssize_t rc = 0;
 
-	mutex_lock(&tdax_lock);
+	mutex_lock(&region->lock);
 	list_for_each_entry(tdev, &region->devs, list) {
-		if (!tdev->nr_range && !READ_ONCE(tdev->dev.driver) &&
-		    !tdev->deleting) {
+		int nr;
+
+		mutex_lock(&tdax_lock);
+		nr = tdev->nr_range;
+		mutex_unlock(&tdax_lock);
+		if (!nr && !READ_ONCE(tdev->dev.driver)) {
 			rc = sysfs_emit(buf, "%s\n", dev_name(&tdev->dev));
 			break;
 		}
 	}
-	mutex_unlock(&tdax_lock);
+	mutex_unlock(&region->lock);
 	return rc ? rc : sysfs_emit(buf, "\n");
 }
 static DEVICE_ATTR_RO(seed);
@@ -119,12 +127,15 @@ static ssize_t create_show(struct device *dev, struct device_attribute *attr,
 	struct tdax_region *region = dev_to_region(dev);
 	ssize_t rc;
 
-	mutex_lock(&tdax_lock);
+	mutex_lock(&region->lock);
 	rc = sysfs_emit(buf, "%s\n", region->youngest ?
 			dev_name(&region->youngest->dev) : "");
-	mutex_unlock(&tdax_lock);
+	mutex_unlock(&region->lock);
 	return rc;
 }
+
+/* Print at most 32 bytes of a user's write, up to its first newline. */
+#define TDAX_INPUT(buf, len)	(int)min3((size_t)32, (size_t)(len), strcspn(buf, "\n")), (buf)
 
 static ssize_t create_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t len)
@@ -137,24 +148,33 @@ static ssize_t create_store(struct device *dev, struct device_attribute *attr,
 
 	rc = kstrtoul(buf, 0, &val);
 	if (rc || val != 1) {
-		dev_err_ratelimited(dev, "tdax_region/create: write 1 to create a device\n");
+		dev_err_ratelimited(dev, "tdax_region/create: '%.*s': write 1 to create a device\n",
+				    TDAX_INPUT(buf, len));
 		return -EINVAL;
 	}
+	/* held across the whole creation: see struct tdax_region */
+	mutex_lock(&region->lock);
 	mutex_lock(&tdax_lock);
 	avail = tdax_region_avail(region);
 	mutex_unlock(&tdax_lock);
-	if (!avail) {
+	if (region->dead) {
+		dev_err_ratelimited(dev, "tdax_region/create: region%d is being removed\n",
+				    region->id);
+		tdev = ERR_PTR(-ENXIO);
+	} else if (!avail) {
 		dev_err_ratelimited(dev, "tdax_region/create: region%d has no space available\n",
 				    region->id);
-		return -ENOSPC;
+		tdev = ERR_PTR(-ENOSPC);
+	} else {
+		tdev = tdax_dev_create_locked(region, 0);
+		if (IS_ERR(tdev))
+			dev_err_ratelimited(dev, "tdax_region/create: cannot create a device: %ld\n",
+					    PTR_ERR(tdev));
+		else
+			region->youngest = tdev;
 	}
-	tdev = tdax_dev_create(region, 0);
-	if (IS_ERR(tdev))
-		return PTR_ERR(tdev);
-	mutex_lock(&tdax_lock);
-	region->youngest = tdev;
-	mutex_unlock(&tdax_lock);
-	return len;
+	mutex_unlock(&region->lock);
+	return IS_ERR(tdev) ? PTR_ERR(tdev) : len;
 }
 static DEVICE_ATTR_RW(create);
 
@@ -166,30 +186,36 @@ static ssize_t delete_store(struct device *dev, struct device_attribute *attr,
 	char name[TDAX_NAME_LEN];
 	int rc = 0;
 
-	strscpy(name, buf, sizeof(name));
+	if (strscpy(name, buf, sizeof(name)) < 0 && strcspn(buf, "\n") >= sizeof(name)) {
+		dev_err_ratelimited(dev, "tdax_region/delete: '%.*s...' is too long for a device name\n",
+				    TDAX_INPUT(buf, len));
+		return -EINVAL;
+	}
 	name[strcspn(name, "\n")] = 0;
 
-	mutex_lock(&tdax_lock);
+	/*
+	 * region->lock across lookup, checks and removal: a device is on the
+	 * list only while fully registered, and leaves it before teardown.
+	 */
+	mutex_lock(&region->lock);
 	list_for_each_entry(tdev, &region->devs, list) {
 		if (!strcmp(dev_name(&tdev->dev), name)) {
 			victim = tdev;
-			get_device(&victim->dev);
 			break;
 		}
 	}
-	mutex_unlock(&tdax_lock);
 	if (!victim) {
 		dev_err_ratelimited(dev, "tdax_region/delete: no device '%s' in region%d\n",
 				    name, region->id);
-		return -ENODEV;
+		rc = -ENODEV;
+		goto out;
 	}
 
 	device_lock(&victim->dev);
-	mutex_lock(&tdax_lock);
 	if (victim->dev.driver) {
 		dev_err_ratelimited(dev, "tdax_region/delete: %s is bound, unbind it first\n", name);
 		rc = -EBUSY;
-	} else if (victim->nr_range) {
+	} else if (victim->nr_range) {	/* stable: size writes take the device lock */
 		dev_err_ratelimited(dev, "tdax_region/delete: %s has a size, write 0 to its size first\n",
 				    name);
 		rc = -EBUSY;
@@ -197,17 +223,14 @@ static ssize_t delete_store(struct device *dev, struct device_attribute *attr,
 		dev_err_ratelimited(dev, "tdax_region/delete: %s is device 0, kept while the region exists\n",
 				    name);
 		rc = -EBUSY;
-	} else if (victim->deleting || list_empty(&victim->list)) {
-		rc = -ENODEV;
 	} else {
-		victim->deleting = true;
+		victim->deleting = true;	/* no bind from here on */
 	}
-	mutex_unlock(&tdax_lock);
 	device_unlock(&victim->dev);
-
 	if (!rc)
-		tdax_dev_unregister(victim);
-	put_device(&victim->dev);
+		tdax_dev_unregister_locked(victim);
+out:
+	mutex_unlock(&region->lock);
 	return rc ? rc : len;
 }
 static DEVICE_ATTR_WO(delete);
@@ -235,21 +258,11 @@ static void tdax_region_unregister(void *data)
 
 	/* no more create/delete: waits for running ones */
 	sysfs_remove_group(&region->dev->kobj, &tdax_region_group);
-	mutex_lock(&tdax_lock);
+	mutex_lock(&region->lock);
 	region->dead = true;
-	mutex_unlock(&tdax_lock);
-
-	for (;;) {
-		mutex_lock(&tdax_lock);
-		tdev = list_first_entry_or_null(&region->devs, struct tdax_dev, list);
-		if (tdev)
-			get_device(&tdev->dev);
-		mutex_unlock(&tdax_lock);
-		if (!tdev)
-			break;
-		tdax_dev_unregister(tdev);
-		put_device(&tdev->dev);
-	}
+	while ((tdev = list_first_entry_or_null(&region->devs, struct tdax_dev, list)))
+		tdax_dev_unregister_locked(tdev);
+	mutex_unlock(&region->lock);
 	tdax_region_trace(region, true);
 	dev_set_drvdata(region->dev, NULL);
 	tdax_region_put(region);
@@ -264,7 +277,10 @@ static void tdax_region_unregister(void *data)
  * @target_node: numa node of the memory
  * @align: default device alignment and allocation granule (>= 2M)
  * @provider: provider name for tracepoints ("hmem.0", ...)
- * @owner: the provider's module: pinned while a device file is open
+ * @owner: the provider's module.  Not pinned: open files hold the device
+ *	structures (and through them the region), not the provider, and
+ *	touch the memory only while a binding is alive; the provider may be
+ *	unbound or unloaded at any time.  Kept for source compatibility.
  *
  * Return: the region or ERR_PTR().  No device is created: see
  * tdax_dev_create().
@@ -303,10 +319,9 @@ struct tdax_region *devm_tdax_region_register(struct device *parent, int id,
 	region->id = rc;
 	kref_init(&region->kref);
 	region->dev = parent;
-	region->owner = owner;
 	strscpy(region->provider, provider, sizeof(region->provider));
 	region->res = (struct resource) {
-		.name = dev_name(parent),
+		.name = region->provider,
 		.start = range->start,
 		.end = range->end,
 		.flags = IORESOURCE_MEM,
@@ -315,6 +330,7 @@ struct tdax_region *devm_tdax_region_register(struct device *parent, int id,
 	region->target_node = target_node;
 	region->created_ns = ktime_get_ns();
 	ida_init(&region->dev_ida);
+	mutex_init(&region->lock);
 	INIT_LIST_HEAD(&region->devs);
 
 	dev_set_drvdata(parent, region);

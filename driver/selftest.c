@@ -9,6 +9,10 @@
  * Each check prints "tdax_selftest: ok|not ok - ..." in the kernel log;
  * init fails with -EIO when a check failed, so insmod's status is the
  * result.  The module does nothing once loaded: rmmod it after.
+ *
+ * It follows the operations' contract: every call, and every use of the
+ * kernel address tdax_direct_access() returns, is inside one
+ * tdax_read_lock() section.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -45,6 +49,7 @@ static void test_live(struct tdax_dev *tdev)
 		check(false, "allocate a buffer");
 		return;
 	}
+	check(tdax_read_lock_held(), "tdax_read_lock_held() inside the section");
 	n = tdax_direct_access(tdev->dax, 1, 4, &kaddr, &pfn);
 	check(n == 4, "direct_access gives 4 contiguous pages at pgoff 1");
 	check(pfn_t_to_pfn(pfn) == PHYS_PFN(phys), "direct_access pfn is the page's");
@@ -86,15 +91,19 @@ static void test_dead(struct tdax_dev *tdev)
 static int __init tdax_selftest_init(void)
 {
 	struct tdax_dev *tdev = tdax_dev_get_by_name(dev);
+	int id;
 
 	if (!tdev) {
 		pr_err("tdax_selftest: no device %s\n", dev);
 		return -ENODEV;
 	}
+	/* the dax operations' contract: hold the read lock across their use */
+	id = tdax_read_lock();
 	if (dead)
 		test_dead(tdev);
 	else
 		test_live(tdev);
+	tdax_read_unlock(id);
 	tdax_dev_put(tdev);
 	return failed ? -EIO : 0;
 }

@@ -17,6 +17,7 @@
 #include <linux/hash.h>
 #include <linux/magic.h>
 #include <linux/pagemap.h>
+#include <linux/percpu.h>
 #include "tdax_private.h"
 #include "tdax_core.h"
 
@@ -27,27 +28,54 @@
  * @inode: the device inode; its i_mapping is shared by all open files
  * @ops: data-access operations (provider or core defaults)
  * @private: owner's data (the struct tdax_dev)
- * @alive: cleared by tdax_kill(); read under tdax_srcu
+ * @owner: the driver of the current binding (tdax_run()), NULL before any
+ * @binding: id of the current binding, 0 while none is alive.  Written by
+ *	tdax_run() (release: everything the driver set up before is visible
+ *	to whoever sees the id) and tdax_kill(); read under tdax_srcu with
+ *	acquire.  Ids come from one 64-bit counter and are never reused, so
+ *	a file or mapping that recorded the id of a dead binding never
+ *	matches a later one.
+ *
+ * tdax_run()/tdax_kill() of one device are serialised by the caller (the
+ * driver's probe and remove run under the bus device's lock).
  */
 struct tdax_dax {
 	struct inode inode;
 	const struct tdax_operations *ops;
 	void *private;
-	bool alive;
+	const void *owner;
+	u64 binding;
 };
 
 DEFINE_STATIC_SRCU(tdax_srcu);
+static atomic64_t tdax_binding_seq = ATOMIC64_INIT(0);
 static struct kmem_cache *tdax_cache;
 static struct vfsmount *tdax_mnt;
 
+/*
+ * Readers of tdax_srcu, per CPU (a section may end on another CPU than it
+ * began, so one CPU's count may be negative; the sum is the number of open
+ * sections).  Only used by tdax_read_lock_held() on kernels without
+ * lockdep, where it is a cheap necessary condition.
+ */
+static DEFINE_PER_CPU(long, tdax_readers);
+
 /**
- * tdax_read_lock() - enter a section during which a device cannot die
+ * tdax_read_lock() - enter a section during which no binding can end
+ *
+ * tdax_kill() waits for every section that may have seen the binding
+ * alive.  Sections may sleep.  Whatever a binding owns (the pages, the
+ * device's ranges and pgmap, a kernel address from tdax_direct_access())
+ * may only be used inside the section in which the binding was seen alive.
  *
  * Return: cookie for tdax_read_unlock().
  */
 int tdax_read_lock(void)
 {
-	return srcu_read_lock(&tdax_srcu);
+	int id = srcu_read_lock(&tdax_srcu);
+
+	this_cpu_inc(tdax_readers);
+	return id;
 }
 EXPORT_SYMBOL_GPL(tdax_read_lock);
 
@@ -57,45 +85,122 @@ EXPORT_SYMBOL_GPL(tdax_read_lock);
  */
 void tdax_read_unlock(int id)
 {
+	this_cpu_dec(tdax_readers);
 	srcu_read_unlock(&tdax_srcu, id);
 }
 EXPORT_SYMBOL_GPL(tdax_read_unlock);
 
 /**
- * tdax_alive() - whether a device accepts operations and faults
+ * tdax_read_lock_held() - whether the caller may be in a tdax_read_lock()
+ *	section
+ *
+ * Exact with lockdep (CONFIG_DEBUG_LOCK_ALLOC).  Without it (Debian's
+ * kernels) a cheap necessary condition: false when no task at all is in a
+ * section, which catches a caller that never took the lock unless another
+ * task happens to hold it at that moment.  Never false for a caller that
+ * holds it.
+ */
+bool tdax_read_lock_held(void)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	return srcu_read_lock_held(&tdax_srcu);
+#else
+	long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu(tdax_readers, cpu);
+	return n > 0;
+#endif
+}
+EXPORT_SYMBOL_GPL(tdax_read_lock_held);
+
+/* The data-access calls refuse to run outside a section (a caller bug). */
+#define tdax_check_read_locked()	WARN_ON_ONCE(!tdax_read_lock_held())
+
+/**
+ * tdax_alive() - whether any binding of the device is alive
  * @dax: the device; call under tdax_read_lock()
+ *
+ * For in-kernel users of the data-access operations.  Files and mappings
+ * check the binding they were opened under instead: tdax_binding_alive().
  */
 bool tdax_alive(struct tdax_dax *dax)
 {
-	return READ_ONCE(dax->alive);
+	return smp_load_acquire(&dax->binding) != 0;
 }
 EXPORT_SYMBOL_GPL(tdax_alive);
 
 /**
- * tdax_kill() - stop a device: operations fail and faults SIGBUS
- * @dax: the device
+ * tdax_binding() - the id of the live binding of @owner
+ * @dax: the device; call under tdax_read_lock()
+ * @owner: the driver asking (the cookie it passed to tdax_run())
  *
- * Waits for every tdax_read_lock() section that may have seen the device
+ * A driver records the id in each file it opens (tdax_device's open) and
+ * checks it with tdax_binding_alive() before every use, so a file opened
+ * during one binding never works during a later one, of this driver or of
+ * another (tdax_kmem).
+ *
+ * Return: the id, or 0 when no binding is alive or another driver's is.
+ */
+u64 tdax_binding(struct tdax_dax *dax, const void *owner)
+{
+	u64 id = smp_load_acquire(&dax->binding);
+
+	return id && READ_ONCE(dax->owner) == owner ? id : 0;
+}
+EXPORT_SYMBOL_GPL(tdax_binding);
+
+/**
+ * tdax_binding_alive() - whether the binding @id is still the live one
+ * @dax: the device; call under tdax_read_lock(), and keep holding it while
+ *	using anything the binding owns (pages, ranges, pgmap)
+ * @id: a binding id from tdax_binding() or tdax_run()
+ */
+bool tdax_binding_alive(struct tdax_dax *dax, u64 id)
+{
+	return id && smp_load_acquire(&dax->binding) == id;
+}
+EXPORT_SYMBOL_GPL(tdax_binding_alive);
+
+/**
+ * tdax_kill() - end the current binding: operations fail, faults SIGBUS
+ * @dax: the device (may be NULL)
+ *
+ * Waits for every tdax_read_lock() section that may have seen the binding
  * alive, then zaps every user mapping of the device, so the next access
- * faults and finds it dead.
+ * faults and finds it dead.  A later tdax_run() starts a new binding;
+ * files and mappings of this one stay dead.
  */
 void tdax_kill(struct tdax_dax *dax)
 {
 	if (!dax)
 		return;
-	WRITE_ONCE(dax->alive, false);
+	WRITE_ONCE(dax->binding, 0);
 	synchronize_srcu(&tdax_srcu);
 	unmap_mapping_range(dax->inode.i_mapping, 0, 0, 1);
 }
 EXPORT_SYMBOL_GPL(tdax_kill);
 
 /**
- * tdax_run() - make a device alive (again), e.g. when a driver binds
- * @dax: the device
+ * tdax_run() - start a new binding of the device (a driver bound)
+ * @dax: the device, not alive (after tdax_alloc() or tdax_kill())
+ * @owner: cookie naming the driver (e.g. its struct tdax_driver); only
+ *	tdax_binding() with the same cookie finds this binding
+ *
+ * Call it last in probe: whatever the driver set up before is visible to
+ * every reader that sees the binding alive.
+ *
+ * Return: the new binding's id (never 0, never reused).
  */
-void tdax_run(struct tdax_dax *dax)
+u64 tdax_run(struct tdax_dax *dax, const void *owner)
 {
-	WRITE_ONCE(dax->alive, true);
+	u64 id = atomic64_inc_return(&tdax_binding_seq);
+
+	WARN_ON_ONCE(READ_ONCE(dax->binding));
+	WRITE_ONCE(dax->owner, owner);
+	smp_store_release(&dax->binding, id);
+	return id;
 }
 EXPORT_SYMBOL_GPL(tdax_run);
 
@@ -111,13 +216,22 @@ EXPORT_SYMBOL_GPL(tdax_inode);
 
 /**
  * tdax_get_private() - owner data of a live device, NULL once killed
- * @dax: the device
+ * @dax: the device; call under tdax_read_lock()
  */
 void *tdax_get_private(struct tdax_dax *dax)
 {
 	return tdax_alive(dax) ? dax->private : NULL;
 }
 EXPORT_SYMBOL_GPL(tdax_get_private);
+
+/*
+ * The data-access operations.  Contract: the caller holds tdax_read_lock()
+ * across the call AND across every use of what it returns (the kernel
+ * address and pfn of tdax_direct_access() are valid only until the section
+ * ends: the binding may be killed and the pages memunmap'ed right after).
+ * Each call checks the lock is held (WARN_ON_ONCE and refuses otherwise)
+ * and that the device is alive.
+ */
 
 /**
  * tdax_direct_access() - kernel address and pfn of device pages
@@ -127,23 +241,22 @@ EXPORT_SYMBOL_GPL(tdax_get_private);
  * @kaddr: out, kernel virtual address (may be NULL)
  * @pfn: out, pfn (may be NULL)
  *
- * Return: contiguous pages available at @pgoff (<= @nr_pages) or -errno;
- * -ENXIO once the device is dead.
+ * Context: the caller holds tdax_read_lock(), and keeps holding it while it
+ * uses @kaddr or @pfn.
+ * Return: contiguous pages available at @pgoff (<= @nr_pages) or -errno:
+ * -ENXIO once the device is dead, -EINVAL for a negative @nr_pages or when
+ * called without the read lock.
  */
 long tdax_direct_access(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
 			void **kaddr, pfn_t *pfn)
 {
 	long avail;
-	int id;
 
-	if (nr_pages < 0)
+	if (tdax_check_read_locked() || nr_pages < 0)
 		return -EINVAL;
-	id = tdax_read_lock();
 	if (!tdax_alive(dax) || !dax->ops || !dax->ops->direct_access)
-		avail = -ENXIO;
-	else
-		avail = dax->ops->direct_access(dax, pgoff, nr_pages, kaddr, pfn);
-	tdax_read_unlock(id);
+		return -ENXIO;
+	avail = dax->ops->direct_access(dax, pgoff, nr_pages, kaddr, pfn);
 	return avail > nr_pages ? nr_pages : avail;
 }
 EXPORT_SYMBOL_GPL(tdax_direct_access);
@@ -154,19 +267,16 @@ EXPORT_SYMBOL_GPL(tdax_direct_access);
  * @pgoff: first page
  * @nr_pages: number of pages
  *
- * Return: 0 or -errno (-ENXIO once dead).
+ * Context: the caller holds tdax_read_lock().
+ * Return: 0 or -errno (-ENXIO once dead, -EINVAL without the read lock).
  */
 int tdax_zero_page_range(struct tdax_dax *dax, pgoff_t pgoff, size_t nr_pages)
 {
-	int id, rc;
-
-	id = tdax_read_lock();
+	if (tdax_check_read_locked())
+		return -EINVAL;
 	if (!tdax_alive(dax) || !dax->ops)
-		rc = -ENXIO;
-	else
-		rc = dax->ops->zero_page_range(dax, pgoff, nr_pages);
-	tdax_read_unlock(id);
-	return rc;
+		return -ENXIO;
+	return dax->ops->zero_page_range(dax, pgoff, nr_pages);
 }
 EXPORT_SYMBOL_GPL(tdax_zero_page_range);
 
@@ -174,28 +284,23 @@ EXPORT_SYMBOL_GPL(tdax_zero_page_range);
  * tdax_copy_from_iter() - copy data into the device
  * @dax: the device
  * @pgoff: page offset of @addr
- * @addr: kernel address from tdax_direct_access()
+ * @addr: kernel address from tdax_direct_access() in the same section
  * @bytes: length
  * @i: source
  *
  * Uses the provider's copy operation when it has one, a plain copy
- * otherwise. Return: bytes copied (0 once dead).
+ * otherwise.
+ * Context: the caller holds tdax_read_lock() since tdax_direct_access().
+ * Return: bytes copied (0 once dead or without the read lock).
  */
 size_t tdax_copy_from_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			   size_t bytes, struct iov_iter *i)
 {
-	size_t done = 0;
-	int id;
-
-	id = tdax_read_lock();
-	if (tdax_alive(dax)) {
-		if (dax->ops && dax->ops->copy_from_iter)
-			done = dax->ops->copy_from_iter(dax, pgoff, addr, bytes, i);
-		else
-			done = copy_from_iter(addr, bytes, i);
-	}
-	tdax_read_unlock(id);
-	return done;
+	if (tdax_check_read_locked() || !tdax_alive(dax))
+		return 0;
+	if (dax->ops && dax->ops->copy_from_iter)
+		return dax->ops->copy_from_iter(dax, pgoff, addr, bytes, i);
+	return copy_from_iter(addr, bytes, i);
 }
 EXPORT_SYMBOL_GPL(tdax_copy_from_iter);
 
@@ -203,27 +308,21 @@ EXPORT_SYMBOL_GPL(tdax_copy_from_iter);
  * tdax_copy_to_iter() - copy data out of the device
  * @dax: the device
  * @pgoff: page offset of @addr
- * @addr: kernel address from tdax_direct_access()
+ * @addr: kernel address from tdax_direct_access() in the same section
  * @bytes: length
  * @i: destination
  *
- * Return: bytes copied (0 once dead).
+ * Context: the caller holds tdax_read_lock() since tdax_direct_access().
+ * Return: bytes copied (0 once dead or without the read lock).
  */
 size_t tdax_copy_to_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			 size_t bytes, struct iov_iter *i)
 {
-	size_t done = 0;
-	int id;
-
-	id = tdax_read_lock();
-	if (tdax_alive(dax)) {
-		if (dax->ops && dax->ops->copy_to_iter)
-			done = dax->ops->copy_to_iter(dax, pgoff, addr, bytes, i);
-		else
-			done = copy_to_iter(addr, bytes, i);
-	}
-	tdax_read_unlock(id);
-	return done;
+	if (tdax_check_read_locked() || !tdax_alive(dax))
+		return 0;
+	if (dax->ops && dax->ops->copy_to_iter)
+		return dax->ops->copy_to_iter(dax, pgoff, addr, bytes, i);
+	return copy_to_iter(addr, bytes, i);
 }
 EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
 
@@ -232,15 +331,15 @@ EXPORT_SYMBOL_GPL(tdax_copy_to_iter);
  * @dax: the device
  * @pgoff: first page
  * @bytes: length
+ *
+ * Context: the caller holds tdax_read_lock().
  */
 void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes)
 {
-	int id;
-
-	id = tdax_read_lock();
-	if (tdax_alive(dax) && dax->ops && dax->ops->flush)
+	if (tdax_check_read_locked() || !tdax_alive(dax))
+		return;
+	if (dax->ops && dax->ops->flush)
 		dax->ops->flush(dax, pgoff, bytes);
-	tdax_read_unlock(id);
 }
 EXPORT_SYMBOL_GPL(tdax_flush);
 
@@ -252,7 +351,8 @@ static struct inode *tdax_alloc_inode(struct super_block *sb)
 		return NULL;
 	dax->ops = NULL;
 	dax->private = NULL;
-	dax->alive = false;
+	dax->owner = NULL;
+	dax->binding = 0;
 	return &dax->inode;
 }
 
@@ -323,7 +423,7 @@ void tdax_put(struct tdax_dax *dax)
 {
 	if (!dax)
 		return;
-	WARN_ON_ONCE(dax->alive);
+	WARN_ON_ONCE(READ_ONCE(dax->binding));
 	iput(&dax->inode);
 }
 EXPORT_SYMBOL_GPL(tdax_put);

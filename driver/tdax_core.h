@@ -9,8 +9,11 @@
 #include "tdax_private.h"
 
 /*
- * tdax_lock serialises region allocations, device lists and id changes.
- * Lock order: device_lock(tdev) before tdax_lock.
+ * tdax_lock: the innermost lock.  Protects every region's resource tree
+ * (region->res and its children) and every device's ranges (nr_range,
+ * ranges[]) and align.  Nothing else is taken while it is held.  Lock
+ * order (docs/driver.md, "Locking"): device_lock(provider) ->
+ * region->lock -> device_lock(tdaxR.N) -> tdax_lock.
  */
 extern struct mutex tdax_lock;
 extern struct bus_type tdax_bus_type;
@@ -27,7 +30,8 @@ void tdax_region_get(struct tdax_region *region);
 void tdax_region_put(struct tdax_region *region);
 u64 tdax_region_avail(struct tdax_region *region);
 int tdax_dev_resize(struct tdax_dev *tdev, u64 size);
-void tdax_dev_unregister(struct tdax_dev *tdev);
+struct tdax_dev *tdax_dev_create_locked(struct tdax_region *region, u64 size);
+void tdax_dev_unregister_locked(struct tdax_dev *tdev);
 int tdax_mappings_sync(struct tdax_dev *tdev);
 void tdax_mappings_clear(struct tdax_dev *tdev);
 

@@ -15,6 +15,7 @@
 #include <linux/kref.h>
 #include <linux/idr.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/pfn_t.h>
 #include <linux/uio.h>
 #include <linux/version.h>
@@ -46,8 +47,10 @@ struct cdev;
  * @copy_to_iter: optional; copy out of the device from @addr.
  * @flush: optional; make a range durable (e.g. write back caches).
  *
- * The core calls these only while the device is alive, under the dax read
- * lock, so a provider never sees an operation after tdax_kill().
+ * The core calls these only while the device is alive, inside the
+ * caller's tdax_read_lock() section (the tdax_direct_access() family
+ * requires the caller to hold it, see super.c), so a provider never sees
+ * an operation after tdax_kill() returned.
  */
 struct tdax_operations {
 	long (*direct_access)(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
@@ -61,15 +64,29 @@ struct tdax_operations {
 	void (*flush)(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
 };
 
-/* dax_device objects (super.c) */
+/*
+ * dax_device objects (super.c).
+ *
+ * Liveness is per binding: each time a driver binds a device it calls
+ * tdax_run(), which starts a new binding with a fresh 64-bit id (never 0,
+ * never reused); tdax_kill() at unbind ends it.  Whatever a driver hands
+ * out during a binding (an open file, a mapping) records that id, from
+ * tdax_binding(), and checks it with tdax_binding_alive() under
+ * tdax_read_lock() before every use.  So a file opened while tdax_device
+ * was bound stays dead after the device is re-bound, to tdax_device or to
+ * another driver (tdax_kmem): a new bind is a new binding.
+ */
 struct tdax_dax *tdax_alloc(void *private, const struct tdax_operations *ops,
 			    dev_t devt);
 void tdax_put(struct tdax_dax *dax);
+u64 tdax_run(struct tdax_dax *dax, const void *owner);
 void tdax_kill(struct tdax_dax *dax);
-void tdax_run(struct tdax_dax *dax);
+u64 tdax_binding(struct tdax_dax *dax, const void *owner);
+bool tdax_binding_alive(struct tdax_dax *dax, u64 id);
 bool tdax_alive(struct tdax_dax *dax);
 int tdax_read_lock(void);
 void tdax_read_unlock(int id);
+bool tdax_read_lock_held(void);
 struct inode *tdax_inode(struct tdax_dax *dax);
 void *tdax_get_private(struct tdax_dax *dax);
 long tdax_direct_access(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
@@ -86,29 +103,37 @@ void tdax_flush(struct tdax_dax *dax, pgoff_t pgoff, size_t bytes);
  * @id: region number R (devices are named tdaxR.N)
  * @kref: lifetime; each device holds a reference
  * @dev: the provider's device (hmem.N, tdax_range.N); the sysfs group
- *	tdax_region/ lives on it and its drvdata points here
- * @owner: the provider's module, pinned while a device file is open
+ *	tdax_region/ lives on it and its drvdata points here.  Only used
+ *	while the region is registered.
  * @provider: provider name for tracepoints
  * @res: private resource tree: children are the device ranges
+ *	(under tdax_lock)
  * @align: allocation granularity and default device alignment
  * @target_node: numa node the memory would be onlined to
  * @created_ns: ktime at registration (lifetime_ns in tdax_region_destroy)
  * @dev_ida: device numbers N within the region
- * @devs: devices of the region (under tdax_lock)
- * @youngest: last device made by the create attribute
- * @dead: set once unregistration started; no more devices may be created
+ * @lock: the region's membership lock (see "Locking" in docs/driver.md).
+ *	Held across the whole of a device's creation (allocation, device_add,
+ *	mappingK objects, then the list) and of its removal (unlink, then
+ *	device_del), by create, delete, seed and region teardown.  So a device
+ *	is on @devs exactly while it is fully registered and not being torn
+ *	down.  Lock order: device_lock(provider) -> @lock ->
+ *	device_lock(tdaxR.N) -> tdax_lock.
+ * @devs: fully registered devices of the region (under @lock)
+ * @youngest: last device made by the create attribute (under @lock)
+ * @dead: set under @lock once teardown started; nothing is created after
  */
 struct tdax_region {
 	int id;
 	struct kref kref;
 	struct device *dev;
-	struct module *owner;
 	char provider[TDAX_NAME_LEN];
 	struct resource res;
 	unsigned long align;
 	int target_node;
 	u64 created_ns;
 	struct ida dev_ida;
+	struct mutex lock;
 	struct list_head devs;
 	struct tdax_dev *youngest;
 	bool dead;
@@ -130,20 +155,26 @@ struct tdax_range {
  * struct tdax_dev - a device on the tdax bus (tdaxR.N)
  * @dev: the bus device; its devt is the char device number
  * @region: parent region (referenced)
- * @dax: the dax_device: operations, alive state and the inode whose
+ * @dax: the dax_device: operations, bindings and the inode whose
  *	mapping every open file of /dev/tdaxR.N shares
  * @id: N
- * @align: mapping alignment (4K, 2M or 1G); writable while unbound
- * @policy: enum tdax_fault_policy; writable while unbound
+ * @align: mapping alignment (4K, 2M or 1G); written while unbound under
+ *	the device lock and tdax_lock
+ * @policy: enum tdax_fault_policy; written while unbound (device lock)
  * @target_node: numa node reported in sysfs
  * @nr_range: number of entries in @ranges
- * @ranges: physical ranges, in file-offset order
+ * @ranges: physical ranges, in file-offset order.  Written (size writes,
+ *	removal) under tdax_lock, with the device lock held and no driver
+ *	bound; so while a binding is alive they are stable, and the fault and
+ *	mmap paths read them under tdax_read_lock() after checking it.
  * @created_ns: ktime at creation (lifetime_ns in tdax_dev_destroy)
- * @list: entry in region->devs
+ * @list: entry in region->devs (under region->lock)
  * @cdev: char device, set by the tdax_device driver while bound
- * @pgmap: memremap'ed pages, set by the driver while bound
- * @deleting: set by region delete while the device is being removed
- * @mappings: the mappingK sysfs objects (mapping.c)
+ * @pgmap: memremap'ed pages, published by the driver with
+ *	smp_store_release() before tdax_run(), read with smp_load_acquire()
+ * @deleting: set under the device lock when removal starts (delete or
+ *	region teardown); no size change or bind after
+ * @mappings: the mappingK sysfs objects (mapping.c; device lock)
  * @ready: set once creation finished; no driver matches before
  * @memmap_on_memory: tdax_kmem puts the memmap of hot-added memory on the
  *	memory itself; writable while unbound (sysfs memmap_on_memory)

@@ -32,6 +32,20 @@ t "the SIGBUS fault is recorded with reason dead" \
 is "open of an unbound device is ENXIO" "$($DT mmap /dev/tdax0.0 2M 0 shared 2>&1 | grep -o 'No such device or address' | head -1)" "No such device or address"
 is "rebind tdax0.0" "$(sysfs_write $DRV/bind tdax0.0)" ok
 trace_off
+# liveness is per binding: a file opened before an unbind stays dead after
+# the rebind (its old mapping SIGBUS, a new mmap of it ENXIO)
+stale_start() {
+	rm -f $READY
+	$DT stale /dev/tdax0.0 2M $READY > /tmp/tdax-hold.out 2>&1 &
+	HOLD=$!
+	for _ in $(seq 100); do [ -e $READY ] && return 0; sleep 0.05; done
+	return 1
+}
+t "a process opens and maps /dev/tdax0.0 (binding 1)" stale_start
+sysfs_write $DRV/unbind tdax0.0 >/dev/null
+is "tdax0.0 binds again (binding 2)" "$(sysfs_write $DRV/bind tdax0.0)" ok
+is "the binding-1 file: old mapping SIGBUS, new mmap ENXIO" "$(hold_finish)" "sigbus ENXIO"
+t "a file opened under binding 2 works" dt fault /dev/tdax0.0 2M -e 1
 t "tdax_bind event with result 0" grep -q "tdax_bind: device=tdax0.0 driver=tdax_device .*result=0" $TR/trace
 t "after rebind, faults work again" dt fault /dev/tdax0.0 8M -e 4
 
@@ -55,14 +69,18 @@ exec 3</dev/tdax0.0
 t "rmmod tdax_device refused while a file is open" sh -c '! rmmod tdax_device 2>/dev/null'
 exec 3<&-
 if hold_start /dev/tdax0.0 2M; then tap_ok "a process maps /dev/tdax0.0 again"; else tap_fail "a process maps /dev/tdax0.0 again"; fi
-for m in tdax_device tdax_hmem tdax; do
+for m in tdax_device tdax; do
 	t "rmmod $m refused while mapped" sh -c "! rmmod $m 2>/dev/null"
 done
 is "all three modules still loaded" "$(mods_loaded)" 3
 is "unbind while mapped, then rmmod still refused" "$(sysfs_write $DRV/unbind tdax0.0)" ok
 t "rmmod tdax_device refused while the dead mapping exists" sh -c '! rmmod tdax_device 2>/dev/null'
+# the provider is not pinned by files: its regions and devices go, the
+# structures stay referenced by the open file until it closes
+t "rmmod tdax_hmem while a dead mapping exists" rmmod tdax_hmem
+t "tdax0.0 left the bus with its provider" sh -c "! test -e $BUS/devices/tdax0.0"
 is "the held mapping gets SIGBUS" "$(hold_finish)" sigbus
-t "rmmod tdax_hmem tdax_device tdax once unmapped" sh -c 'rmmod tdax_hmem && rmmod tdax_device && rmmod tdax'
+t "rmmod tdax_device tdax once unmapped" sh -c 'rmmod tdax_device && rmmod tdax'
 t "bus, modules and iomem claims are gone" sh -c '! test -e /sys/bus/tdax && ! grep -q tdax /proc/iomem && ! grep -q "^tdax" /proc/modules'
 t "the stack loads again (tests/vm/load)" sh tests/vm/load
 

@@ -23,6 +23,9 @@
  *        the errno name (sysfs error checks)
  *   daxtest hold DEV LEN FILE     map+touch, create FILE, wait until FILE is
  *        removed, touch again: prints "sigbus" or "ok" (exit 0 either way)
+ *   daxtest stale DEV LEN FILE    as hold, then also mmap the same (old) fd
+ *        again and touch that: prints "TOUCH MMAP", e.g. "sigbus ENXIO" for
+ *        a file whose binding ended, "ok ok" for a live one
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -498,6 +501,42 @@ static int cmd_hold(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_stale(int argc, char **argv)
+{
+	const char *again;
+	size_t len;
+	char *p, *q;
+	int fd, rfd;
+
+	if (argc != 3)
+		return 2;
+	fd = open_dev(argv[0]);
+	len = parse_size(argv[1]);
+	p = map_or_die(fd, len, 0);
+	*(volatile char *)p = 1;
+	rfd = open(argv[2], O_CREAT | O_WRONLY, 0644);
+	if (rfd < 0)
+		die("create %s", argv[2]);
+	close(rfd);
+	while (access(argv[2], F_OK) == 0)
+		usleep(20000);
+	signal(SIGBUS, on_sigbus);
+	if (!sigsetjmp(jb, 1))
+		*(volatile char *)p = 2;
+	printf("%s ", got_sigbus ? "sigbus" : "ok");
+	q = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (q == MAP_FAILED) {
+		again = strerrorname_np(errno);
+	} else {
+		got_sigbus = 0;
+		if (!sigsetjmp(jb, 1))
+			*(volatile char *)q = 3;
+		again = got_sigbus ? "mapped-sigbus" : "ok";
+	}
+	printf("%s\n", again);
+	return 0;
+}
+
 static int cmd_write(int argc, char **argv)
 {
 	ssize_t n;
@@ -525,7 +564,7 @@ int main(int argc, char **argv)
 		{ "mmap", cmd_mmap }, { "fault", cmd_fault }, { "data", cmd_data },
 		{ "misaligned", cmd_misaligned }, { "pastend", cmd_pastend },
 		{ "fork", cmd_fork }, { "mremap", cmd_mremap }, { "hold", cmd_hold },
-		{ "write", cmd_write }, { "populated", cmd_populated },
+		{ "stale", cmd_stale }, { "write", cmd_write }, { "populated", cmd_populated },
 	};
 	int rc;
 
@@ -538,6 +577,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "daxtest: bad arguments for %s (see the source header)\n", argv[1]);
 		return rc;
 	}
-	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|write|populated ...\n");
+	fprintf(stderr, "usage: daxtest mmap|fault|data|misaligned|pastend|fork|mremap|hold|stale|write|populated ...\n");
 	return 2;
 }
