@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # tdax_kmem: a device of a CPU-less NUMA node with HMAT (tests/vm/run --numa:
-# node 1 is soft reserved, hmem.0 -> tdax0.0) switched from devdax to
+# node 1 is soft reserved and served as a tdax device, tdax0.0 on 6.1) switched from devdax to
 # system-ram and back.  MemTotal and node 1 grow and shrink by exactly the
 # device's size; blocks online in ZONE_MOVABLE (per device from userspace,
 # or by the auto-online policy); node 1 lands in the memory tier that
@@ -11,64 +11,11 @@
 # (vmsplice) leaves the memory online and the device system-ram-kept, and
 # a later bind adopts and removes it; memmap_on_memory per device; old
 # /dev files SIGBUS/ENXIO after the switch; rmmod refused while memory is
-# added; bind/unbind races with sysfs readers and openers.
+# added.  Races under slab debugging: kmem-race.t.
 # vm: --numa --load --timeout 900
 set -u
 . tests/guest/lib/tdax.sh
-KT=build/tests/guest/kmemtest
-KDRV=$BUS/drivers/tdax_kmem
-D=tdax0.0
-DEV=$BUS/devices/$D
-MEM=/sys/devices/system/memory
-TIERS=/sys/devices/virtual/memory_tiering
-MODDIR=$(sh tests/vm/load --dir)
-READY=/tmp/kmem-ready
-BSZ=$((0x$(cat $MEM/block_size_bytes)))
-START=$(cat $DEV/resource)
-SIZE=$(cat $DEV/size)
-KB=$((SIZE / 1024))
-FIRST=$((START / BSZ))
-NBLK=$((SIZE / BSZ))
-
-memtotal() { awk '/^MemTotal:/ {print $2}' /proc/meminfo; }
-node_kb() { awk '/MemTotal:/ {print $4}' /sys/devices/system/node/node$1/meminfo 2>/dev/null || echo 0; }
-# "online=N movable=M" over the device's memory blocks
-blocks() {
-	local b on=0 mov=0
-	for b in $(seq $FIRST $((FIRST + NBLK - 1))); do
-		[ -e $MEM/memory$b ] || continue
-		[ "$(cat $MEM/memory$b/state)" = online ] || continue
-		on=$((on + 1))
-		[ "$(cat $MEM/memory$b/valid_zones)" = Movable ] && mov=$((mov + 1))
-	done
-	echo "online=$on movable=$mov"
-}
-nblocks_present() {
-	local b n=0
-	for b in $(seq $FIRST $((FIRST + NBLK - 1))); do [ -e $MEM/memory$b ] && n=$((n + 1)); done
-	echo $n
-}
-online_movable() { # the per-device choice, as daxctl makes it
-	local b
-	for b in $(seq $FIRST $((FIRST + NBLK - 1))); do
-		[ "$(cat $MEM/memory$b/state)" = online ] || echo online_movable > $MEM/memory$b/state || return 1
-	done
-}
-tier_of() { # NODE: N of the memory_tierN listing the node, or none
-	local d
-	for d in $TIERS/memory_tier*; do
-		grep -qx "$1" $d/nodelist 2>/dev/null && { echo "${d##*memory_tier}"; return; }
-	done
-	echo none
-}
-wait_file() { local i; for i in $(seq 600); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
-KTRACE=/tmp/kmem-trace
-tr_off() { trace_off; trace_lines > $KTRACE; }
-field() { # EVENT KEY: KEY=value of the last EVENT line of the last trace
-	grep " $1: " $KTRACE | tail -n 1 | grep -o " $2=[^ ]*" | cut -d= -f2
-}
-mode() { cat $DEV/mode; }
-driver() { local l; l=$(readlink $DEV/driver) && basename "$l" || echo none; }
+. tests/guest/lib/kmem.sh
 
 BASE=$(memtotal)
 echo "# $D: $START size $SIZE, memory blocks $FIRST-$((FIRST + NBLK - 1)) of $BSZ bytes; MemTotal $BASE kB"
@@ -90,10 +37,13 @@ is "tdax_kmem binds nothing by itself" "$(ls $KDRV | grep -c '^tdax')" 0
 is "$D stays devdax" "$(mode)" devdax
 
 # --- devdax -> system-ram, old files --------------------------------------------
-rm -f $READY
+rm -f $READY ${READY}2
 $KT oldfd /dev/$D $READY > /tmp/kmem-oldfd.out 2>&1 &
 OLD=$!
 t "a process maps /dev/$D while devdax" wait_file $READY
+$KT oldfd /dev/$D ${READY}2 > /tmp/kmem-oldfd2.out 2>&1 &
+OLD2=$!
+t "another one, kept until the device is devdax again" wait_file ${READY}2
 trace_on
 is "unbind tdax_device" "$(sysfs_write $DRV/unbind $D)" ok
 is "new_id $D on tdax_kmem binds it" "$(sysfs_write $KDRV/new_id $D)" ok
@@ -101,6 +51,8 @@ is "$D is system-ram, bound to tdax_kmem" "$(mode)/$(driver)" system-ram/tdax_km
 rm -f $READY; wait $OLD
 is "the old mapping SIGBUSes and the old file's mmap is ENXIO" "$(cat /tmp/kmem-oldfd.out)" "touch=sigbus mmap=ENXIO"
 is "a new open of /dev/$D is refused" "$($DT mmap /dev/$D 2M 0 shared 2>&1 | grep -o 'No such device or address' | head -1)" "No such device or address"
+t "dax operations from inside the kernel fail in system-ram mode (tdax_selftest dead=1)" \
+	sh -c "insmod $MODDIR/tdax_selftest.ko dev=$D dead=1; rc=\$?; rmmod tdax_selftest 2>/dev/null; exit \$rc"
 t "/proc/iomem: System RAM (tdax_kmem) nested in the $D claim" \
 	sh -c "grep -A1 ' : $D\$' /proc/iomem | grep -q 'System RAM (tdax_kmem)'"
 is "all $NBLK memory blocks added" "$(nblocks_present)" $NBLK
@@ -219,35 +171,13 @@ is "unbind" "$(sysfs_write $KDRV/unbind $D)" ok
 is "unbound, memory gone" "$(mode) $(memtotal) $(nblocks_present)" "unbound $BASE 0"
 is "memmap_on_memory=0" "$(sysfs_write $DEV/memmap_on_memory 0)" ok
 
-# --- races: bind/unbind while others read sysfs and open/mmap ------------------------
-# switching as daxctl does: devdax -> system-ram: unbind tdax_device, new_id
-# on tdax_kmem (binds); back: unbind tdax_kmem, remove_id, bind tdax_device
+# --- back to devdax: old files stay dead ------------------------------------------
 is "remove_id $D" "$(sysfs_write $KDRV/remove_id $D)" ok
 is "bind tdax_device" "$(sysfs_write $DRV/bind $D)" ok
-STOP=/tmp/kmem-stop
-rm -f $STOP
-( while [ ! -e $STOP ]; do
-	for a in mode size resource target_node numa_node memmap_on_memory mappings align; do cat $DEV/$a > /dev/null 2>&1; done
-	cat /proc/iomem /sys/devices/system/node/node1/meminfo > /dev/null 2>&1
-done ) &
-R1=$!
-( while [ ! -e $STOP ]; do $DT mmap /dev/$D 2M 0 shared > /dev/null 2>&1; $DT fault /dev/$D 2M > /dev/null 2>&1; done ) &
-R2=$!
-bad=0
-for i in 1 2 3 4; do
-	[ "$(sysfs_write $DRV/unbind $D)" = ok ] || bad=$((bad + 1))
-	[ "$(sysfs_write $KDRV/new_id $D)" = ok ] || bad=$((bad + 1))
-	[ $i = 2 ] && { online_movable || bad=$((bad + 1)); }
-	[ "$(mode)" = system-ram ] || bad=$((bad + 1))
-	[ "$(sysfs_write $KDRV/unbind $D)" = ok ] || bad=$((bad + 1))
-	[ "$(sysfs_write $KDRV/remove_id $D)" = ok ] || bad=$((bad + 1))
-	[ "$(sysfs_write $DRV/bind $D)" = ok ] || bad=$((bad + 1))
-	[ "$(mode)" = devdax ] || bad=$((bad + 1))
-done
-touch $STOP; wait $R1 $R2
-is "4 devdax/system-ram round trips under concurrent readers and openers" $bad 0
 is "devdax, MemTotal and blocks as at the start" "$(mode) $(memtotal) $(nblocks_present)" "devdax $BASE 0"
 t "faults work on /dev/$D again" dt fault /dev/$D 8M -e 4
+rm -f ${READY}2; wait $OLD2
+is "a file of the first devdax binding stays dead in a later one" "$(cat /tmp/kmem-oldfd2.out)" "touch=sigbus mmap=ENXIO"
 
 # --- rmmod once nothing is added -------------------------------------------------
 t "rmmod tdax_kmem once no memory is added" rmmod tdax_kmem
