@@ -15,6 +15,7 @@
 # vm: --numa --load --timeout 900
 set -u
 . tests/guest/lib/tdax.sh
+KMEM_SIZE=$((512 << 20))	# 4 memory blocks of 128M
 . tests/guest/lib/kmem.sh
 
 BASE=$(memtotal)
@@ -122,7 +123,7 @@ rm -f $READY
 $KT pin 1 16M $READY > /tmp/kmem-pin.out 2>&1 &
 PIN=$!
 t "16M on node 1, the first 64K pinned by a pipe (vmsplice)" wait_file $READY
-echo 5 > /sys/module/tdax_kmem/parameters/offline_timeout
+echo 2 > /sys/module/tdax_kmem/parameters/offline_timeout
 dmesg -C
 trace_on tdax_kmem_remove tdax_unbind
 is "unbind tdax_kmem while pages are pinned" "$(sysfs_write $KDRV/unbind $D)" ok

@@ -1,13 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # tests/guest/lib/kmem.sh - helpers for the tdax_kmem guest tests (sourced
 # after tdax.sh, in a tests/vm/run --numa guest): D is the device of the
-# CPU-less node 1, DEV its sysfs directory, FIRST/NBLK its memory blocks.
+# CPU-less node 1 (shrunk to $KMEM_SIZE when set), DEV its sysfs directory,
+# FIRST/NBLK its memory blocks.
 KT=build/tests/guest/kmemtest
 KDRV=$BUS/drivers/tdax_kmem
 # the device of node 1 (6.1: hmem.0 -> tdax0.0; 6.12: tdax_soft.3 -> tdax3.0)
 D=$(for d in $BUS/devices/tdax*; do [ "$(cat $d/target_node)" = 1 ] && basename $d; done | head -n 1)
 [ -n "$D" ] || { echo "Bail out! no device of node 1 (run with tests/vm/run --numa)"; exit 1; }
 DEV=$BUS/devices/$D
+# KMEM_SIZE (set by the test): shrink the device first, so that every
+# online, offline and migration of the test costs less guest time
+if [ -n "${KMEM_SIZE:-}" ]; then
+	echo $D > $DEV/driver/unbind && echo $KMEM_SIZE > $DEV/size && echo $D > $DRV/bind ||
+		{ echo "Bail out! cannot resize $D to $KMEM_SIZE"; exit 1; }
+fi
 MEM=/sys/devices/system/memory
 TIERS=/sys/devices/virtual/memory_tiering
 MODDIR=$(sh tests/vm/load --dir)
