@@ -13,6 +13,7 @@ set -u
 . tests/guest/lib/tdax.sh
 KMEM_SIZE=$((256 << 20))	# 2 memory blocks of 128M
 . tests/guest/lib/kmem.sh
+echo "# guest uptime at the start: $(cut -d" " -f1 /proc/uptime)s"
 BASE=$(memtotal)
 t "insmod tdax_kmem" insmod $MODDIR/tdax_kmem.ko
 
@@ -47,4 +48,5 @@ is "3 devdax/system-ram round trips under concurrent readers and openers" $bad 0
 is "devdax, MemTotal and blocks as at the start" "$(mode) $(memtotal) $(nblocks_present)" "devdax $BASE 0"
 t "faults work on /dev/$D again" dt fault /dev/$D 8M -e 4
 t "rmmod tdax_kmem" rmmod tdax_kmem
+echo "# guest uptime at the end: $(cut -d" " -f1 /proc/uptime)s"
 done_testing

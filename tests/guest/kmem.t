@@ -17,6 +17,7 @@ set -u
 . tests/guest/lib/tdax.sh
 KMEM_SIZE=$((512 << 20))	# 4 memory blocks of 128M
 . tests/guest/lib/kmem.sh
+echo "# guest uptime at the start: $(cut -d" " -f1 /proc/uptime)s"
 
 BASE=$(memtotal)
 echo "# $D: $START size $SIZE, memory blocks $FIRST-$((FIRST + NBLK - 1)) of $BSZ bytes; MemTotal $BASE kB"
@@ -182,4 +183,5 @@ is "a file of the first devdax binding stays dead in a later one" "$(cat /tmp/km
 
 # --- rmmod once nothing is added -------------------------------------------------
 t "rmmod tdax_kmem once no memory is added" rmmod tdax_kmem
+echo "# guest uptime at the end: $(cut -d" " -f1 /proc/uptime)s"
 done_testing
