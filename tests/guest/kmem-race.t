@@ -14,6 +14,10 @@ set -u
 KMEM_SIZE=$((256 << 20))	# 2 memory blocks of 128M
 . tests/guest/lib/kmem.sh
 echo "# guest uptime at the start: $(cut -d" " -f1 /proc/uptime)s"
+# blocks come online only where the test says (6.12's default policy is
+# "online", into ZONE_NORMAL, which might not offline again)
+POLICY=$(cat $MEM/auto_online_blocks)
+echo offline > $MEM/auto_online_blocks
 BASE=$(memtotal)
 t "insmod tdax_kmem" insmod $MODDIR/tdax_kmem.ko
 
@@ -47,6 +51,7 @@ touch $STOP; wait $R1 $R2
 is "3 devdax/system-ram round trips under concurrent readers and openers" $bad 0
 is "devdax, MemTotal and blocks as at the start" "$(mode) $(memtotal) $(nblocks_present)" "devdax $BASE 0"
 t "faults work on /dev/$D again" dt fault /dev/$D 8M -e 4
+echo "$POLICY" > $MEM/auto_online_blocks
 t "rmmod tdax_kmem" rmmod tdax_kmem
 echo "# guest uptime at the end: $(cut -d" " -f1 /proc/uptime)s"
 done_testing
