@@ -37,6 +37,12 @@
  * bind it (its claim fails), and the next tdax_kmem bind of the same
  * physical range adopts it and retries at its unbind.  No page is lost.
  *
+ * Files of /dev/tdaxR.N: tdax_device's unbind ended its dax binding (old
+ * mappings SIGBUS, old files ENXIO) and tdax_kmem never starts one, so the
+ * device's dax operations stay dead while the page allocator owns the
+ * memory; a later tdax_device bind starts a new binding that old files do
+ * not belong to.
+ *
  * Lifetimes: each range holds a reference on this module while any of its
  * memory is added, so rmmod is refused while memory is added (bound or
  * kept).  Ranges are on one list, read by the memory notifier (per-block
