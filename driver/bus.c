@@ -97,6 +97,8 @@ static int tdax_bus_probe(struct device *dev)
 		rc = -ENXIO;
 	} else
 		rc = tdrv->probe(tdev);
+	if (!rc)
+		WRITE_ONCE(tdev->mode, tdrv->mode);
 	tdax_trace_bind(dev, dev->driver->name, rc, false);
 	return rc;
 }
@@ -105,6 +107,8 @@ static void tdax_bus_remove(struct device *dev)
 {
 	struct tdax_driver *tdrv = to_tdax_driver(dev->driver);
 
+	/* a driver may leave a mode behind (tdax_kmem: system-ram-kept) */
+	WRITE_ONCE(to_tdax_dev(dev)->mode, TDAX_MODE_UNBOUND);
 	if (tdrv->remove)
 		tdrv->remove(to_tdax_dev(dev));
 	tdax_trace_bind(dev, dev->driver->name, 0, true);

@@ -13,6 +13,10 @@
 EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_fault);
 EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_mmap);
 EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_flush);
+/* fired from tdax_kmem.ko */
+EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_kmem_add);
+EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_kmem_remove);
+EXPORT_TRACEPOINT_SYMBOL_GPL(tdax_kmem_block);
 
 static int __init tdax_core_init(void)
 {

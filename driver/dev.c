@@ -412,6 +412,11 @@ static ssize_t size_store(struct device *dev, struct device_attribute *attr,
 	rc = tdax_dev_lock_unbound(tdev, "size");
 	if (rc)
 		return rc;
+	if (tdev->mode == TDAX_MODE_KEPT) {
+		device_unlock(dev);
+		dev_err_ratelimited(dev, "size: memory of the device is still online (system-ram-kept): bind tdax_kmem and unbind it again first\n");
+		return -EBUSY;
+	}
 	rc = tdax_dev_resize(tdev, val);
 	if (!rc)
 		tdax_mappings_sync(tdev);
@@ -602,6 +607,51 @@ static ssize_t synchronous_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(synchronous);
 
+static const char * const tdax_mode_names[] = {
+#define TDAX_X_NAME(name, val, str) [val] = str,
+	TDAX_MODES(TDAX_X_NAME)
+#undef TDAX_X_NAME
+};
+
+/* devdax, system-ram, system-ram-kept or unbound (include/tdax_abi.h) */
+static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	unsigned int mode = READ_ONCE(to_tdax_dev(dev)->mode);
+
+	return sysfs_emit(buf, "%s\n", mode < TDAX_MODE_NR ? tdax_mode_names[mode] : "?");
+}
+static DEVICE_ATTR_RO(mode);
+
+static ssize_t memmap_on_memory_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", to_tdax_dev(dev)->memmap_on_memory);
+}
+
+static ssize_t memmap_on_memory_store(struct device *dev,
+				      struct device_attribute *attr,
+				      const char *buf, size_t len)
+{
+	struct tdax_dev *tdev = to_tdax_dev(dev);
+	bool val;
+	int rc;
+
+	rc = kstrtobool(buf, &val);
+	if (rc) {
+		dev_err_ratelimited(dev, "memmap_on_memory: '%.*s' is not a boolean\n",
+				    (int)min_t(size_t, strcspn(buf, "\n"), 32), buf);
+		return rc;
+	}
+	rc = tdax_dev_lock_unbound(tdev, "memmap_on_memory");
+	if (rc)
+		return rc;
+	tdev->memmap_on_memory = val;
+	device_unlock(dev);
+	return len;
+}
+static DEVICE_ATTR_RW(memmap_on_memory);
+
 static struct attribute *tdax_dev_attrs[] = {
 	&dev_attr_synchronous.attr,
 	&dev_attr_size.attr,
@@ -613,6 +663,8 @@ static struct attribute *tdax_dev_attrs[] = {
 	&dev_attr_numa_node.attr,
 	&dev_attr_target_node.attr,
 	&dev_attr_modalias.attr,
+	&dev_attr_mode.attr,
+	&dev_attr_memmap_on_memory.attr,
 	NULL,
 };
 

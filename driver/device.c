@@ -309,6 +309,7 @@ struct tdax_driver tdax_device_driver = {
 	},
 	.match_all = true,
 	.probe = tdax_device_probe,
+	.mode = TDAX_MODE_DEVDAX,
 };
 
 static int __init tdax_device_init(void)

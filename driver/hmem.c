@@ -56,8 +56,8 @@ static void tdax_soft_del(void *pdev)
 	platform_device_unregister(pdev);
 }
 
-static int tdax_soft_add(struct device *host, int target_nid,
-			 const struct resource *res)
+static int tdax_soft_add_one(struct device *host, int target_nid,
+			     const struct resource *res)
 {
 	struct memregion_info mri = { .target_node = target_nid };
 	struct resource r = {
@@ -68,14 +68,69 @@ static int tdax_soft_add(struct device *host, int target_nid,
 	};
 	struct platform_device *pdev;
 	int *n = dev_get_drvdata(host);
+	int rc = -ENOMEM;
 
-	pdev = platform_device_register_resndata(host, "tdax_soft", (*n)++,
-						 &r, 1, &mri, sizeof(mri));
-	if (IS_ERR(pdev)) {
-		dev_warn(host, "cannot add soft-reserved %pr: %ld\n", res, PTR_ERR(pdev));
-		return 0;
+	/* numa_node: the nearest online node, as the in-tree hmem devices */
+	pdev = platform_device_alloc("tdax_soft", (*n)++);
+	if (!pdev)
+		goto err;
+	pdev->dev.parent = host;
+	set_dev_node(&pdev->dev, numa_map_to_online_node(target_nid));
+	rc = platform_device_add_resources(pdev, &r, 1);
+	if (!rc)
+		rc = platform_device_add_data(pdev, &mri, sizeof(mri));
+	if (!rc)
+		rc = platform_device_add(pdev);
+	if (rc) {
+		platform_device_put(pdev);
+		goto err;
 	}
 	return devm_add_action_or_reset(host, tdax_soft_del, pdev);
+err:
+	dev_warn(host, "cannot add soft-reserved %pr: %d\n", res, rc);
+	return 0;
+}
+
+struct tdax_soft_ctx {
+	struct device *host;
+	int target_nid;
+	const struct resource *within;
+};
+
+static int tdax_soft_piece(struct resource *sr, void *arg)
+{
+	struct tdax_soft_ctx *ctx = arg;
+	struct resource r = {
+		.start = max(sr->start, ctx->within->start),
+		.end = min(sr->end, ctx->within->end),
+	};
+
+	return tdax_soft_add_one(ctx->host, ctx->target_nid, &r);
+}
+
+/*
+ * walk_hmem_resources() also lists ranges HMAT describes that are not soft
+ * reserved (with HMAT, every SRAT memory range of a target): only the
+ * soft-reserved ones are ours, as the in-tree hmem driver decides.  A
+ * range holding soft-reserved pieces (e.g. memmap=%-reserved parts of a
+ * node's RAM) gives one device per piece.
+ */
+static int tdax_soft_add(struct device *host, int target_nid,
+			 const struct resource *res)
+{
+	struct tdax_soft_ctx ctx = { host, target_nid, res };
+
+	switch (region_intersects(res->start, resource_size(res), IORESOURCE_MEM,
+				  IORES_DESC_SOFT_RESERVED)) {
+	case REGION_INTERSECTS:
+		return tdax_soft_add_one(host, target_nid, res);
+	case REGION_MIXED:
+		return walk_iomem_res_desc(IORES_DESC_SOFT_RESERVED, IORESOURCE_MEM,
+					   res->start, res->end, &ctx,
+					   tdax_soft_piece);
+	default:
+		return 0;
+	}
 }
 
 static int tdax_hmem_platform_probe(struct platform_device *pdev)

@@ -210,6 +210,10 @@ struct tdax_range {
  *	region teardown); no size change or bind after
  * @mappings: the mappingK sysfs objects (mapping.c; device lock)
  * @ready: set once creation finished; no driver matches before
+ * @memmap_on_memory: tdax_kmem puts the memmap of hot-added memory on the
+ *	memory itself; writable while unbound (sysfs memmap_on_memory)
+ * @mode: enum tdax_mode: what the device is used as (sysfs mode); set by
+ *	the bus at bind/unbind, TDAX_MODE_KEPT by tdax_kmem
  */
 struct tdax_dev {
 	struct device dev;
@@ -230,6 +234,8 @@ struct tdax_dev {
 	bool deleting;
 	struct list_head mappings;
 	bool ready;
+	bool memmap_on_memory;
+	unsigned int mode;
 };
 
 static inline struct tdax_dev *to_tdax_dev(struct device *dev)
@@ -245,6 +251,7 @@ static inline struct tdax_dev *to_tdax_dev(struct device *dev)
  *	the devices named through new_id
  * @probe: bind; the device lock is held
  * @remove: unbind (optional)
+ * @mode: enum tdax_mode of a device bound to this driver
  */
 struct tdax_driver {
 	struct device_driver drv;
@@ -252,6 +259,7 @@ struct tdax_driver {
 	bool match_all;
 	int (*probe)(struct tdax_dev *tdev);
 	void (*remove)(struct tdax_dev *tdev);
+	unsigned int mode;
 };
 
 static inline struct tdax_driver *to_tdax_driver(struct device_driver *drv)

@@ -252,6 +252,106 @@ TRACE_EVENT(tdax_flush,
 		  __entry->skipped, __entry->result, __entry->latency_ns)
 );
 
+DECLARE_EVENT_CLASS(tdax_kmem_class,
+	TP_PROTO(const struct tdax_kmem_rec *rec),
+	TP_ARGS(rec),
+	TP_STRUCT__entry(
+		__array(char, name, TDAX_NAME_LEN)
+		__field(u32, dev)
+		__field(u32, region_id)
+		__field(u32, range_idx)
+		__field(u64, start)
+		__field(u64, size)
+		__field(u64, block_size)
+		__field(s32, node)
+		__field(s32, tier)
+		__field(s32, adistance)
+		__field(u8, zone)
+		__field(u8, memmap_on_memory)
+		__field(u32, blocks)
+		__field(u32, blocks_online)
+		__field(s32, result)
+		__field(u16, reason)
+	),
+	TP_fast_assign(
+		memcpy(__entry->name, rec->name, TDAX_NAME_LEN);
+		__entry->name[TDAX_NAME_LEN - 1] = 0;
+		__entry->dev = rec->dev;
+		__entry->region_id = rec->region_id;
+		__entry->range_idx = rec->range_idx;
+		__entry->start = rec->start;
+		__entry->size = rec->size;
+		__entry->block_size = rec->block_size;
+		__entry->node = rec->node;
+		__entry->tier = rec->tier;
+		__entry->adistance = rec->adistance;
+		__entry->zone = rec->zone;
+		__entry->memmap_on_memory = rec->memmap_on_memory;
+		__entry->blocks = rec->blocks;
+		__entry->blocks_online = rec->blocks_online;
+		__entry->result = rec->result;
+		__entry->reason = rec->reason;
+	),
+	TP_printk("device=%s dev=%u:%u region=%u range=%u start=0x%llx size=0x%llx node=%d tier=%d adistance=%d zone=%s blocks=%u online=%u block_size=0x%llx memmap_on_memory=%u result=%d reason=%s",
+		  __entry->name, __entry->dev >> 20, __entry->dev & 0xfffff,
+		  __entry->region_id, __entry->range_idx, __entry->start,
+		  __entry->size, __entry->node, __entry->tier,
+		  __entry->adistance,
+		  __print_symbolic(__entry->zone,
+				   TDAX_KMEM_ZONES(TDAX_TP_SYM)
+				   { 255, "invalid" }),
+		  __entry->blocks, __entry->blocks_online,
+		  __entry->block_size, __entry->memmap_on_memory,
+		  __entry->result,
+		  __print_symbolic(__entry->reason,
+				   TDAX_KMEM_REASONS(TDAX_TP_SYM)
+				   { 65535, "invalid" }))
+);
+
+DEFINE_EVENT(tdax_kmem_class, tdax_kmem_add,
+	TP_PROTO(const struct tdax_kmem_rec *rec),
+	TP_ARGS(rec));
+
+DEFINE_EVENT(tdax_kmem_class, tdax_kmem_remove,
+	TP_PROTO(const struct tdax_kmem_rec *rec),
+	TP_ARGS(rec));
+
+TRACE_EVENT(tdax_kmem_block,
+	TP_PROTO(const struct tdax_kmem_block_rec *rec),
+	TP_ARGS(rec),
+	TP_STRUCT__entry(
+		__array(char, name, TDAX_NAME_LEN)
+		__field(u32, dev)
+		__field(u32, region_id)
+		__field(u64, start)
+		__field(u64, size)
+		__field(s32, node)
+		__field(u8, op)
+		__field(u8, zone)
+	),
+	TP_fast_assign(
+		memcpy(__entry->name, rec->name, TDAX_NAME_LEN);
+		__entry->name[TDAX_NAME_LEN - 1] = 0;
+		__entry->dev = rec->dev;
+		__entry->region_id = rec->region_id;
+		__entry->start = rec->start;
+		__entry->size = rec->size;
+		__entry->node = rec->node;
+		__entry->op = rec->op;
+		__entry->zone = rec->zone;
+	),
+	TP_printk("device=%s dev=%u:%u region=%u start=0x%llx size=0x%llx node=%d op=%s zone=%s",
+		  __entry->name, __entry->dev >> 20, __entry->dev & 0xfffff,
+		  __entry->region_id, __entry->start, __entry->size,
+		  __entry->node,
+		  __print_symbolic(__entry->op,
+				   TDAX_KMEM_BLOCK_OPS(TDAX_TP_SYM)
+				   { 255, "invalid" }),
+		  __print_symbolic(__entry->zone,
+				   TDAX_KMEM_ZONES(TDAX_TP_SYM)
+				   { 255, "invalid" }))
+);
+
 #endif /* _TDAX_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -201,6 +201,100 @@ enum tdax_persistence_domain {
 	TDAX_PD_NR
 };
 
+/*
+ * What a device is used as (sysfs "mode"): the driver it is bound to.
+ *
+ * unbound          no driver
+ * devdax           tdax_device: /dev/tdaxR.N
+ * system-ram       tdax_kmem: its memory is hot-added to the page allocator
+ * system-ram-kept  unbound, but a tdax_kmem unbind could not offline all of
+ *                  its memory: the memory stays in the page allocator until
+ *                  tdax_kmem is bound again and unbinds successfully
+ */
+#define TDAX_MODES(X)						\
+	X(UNBOUND,	0,	"unbound")				\
+	X(DEVDAX,	1,	"devdax")				\
+	X(SYSTEM_RAM,	2,	"system-ram")				\
+	X(KEPT,		3,	"system-ram-kept")
+
+enum tdax_mode {
+#define TDAX_X_ENUM(name, val, str) TDAX_MODE_##name = val,
+	TDAX_MODES(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_MODE_NR
+};
+
+/*
+ * Why tdax_kmem added or removed a range as it did, or "ok".
+ *
+ * no_node          the device has no valid target node (target_node < 0)
+ * range_busy       the range is claimed by someone else (e.g. still
+ *                  memremapped, or left online by another device)
+ * too_small        no whole memory block fits in the range
+ * add_failed       add_memory_driver_managed() failed (result says why)
+ * adopted          memory a failed unbind left online (system-ram-kept) was
+ *                  taken over by this binding instead of being added again
+ * pages_in_use     offlining failed: pages could not be migrated or isolated
+ *                  (pinned or unmovable); the memory stays online
+ * timeout          offlining did not finish within the offline_timeout
+ *                  parameter of tdax_kmem; the memory stays online
+ * interrupted      the task unbinding got a fatal signal; the memory stays
+ * remove_failed    another error while offlining or removing (result)
+ * partial          some memory blocks were removed, others stay online
+ */
+#define TDAX_KMEM_REASONS(X)					\
+	X(OK,			0,	"ok")				\
+	X(NO_NODE,		1,	"no_node")			\
+	X(RANGE_BUSY,		2,	"range_busy")			\
+	X(TOO_SMALL,		3,	"too_small")			\
+	X(ADD_FAILED,		4,	"add_failed")			\
+	X(ADOPTED,		5,	"adopted")			\
+	X(PAGES_IN_USE,		6,	"pages_in_use")			\
+	X(TIMEOUT,		7,	"timeout")			\
+	X(INTERRUPTED,		8,	"interrupted")			\
+	X(REMOVE_FAILED,	9,	"remove_failed")		\
+	X(PARTIAL,		10,	"partial")
+
+enum tdax_kmem_reason {
+#define TDAX_X_ENUM(name, val, str) TDAX_KR_##name = val,
+	TDAX_KMEM_REASONS(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_KR_NR
+};
+
+/*
+ * Zone of hot-added memory: of a block (tdax_kmem_block), or a summary of
+ * the online blocks of a range (tdax_kmem_add/remove): "offline" when no
+ * block is online, "mixed" when online blocks are in different zones.
+ */
+#define TDAX_KMEM_ZONES(X)					\
+	X(OFFLINE,	0,	"offline")				\
+	X(NORMAL,	1,	"normal")				\
+	X(MOVABLE,	2,	"movable")				\
+	X(MIXED,	3,	"mixed")				\
+	X(OTHER,	4,	"other")
+
+enum tdax_kmem_zone {
+#define TDAX_X_ENUM(name, val, str) TDAX_KZ_##name = val,
+	TDAX_KMEM_ZONES(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_KZ_NR
+};
+
+/* What happened to one memory block of a tdax_kmem range. */
+#define TDAX_KMEM_BLOCK_OPS(X)					\
+	X(ONLINE,		0,	"online")			\
+	X(OFFLINE,		1,	"offline")			\
+	X(ONLINE_FAILED,	2,	"online_failed")		\
+	X(OFFLINE_FAILED,	3,	"offline_failed")
+
+enum tdax_kmem_block_op {
+#define TDAX_X_ENUM(name, val, str) TDAX_KB_##name = val,
+	TDAX_KMEM_BLOCK_OPS(TDAX_X_ENUM)
+#undef TDAX_X_ENUM
+	TDAX_KB_NR
+};
+
 /* Kernel dev_t encoding (as in the tracepoint records): 12-bit major, 20-bit minor. */
 #define TDAX_KDEV_MINORBITS	20
 #define TDAX_KDEV_MAJOR(d)	((unsigned int)((d) >> TDAX_KDEV_MINORBITS))
@@ -293,6 +387,43 @@ struct tdax_flush_rec {
 	__u8 skipped;		/* 1: nothing to do for this domain */
 	__u16 pad;
 	__s32 result;		/* 0 or -errno */
+};
+
+/*
+ * tdax:tdax_kmem_add, tdax:tdax_kmem_remove - tdax_kmem hot-added (bind) or
+ * hot-removed (unbind) one range of a device.  start/size are the memory
+ * blocks used (the device range trimmed to memory-block boundaries).
+ */
+struct tdax_kmem_rec {
+	__u64 start;		/* physical start */
+	__u64 size;		/* bytes */
+	__u64 block_size;	/* memory block size, bytes */
+	__u32 dev;		/* kernel dev_t */
+	__u32 region_id;
+	__s32 node;		/* numa node the memory is added to */
+	__s32 tier;		/* memory_tierN the node is registered in (-1: none) */
+	__s32 adistance;	/* abstract distance used for the tier */
+	__s32 result;		/* 0 or -errno */
+	__u32 blocks;		/* memory blocks of the range */
+	__u32 blocks_online;	/* of which online after the operation */
+	__u16 reason;		/* enum tdax_kmem_reason */
+	__u8 zone;		/* enum tdax_kmem_zone of the online blocks */
+	__u8 memmap_on_memory;	/* 1: memmap_on_memory was requested */
+	__u32 range_idx;	/* index of the range in the device */
+	char name[TDAX_NAME_LEN];	/* "tdaxR.N" */
+};
+
+/* tdax:tdax_kmem_block - a memory block of a tdax_kmem range went online/offline. */
+struct tdax_kmem_block_rec {
+	__u64 start;		/* physical start of the pages (after any memmap) */
+	__u64 size;		/* bytes */
+	__u32 dev;		/* kernel dev_t */
+	__u32 region_id;
+	__s32 node;
+	__u8 op;		/* enum tdax_kmem_block_op */
+	__u8 zone;		/* enum tdax_kmem_zone of the block */
+	__u16 pad;
+	char name[TDAX_NAME_LEN];
 };
 
 #endif /* _TDAX_ABI_H */
