@@ -50,10 +50,27 @@ static void tdax_hmem_unclaim(void *res)
 	kfree(res);
 }
 
+/*
+ * Unregister a provider platform device whose resource was inserted above
+ * what it covers ("Soft Reserved", "Reserved").  platform_device_del()
+ * releases its resources with their children, which would take those
+ * firmware ranges out of /proc/iomem for good (a reload of tdax_hmem then
+ * finds no soft-reserved memory): take the resource out first with
+ * remove_resource(), which hands the children back to its parent.
+ */
+static void tdax_hmem_pdev_unregister(struct platform_device *pdev)
+{
+	struct resource *r = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+
+	if (r && r->parent)
+		remove_resource(r);
+	platform_device_unregister(pdev);
+}
+
 #ifdef TDAX_HMEM_PLATFORM
 static void tdax_soft_del(void *pdev)
 {
-	platform_device_unregister(pdev);
+	tdax_hmem_pdev_unregister(pdev);
 }
 
 static int tdax_soft_add_one(struct device *host, int target_nid,
@@ -244,7 +261,7 @@ static void tdax_hmem_del_ranges(void)
 
 	for (i = 0; i < TDAX_HMEM_MAX_RANGES; i++) {
 		if (tdax_range_pdevs[i])
-			platform_device_unregister(tdax_range_pdevs[i]);
+			tdax_hmem_pdev_unregister(tdax_range_pdevs[i]);
 		tdax_range_pdevs[i] = NULL;
 	}
 }

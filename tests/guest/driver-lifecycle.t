@@ -82,6 +82,8 @@ t "tdax0.0 left the bus with its provider" sh -c "! test -e $BUS/devices/tdax0.0
 is "the held mapping gets SIGBUS" "$(hold_finish)" sigbus
 t "rmmod tdax_device tdax once unmapped" sh -c 'rmmod tdax_device && rmmod tdax'
 t "bus, modules and iomem claims are gone" sh -c '! test -e /sys/bus/tdax && ! grep -q tdax /proc/iomem && ! grep -q "^tdax" /proc/modules'
+is "the firmware's ranges stay in /proc/iomem (3 Soft Reserved, Reserved at 0x280000000)" \
+	"$(grep -c ' : Soft Reserved$' /proc/iomem) $(grep -c '^280000000-2bfffffff : Reserved$' /proc/iomem)" "3 1"
 t "the stack loads again (tests/vm/load)" sh tests/vm/load
 
 # --- regions: resize, create, delete ---------------------------------------
