@@ -14,9 +14,10 @@ D0=$BUS/devices/tdax0.0
 DEV0=$(cat $D0/dev)
 
 n=$(perf list 'tdax:*' 2>/dev/null | grep -c 'tdax:tdax_[a-z_]* *\[Tracepoint event\]')
-is "perf list shows the 8 tdax events" "$n" 8
+is "perf list shows the 12 tdax events" "$n" 12
 for e in tdax_fault tdax_mmap tdax_bind tdax_unbind tdax_region_create \
-	 tdax_region_destroy tdax_dev_create tdax_dev_destroy; do
+	 tdax_region_destroy tdax_dev_create tdax_dev_destroy tdax_flush \
+	 tdax_kmem_add tdax_kmem_remove tdax_kmem_block; do
 	t "tracefs has events/tdax/$e" test -e $TR/events/tdax/$e/format
 done
 
