@@ -78,7 +78,9 @@ echo tdax1.0 > $DRV/bind
 # a 2M device: strict never maps 4K; the fallback policy maps 4K with around
 t "tdax0.0: fault_around 16 on a 2M strict device" set_fa tdax0.0 16
 t "2M strict: 8M in 4 faults (fault_around unused at 2M)" dt fault /dev/tdax0.0 8M -e 4
-is "2M strict: a MADV_NOHUGEPAGE 4K fault is still SIGBUS" "$(dt fault /dev/tdax0.0 2M -n)" "minflt=0 sigbus=1 at=0"
+# (minflt not compared: delivering SIGBUS may fault in a stack page)
+out=$(dt fault /dev/tdax0.0 2M -n)
+is "2M strict: a MADV_NOHUGEPAGE 4K fault is still SIGBUS, at the first page" "${out#* }" "sigbus=1 at=0"
 echo tdax0.0 > $DRV/unbind && echo fallback > $BUS/devices/tdax0.0/fault_policy && echo tdax0.0 > $DRV/bind
 t "2M fallback + nohugepage: 4M in 64 faults (16 pages each)" dt fault /dev/tdax0.0 4M -n -e 64
 done_testing

@@ -485,11 +485,23 @@ static int cmd_mremap(int argc, char **argv)
 	return 0;
 }
 
+/* Tell the test we are mapped (create @file), then wait until it removes it. */
+static void handshake(const char *file)
+{
+	int rfd = open(file, O_CREAT | O_WRONLY, 0644);
+
+	if (rfd < 0)
+		die("create %s", file);
+	close(rfd);
+	while (access(file, F_OK) == 0)
+		usleep(20000);
+}
+
 static int cmd_hold(int argc, char **argv)
 {
 	size_t len;
 	char *p;
-	int fd, rfd;
+	int fd;
 
 	if (argc != 3)
 		return 2;
@@ -497,12 +509,7 @@ static int cmd_hold(int argc, char **argv)
 	len = parse_size(argv[1]);
 	p = map_or_die(fd, len, 0);
 	*(volatile char *)p = 1;
-	rfd = open(argv[2], O_CREAT | O_WRONLY, 0644);
-	if (rfd < 0)
-		die("create %s", argv[2]);
-	close(rfd);
-	while (access(argv[2], F_OK) == 0)
-		usleep(20000);
+	handshake(argv[2]);
 	signal(SIGBUS, on_sigbus);
 	if (!sigsetjmp(jb, 1))
 		*(volatile char *)p = 2;
@@ -539,7 +546,7 @@ static int cmd_around(int argc, char **argv)
 {
 	long f0, f1, f2;
 	char *p;
-	int fd, rfd;
+	int fd;
 
 	if (argc != 2)
 		return 2;
@@ -550,12 +557,7 @@ static int cmd_around(int argc, char **argv)
 	f1 = minflt();
 	(void)*(volatile char *)(p + 15 * 4096);
 	f2 = minflt();
-	rfd = open(argv[1], O_CREAT | O_WRONLY, 0644);
-	if (rfd < 0)
-		die("create %s", argv[1]);
-	close(rfd);
-	while (access(argv[1], F_OK) == 0)
-		usleep(20000);
+	handshake(argv[1]);
 	signal(SIGBUS, on_sigbus);
 	if (!sigsetjmp(jb, 1))
 		(void)*(volatile char *)(p + 15 * 4096);
@@ -568,7 +570,7 @@ static int cmd_stale(int argc, char **argv)
 	const char *again;
 	size_t len;
 	char *p, *q;
-	int fd, rfd;
+	int fd;
 
 	if (argc != 3)
 		return 2;
@@ -576,12 +578,7 @@ static int cmd_stale(int argc, char **argv)
 	len = parse_size(argv[1]);
 	p = map_or_die(fd, len, 0);
 	*(volatile char *)p = 1;
-	rfd = open(argv[2], O_CREAT | O_WRONLY, 0644);
-	if (rfd < 0)
-		die("create %s", argv[2]);
-	close(rfd);
-	while (access(argv[2], F_OK) == 0)
-		usleep(20000);
+	handshake(argv[2]);
 	signal(SIGBUS, on_sigbus);
 	if (!sigsetjmp(jb, 1))
 		*(volatile char *)p = 2;
