@@ -82,6 +82,11 @@ static inline unsigned int tdax_size_idx(__u64 size)
  *                    a 2M attempt on a 1G device whose range is misaligned).
  * badblock           the entry would cover a known bad block of the media
  *                    (pmem badblocks): never mapped, the access is SIGBUS.
+ * offset_misaligned  the vma's file offset is not a multiple of the device
+ *                    alignment: a huge entry maps the physical address
+ *                    rounded down, i.e. the wrong memory.  Only the in-tree
+ *                    device_dax lets such a mapping exist (stock-kernel
+ *                    source, docs/stock-kernel.md); tdax refuses the mmap.
  */
 #define TDAX_FAULT_REASONS(X)					\
 	X(OK,			0,	"ok")				\
@@ -96,7 +101,8 @@ static inline unsigned int tdax_size_idx(__u64 size)
 	X(DEAD,			9,	"dead")				\
 	X(INSERT_FAILED,	10,	"insert_failed")		\
 	X(UNSUPPORTED_SIZE,	11,	"unsupported_size")		\
-	X(BADBLOCK,		12,	"badblock")
+	X(BADBLOCK,		12,	"badblock")			\
+	X(OFFSET_MISALIGNED,	13,	"offset_misaligned")
 
 enum tdax_fault_reason {
 #define TDAX_X_ENUM(name, val, str) TDAX_FR_##name = val,

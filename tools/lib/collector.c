@@ -69,7 +69,7 @@ const char *tdax_collector_errmsg(const struct tdax_collector *c)
 
 enum tdax_attach_mode tdax_collector_mode(const struct tdax_collector *c)
 {
-	return c->attached ? c->loaded_mode : TDAX_ATTACH_NONE;
+	return c->attached ? c->loaded_mode : tdax_stock_mode(c);
 }
 
 __u64 tdax_now_ns(int clk)
@@ -257,6 +257,10 @@ int tdax_collector_attach(struct tdax_collector *c)
 	struct tdax_collect *old;
 	int err;
 
+	if (!(c->want & TDAX_SOURCE_TDAX))
+		return tdax_stock_attach(c);
+	if (c->want & TDAX_SOURCE_STOCK)
+		tdax_stock_attach(c);	/* a failure is in errmsg; retried by refresh */
 	if (c->attached)
 		return 0;
 	if (!module_present(c))
@@ -285,6 +289,7 @@ int tdax_collector_attach(struct tdax_collector *c)
 int tdax_collector_detach(struct tdax_collector *c)
 {
 	detach_links(c);
+	tdax_stock_close(c);	/* maps are the tdax object's: counters stay */
 	return 0;
 }
 
@@ -344,7 +349,10 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 	if (!path_exists(c, "kernel/btf/vmlinux") && c->opts.verbose)
 		fprintf(stderr, "tdax: kernel has no BTF (%s/kernel/btf/vmlinux); using raw_tp\n",
 			c->root);
-	if (!c->opts.wait_module && !module_present(c)) {
+	err = tdax_pick_sources(c);
+	if (err)
+		goto fail;
+	if (!c->opts.wait_module && c->want == TDAX_SOURCE_TDAX && !module_present(c)) {
 		err = tdax_set_err(c, -ENOENT,
 			      "tdax module not loaded: %s/bus/tdax is missing (insmod tdax.ko first)",
 			      c->root);
@@ -364,10 +372,19 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 	err = setup_ringbuf(c);
 	if (err)
 		goto fail;
-	if (module_present(c)) {
+	if ((c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
 		err = attach_links(c);
-		if (err && !c->opts.wait_module)
+		if (err && !c->opts.wait_module && c->want == TDAX_SOURCE_TDAX)
 			goto fail;
+		if (err)
+			snprintf(c->note, sizeof(c->note), "%s", c->err);
+	}
+	if (c->want & TDAX_SOURCE_STOCK) {
+		err = tdax_stock_attach(c);
+		if (err && !c->opts.wait_module && !c->attached)
+			goto fail;
+		if (err)
+			snprintf(c->note, sizeof(c->note), "%s", c->err);
 	}
 	c->err[0] = 0;
 	return c;
@@ -383,6 +400,7 @@ void tdax_collector_close(struct tdax_collector *c)
 	if (!c)
 		return;
 	detach_links(c);
+	tdax_stock_close(c);
 	ring_buffer__free(c->rb);
 	tdax_collect__destroy(c->skel);
 	tdax_sysfs_free(&c->sysfs);
@@ -452,7 +470,7 @@ struct tdax_seen *tdax_seen_find(struct tdax_collector *c, int kind, __u32 id,
 
 int tdax_collector_refresh(struct tdax_collector *c)
 {
-	bool was = c->attached;
+	unsigned int was = tdax_collector_sources(c);
 	size_t i;
 	int err;
 
@@ -479,6 +497,8 @@ int tdax_collector_refresh(struct tdax_collector *c)
 	err = tdax_sysfs_scan(c->root, &c->sysfs);
 	if (err)
 		return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root, strerror(-err));
+	if ((c->want & TDAX_SOURCE_STOCK) && tdax_stock_scan(c) == -ENOMEM)
+		return tdax_set_err(c, -ENOMEM, "out of memory");
 	for (i = 0; i < c->sysfs.ndevs; i++) {
 		struct tdax_seen *s = tdax_seen_find(c, 0, 0, c->sysfs.devs[i].name, true);
 
@@ -487,8 +507,10 @@ int tdax_collector_refresh(struct tdax_collector *c)
 	}
 	for (i = 0; i < c->sysfs.nregions; i++)
 		tdax_seen_find(c, 1, c->sysfs.regions[i].id, NULL, true);
-	if (!c->attached && module_present(c))
+	if ((c->want & TDAX_SOURCE_TDAX) && !c->attached && module_present(c))
 		tdax_collector_attach(c);	/* failure is in errmsg; retried next time */
-	return was != c->attached;
+	if ((c->want & TDAX_SOURCE_STOCK) && !tdax_stock_mode(c) && tdax_stock_present(c->root))
+		tdax_stock_attach(c);
+	return was != tdax_collector_sources(c);
 }
 

@@ -17,6 +17,7 @@ struct bpf_link;
 struct ring_buffer;
 struct bpf_program;
 struct map_dump;
+struct tdax_stock_src;
 
 /** struct tdax_seen - when the collector first saw a device or region. */
 struct tdax_seen {
@@ -89,6 +90,10 @@ struct tdax_collector {
 	bool no_batch;
 	long clk_tck;
 	__u64 mod_ino;
+	/* source_stock.c: the stock source; sources wanted; the one-line note */
+	struct tdax_stock_src *stock;
+	unsigned int want;
+	char note[320];
 	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
 	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
 };
@@ -100,6 +105,14 @@ __u64 tdax_now_ns(int clk);
 struct tdax_seen *tdax_seen_find(struct tdax_collector *c, int kind, __u32 id,
 				 const char *name, bool add);
 struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode m, int i);
+
+/* source_stock.c */
+int tdax_pick_sources(struct tdax_collector *c);
+int tdax_stock_attach(struct tdax_collector *c);
+void tdax_stock_close(struct tdax_collector *c);
+enum tdax_attach_mode tdax_stock_mode(const struct tdax_collector *c);
+__u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt);
+int tdax_stock_scan(struct tdax_collector *c);
 
 int tdax_sysfs_scan(const char *root, struct tdax_sysfs *out);
 void tdax_sysfs_free(struct tdax_sysfs *s);

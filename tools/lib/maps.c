@@ -467,6 +467,12 @@ static void read_run_stats(struct tdax_collector *c, struct tdax_snapshot *s)
 		s->bpf_run_ns += info.run_time_ns;
 		s->bpf_run_cnt += info.run_cnt;
 	}
+	{
+		__u64 n, ns = tdax_stock_run_ns(c, &n);
+
+		s->bpf_run_ns += ns;
+		s->bpf_run_cnt += n;
+	}
 }
 
 static void map_fill(struct tdax_snapshot *s, int stat, struct bpf_map *map, size_t entries)
@@ -552,6 +558,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	s.ts_ns = tdax_now_ns(CLOCK_MONOTONIC);
 	s.realtime_ns = tdax_now_ns(CLOCK_REALTIME);
 	s.mode = tdax_collector_mode(c);
+	s.sources = tdax_collector_sources(c);
+	s.stock_mode = tdax_stock_mode(c);
 
 #define DUMP(map, percpu, md, stat)						\
 	do {									\

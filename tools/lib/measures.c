@@ -67,7 +67,13 @@ const char *tdax_lifetime_name(unsigned int idx)
 
 const char *tdax_attach_mode_name(enum tdax_attach_mode m)
 {
-	return m == TDAX_ATTACH_TP_BTF ? "tp_btf" : m == TDAX_ATTACH_RAW_TP ? "raw_tp" : "none";
+	switch (m) {
+	case TDAX_ATTACH_TP_BTF: return "tp_btf";
+	case TDAX_ATTACH_RAW_TP: return "raw_tp";
+	case TDAX_ATTACH_FENTRY: return "fentry";
+	case TDAX_ATTACH_KPROBE: return "kprobe";
+	default: return "none";
+	}
 }
 
 /*

@@ -78,6 +78,22 @@ enum tdax_attach_mode {
 	TDAX_ATTACH_NONE = 0,	/* not attached (detached, or waiting for the module) */
 	TDAX_ATTACH_TP_BTF = 1,	/* tp_btf programs (module BTF present) */
 	TDAX_ATTACH_RAW_TP = 2,	/* raw_tp fallback */
+	TDAX_ATTACH_FENTRY = 3,	/* stock source: fentry/fexit on device_dax */
+	TDAX_ATTACH_KPROBE = 4,	/* stock source: kprobe/kretprobe fallback */
+};
+
+/*
+ * Where the data comes from (docs/stock-kernel.md).  tdax: the tdax
+ * module's tracepoints.  stock: BPF on the functions of the in-tree
+ * device_dax of an unmodified kernel (/sys/bus/dax).  auto: tdax when
+ * /sys/bus/tdax exists, stock when device_dax is loaded, both when both.
+ * As a bit mask (tdax_collector_sources()): TDAX_SOURCE_TDAX|STOCK.
+ */
+enum tdax_source {
+	TDAX_SOURCE_AUTO = 0,
+	TDAX_SOURCE_TDAX = 1,
+	TDAX_SOURCE_STOCK = 2,
+	TDAX_SOURCE_BOTH = 3,
 };
 
 struct tdax_collector_opts {
@@ -92,6 +108,10 @@ struct tdax_collector_opts {
 	__u32 max_procs;	/* entries of proc_stats (0: TDAX_MAX_PROCS) */
 	__u64 retired_keep_ns;	/* how long retired rows stay in snapshots (0: until
 				 * TDAX_RETIRED_MAX newer ones push them out) */
+	enum tdax_source source;	/* 0: auto */
+	enum tdax_attach_mode stock_attach;	/* 0: auto (fentry, else kprobe; env
+						 * TDAX_STOCK_ATTACH=fentry|kprobe), or
+						 * TDAX_ATTACH_FENTRY/KPROBE to force */
 };
 
 /* Retired device instances kept with their final counts (oldest go first). */
@@ -112,8 +132,27 @@ bool tdax_module_present(const char *sysfs_root);
 /* Last error of c as one line ("" if none). */
 const char *tdax_collector_errmsg(const struct tdax_collector *c);
 
+/* tdax mode when the tdax source is attached, else the stock one. */
 enum tdax_attach_mode tdax_collector_mode(const struct tdax_collector *c);
-const char *tdax_attach_mode_name(enum tdax_attach_mode m);	/* "none","tp_btf","raw_tp" */
+/* "none","tp_btf","raw_tp","fentry","kprobe" */
+const char *tdax_attach_mode_name(enum tdax_attach_mode m);
+
+/* Sources attached now (mask of TDAX_SOURCE_TDAX, TDAX_SOURCE_STOCK). */
+unsigned int tdax_collector_sources(const struct tdax_collector *c);
+/* Attachment of the stock source (TDAX_ATTACH_NONE when not attached). */
+enum tdax_attach_mode tdax_collector_stock_mode(const struct tdax_collector *c);
+/*
+ * One line saying what could not be attached and why (a wanted source
+ * missing, fentry unavailable so kprobes are used, ...), "" if nothing.
+ * Front ends print it once at start.
+ */
+const char *tdax_collector_note(const struct tdax_collector *c);
+/* "tdax", "stock", "both", "none" for a source mask. */
+const char *tdax_source_name(unsigned int sources);
+/* Parse "auto", "tdax", "stock"; -EINVAL otherwise. */
+int tdax_parse_source(const char *s, enum tdax_source *out);
+/* The in-tree device_dax module is loaded (sysfs_root/module/device_dax). */
+bool tdax_stock_present(const char *sysfs_root);
 
 /* Detach the programs (lets rmmod proceed); maps and counters are kept. */
 int tdax_collector_detach(struct tdax_collector *c);
@@ -247,6 +286,8 @@ struct tdax_snapshot {
 	__u64 map_max[TDAX_STAT_NR];		/* for FULL_* indexes: max_entries */
 	__u64 bpf_run_ns;		/* sum of run_time_ns of the programs (bpf_stats_enabled) */
 	__u64 bpf_run_cnt;
+	unsigned int sources;		/* TDAX_SOURCE_* mask attached when taken */
+	enum tdax_attach_mode stock_mode;	/* attachment of the stock source */
 };
 
 void tdax_snapshot_init(struct tdax_snapshot *s);	/* zero, no allocation */
@@ -339,6 +380,8 @@ const char *tdax_fault_outcome_name(unsigned int outcome);
 const char *tdax_mmap_reason_name(unsigned int reason);
 const char *tdax_stat_name(unsigned int stat);
 const char *tdax_lifetime_name(unsigned int idx);	/* "region", "device" */
+/* Source of a device row: "stock" (in-tree device_dax) or "tdax". */
+const char *tdax_dev_source(const struct tdax_snap_dev *d);
 
 /* Format bytes as "4K", "2M", "1G", "1536M" ... into buf; returns buf. */
 char *tdax_fmt_bytes(__u64 bytes, char *buf, size_t len);
