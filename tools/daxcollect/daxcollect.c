@@ -47,6 +47,8 @@ static struct env {
 	int process_metrics;	/* 0, METRICS_PROC_COMM, METRICS_PROC_PID */
 	int use_syslog;
 	int raw_tp;
+	int source;		/* enum tdax_source */
+	int stock_attach;	/* enum tdax_attach_mode, 0 auto */
 	int verbose;
 	const char *sysfs;
 } env = {
@@ -82,6 +84,8 @@ enum {
 	OPT_PROC,
 	OPT_SYSLOG,
 	OPT_RAW_TP,
+	OPT_SOURCE,
+	OPT_STOCK_ATTACH,
 	OPT_SYSFS,
 };
 
@@ -96,6 +100,8 @@ static const struct argp_option opts[] = {
 	{ "no-process-metrics", OPT_NO_PROC, NULL, OPTION_HIDDEN, "No per-process series (the default)", 0 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Log to syslog instead of stderr", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Attach raw_tp programs even if module BTF exists", 0 },
+	{ "source", OPT_SOURCE, "SRC", 0, "tdax (the tdax tracepoints), stock (BPF on the in-tree device_dax) or auto (default: what is loaded, both if both)", 0 },
+	{ "stock-attach", OPT_STOCK_ATTACH, "MODE", 0, "Stock source: fentry, kprobe or auto (default; env TDAX_STOCK_ATTACH)", 0 },
 	{ "sysfs", OPT_SYSFS, "DIR", OPTION_HIDDEN, "sysfs root (tests)", 0 },
 	{ "verbose", 'v', NULL, 0, "Log more (and libbpf messages)", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
@@ -148,6 +154,26 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RAW_TP:
 		env.raw_tp = 1;
+		break;
+	case OPT_SOURCE: {
+		enum tdax_source src;
+
+		if (tdax_parse_source(arg, &src)) {
+			fprintf(stderr, "daxcollect: invalid --source '%s': tdax, stock or auto\n", arg);
+			exit(2);
+		}
+		env.source = src;
+		break;
+	}
+	case OPT_STOCK_ATTACH:
+		if (!strcmp(arg, "fentry"))
+			env.stock_attach = TDAX_ATTACH_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			env.stock_attach = TDAX_ATTACH_KPROBE;
+		else if (strcmp(arg, "auto")) {
+			fprintf(stderr, "daxcollect: invalid --stock-attach '%s': fentry, kprobe or auto\n", arg);
+			exit(2);
+		}
 		break;
 	case OPT_SYSFS:
 		env.sysfs = arg;
@@ -250,7 +276,9 @@ static void note_mode(void)
 	if (attached == st.health.attached && (!attached || m == st.health.mode))
 		return;
 	if (attached)
-		logmsg(LOG_NOTICE, "attached to the tdax tracepoints (%s)%s",
+		logmsg(LOG_NOTICE, "attached to the %s (%s)%s",
+		       tdax_collector_sources(st.col) == TDAX_SOURCE_STOCK ?
+		       "in-tree device_dax" : "tdax tracepoints",
 		       tdax_attach_mode_name(m),
 		       st.health.scrapes ? ": driver back, collecting again" : "");
 	else
@@ -469,6 +497,8 @@ static int open_collector(int wait_module)
 	char err[256];
 
 	o.force_raw_tp = env.raw_tp;
+	o.source = env.source;
+	o.stock_attach = env.stock_attach;
 	o.wait_module = wait_module;
 	o.verbose = env.verbose;
 	o.sysfs_root = env.sysfs;
@@ -479,6 +509,8 @@ static int open_collector(int wait_module)
 		fprintf(stderr, "daxcollect: %s\n", err);
 		return -1;
 	}
+	if (*tdax_collector_note(st.col))
+		logmsg(LOG_WARNING, "%s", tdax_collector_note(st.col));
 	return 0;
 }
 

@@ -128,6 +128,10 @@ static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 			continue;						\
 		expo_sample_u64(e, l, (expr));					\
 	}
+	/* the in-tree driver mapping the wrong memory (stock source) */
+	DEV_COUNTER("tdax_offset_misaligned_faults_total",
+		    "Faults that ended on a mapping whose file offset is not a multiple of the device alignment: the in-tree device_dax maps the rounded-down physical address (wrong memory). Always 0 on tdax devices (they refuse such mmaps).",
+		    tdax_reason_ended(s, d->instance, TDAX_FR_OFFSET_MISALIGNED, -1))
 	DEV_COUNTER("tdax_faults_ended_total",
 		    "Faults that ended (mapped or SIGBUS): rate() of it is faults/s.",
 		    tdax_gran_ended(&d->g));
@@ -204,11 +208,12 @@ static void render_devices(struct expo *e, const struct tdax_snapshot *s)
 	size_t i, n;
 
 	expo_family(e, "tdax_device_info", "gauge",
-		    "Devices present in /sys/bus/tdax (value 1), with instance, region, bound driver and fault policy.");
+		    "Devices present in /sys/bus/tdax or /sys/bus/dax (value 1), with instance, region, bound driver, fault policy and source (tdax or stock).");
 	for (i = 0; i < s->ndevs; i++) {
 		const struct tdax_snap_dev *d = &s->devs[i];
 		const char *l[] = { DEV_LABELS(d, ib), "region", rid,
-				    "driver", d->driver, "fault_policy", d->fault_policy, NULL };
+				    "driver", d->driver, "fault_policy", d->fault_policy,
+				    "source", tdax_dev_source(d), NULL };
 
 		if (!d->present)
 			continue;
@@ -506,6 +511,16 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 		const char *l[] = { "mode", tdax_attach_mode_name(modes[i]), NULL };
 
 		expo_sample_u64(e, l, h->attached && h->mode == modes[i]);
+	}
+	expo_family(e, "tdax_collector_source", "gauge",
+		    "Sources attached (1 each): tdax (the tdax tracepoints) or stock (BPF on the in-tree device_dax), with the attachment of each.");
+	{
+		const char *lt[] = { "source", "tdax", "mode",
+				     s->sources & TDAX_SOURCE_TDAX ? tdax_attach_mode_name(s->mode) : "none", NULL };
+		const char *ls[] = { "source", "stock", "mode", tdax_attach_mode_name(s->stock_mode), NULL };
+
+		expo_sample_u64(e, lt, !!(s->sources & TDAX_SOURCE_TDAX));
+		expo_sample_u64(e, ls, !!(s->sources & TDAX_SOURCE_STOCK));
 	}
 	expo_family(e, "tdax_collector_released", "gauge",
 		    "1 while detached (SIGUSR1, or no driver and device left) so the tdax module can be unloaded.");

@@ -36,6 +36,8 @@ struct dt_opts {
 	bool events;
 	bool cumulative;	/* counts since start instead of per interval */
 	bool raw_tp;
+	int source;		/* enum tdax_source (--source) */
+	int stock_attach;	/* enum tdax_attach_mode, 0 auto (--stock-attach) */
 	bool verbose;
 	int pid;		/* 0 = all */
 	char device[TDAX_NAME_LEN];	/* "" = all */
@@ -46,6 +48,12 @@ struct dt_opts {
 	int rows;		/* -r: rows per view (0: all) */
 	bool noclear;		/* -C: do not clear the screen (plain text reports) */
 };
+
+/*
+ * Marks a line about faults of reason offset_misaligned (the in-tree driver
+ * mapping the wrong memory): the TUI shows such lines in red.
+ */
+#define DT_WRONG_MEMORY "!! WRONG MEMORY: file offset not aligned to the device"
 
 /** struct dt_lines - rendered text, one string per line. */
 struct dt_lines {

@@ -45,7 +45,8 @@ int dt_parse_device(const char *arg, char *out, size_t len)
 	unsigned int r, n;
 	char extra;
 
-	if (sscanf(name, "tdax%u.%u%c", &r, &n, &extra) != 2 || strlen(name) >= len)
+	if ((sscanf(name, "tdax%u.%u%c", &r, &n, &extra) != 2 &&
+	     sscanf(name, "dax%u.%u%c", &r, &n, &extra) != 2) || strlen(name) >= len)
 		return -EINVAL;
 	snprintf(out, len, "%s", name);
 	return 0;

@@ -98,6 +98,11 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 
 	ADD(o, "name", STR(x->name));
 	ADD(o, "instance", U64(x->instance));
+	ADD(o, "source", STR(tdax_dev_source(x)));
+	/* faults that ended on a vma whose file offset is not a multiple of the
+	 * alignment: the in-tree driver mapped the wrong memory */
+	ADD(o, "offset_misaligned", U64(tdax_reason_ended(d, x->instance,
+							 TDAX_FR_OFFSET_MISALIGNED, -1)));
 	ADD(o, "dev", devt_str(x->dev));
 	ADD(o, "region", x->region_id >= 0 ? U64(x->region_id) : NULL);
 	ADD(o, "size", U64(x->size));
@@ -163,6 +168,8 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 	ADD(doc, "interval_s", DBL(d->interval_ns / 1e9));
 	ADD(doc, "cumulative", BOOL(opt->cumulative));
 	ADD(doc, "attach", STR(tdax_attach_mode_name(d->mode)));
+	ADD(doc, "source", STR(tdax_source_name(d->sources)));
+	ADD(doc, "stock_attach", d->stock_mode ? STR(tdax_attach_mode_name(d->stock_mode)) : NULL);
 	ADD(doc, "filter_pid", opt->pid ? json_object_new_int(opt->pid) : NULL);
 	ADD(doc, "filter_device", opt->device[0] ? STR(opt->device) : NULL);
 	for (i = 0; i < d->ndevs; i++)

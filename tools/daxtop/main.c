@@ -73,6 +73,8 @@ enum {
 	OPT_CUMULATIVE,
 	OPT_VERSION,
 	OPT_USAGE,
+	OPT_SOURCE,
+	OPT_STOCK_ATTACH,
 };
 
 static const struct argp_option options[] = {
@@ -92,6 +94,8 @@ static const struct argp_option options[] = {
 	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions (text: only that one)", 0 },
 	{ "events", 'e', NULL, 0, "Snoop: print each fault not served at its size, and refused mmaps", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp programs even if the module has BTF", 0 },
+	{ "source", OPT_SOURCE, "SRC", 0, "tdax (the tdax module's tracepoints), stock (BPF on the in-tree device_dax), or auto (default: what is loaded, both if both)", 0 },
+	{ "stock-attach", OPT_STOCK_ATTACH, "MODE", 0, "Stock source: fentry, kprobe or auto (default; fentry, else kprobe; env TDAX_STOCK_ATTACH)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Rows of the per-process map (default 8192); overflow is counted and shown", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Print libbpf messages", 0 },
 	{},
@@ -205,6 +209,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_VERBOSE:
 		o->verbose = true;
+		break;
+	case OPT_SOURCE: {
+		enum tdax_source src;
+
+		if (tdax_parse_source(arg, &src))
+			usage_error("invalid --source '%s': tdax, stock or auto", arg);
+		o->source = src;
+		break;
+	}
+	case OPT_STOCK_ATTACH:
+		if (!strcmp(arg, "fentry"))
+			o->stock_attach = TDAX_ATTACH_FENTRY;
+		else if (!strcmp(arg, "kprobe"))
+			o->stock_attach = TDAX_ATTACH_KPROBE;
+		else if (!strcmp(arg, "auto"))
+			o->stock_attach = 0;
+		else
+			usage_error("invalid --stock-attach '%s': fentry, kprobe or auto", arg);
 		break;
 	case OPT_MAX_PROCS:
 		errno = 0;
@@ -388,12 +410,16 @@ static int run_events(const struct dt_opts *o)
 	co.force_raw_tp = o->raw_tp;
 	co.verbose = o->verbose;
 	co.max_procs = o->max_procs;
+	co.source = o->source;
+	co.stock_attach = o->stock_attach;
 	tdax_snapshot_init(&s.names);
 	c = tdax_collector_open(&co, err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "daxtop: %s\n", err);
 		return 1;
 	}
+	if (*tdax_collector_note(c))
+		fprintf(stderr, "daxtop: %s\n", tdax_collector_note(c));
 	s.c = c;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	s.t0 = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
@@ -466,11 +492,15 @@ int main(int argc, char **argv)
 	co.force_raw_tp = o.raw_tp;
 	co.verbose = o.verbose;
 	co.max_procs = o.max_procs;
+	co.source = o.source;
+	co.stock_attach = o.stock_attach;
 	c = tdax_collector_open(&co, err, sizeof(err));
 	if (!c) {
 		fprintf(stderr, "daxtop: %s\n", err);
 		return 1;
 	}
+	if (*tdax_collector_note(c))
+		fprintf(stderr, "daxtop: %s\n", tdax_collector_note(c));
 	if (o.batch || o.json)
 		rc = run_batch(c, &o);
 	else

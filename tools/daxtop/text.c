@@ -149,10 +149,10 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 	}
 	for (k = TDAX_STAT_FULL_FAULT_COUNTS; k <= TDAX_STAT_FULL_LIVE_DEVS; k++)
 		full += d->stats[k];
-	dt_lines_add(out, "daxtop %s %s %.1fs attach %s devices %zu procs %zu regions %zu",
+	dt_lines_add(out, "daxtop %s %s %.1fs attach %s devices %zu procs %zu regions %zu source %s",
 		     tbuf, o->cumulative ? "cumul" : "interval",
 		     d->interval_ns / 1e9, tdax_attach_mode_name(d->mode),
-		     d->ndevs, d->nprocs, d->nregions);
+		     d->ndevs, d->nprocs, d->nregions, tdax_source_name(d->sources));
 	dt_lines_add(out, "faults/s %s hit %s%% cover %s%% fb/s %s sigbus/s %s mmap-err %llu",
 		     dt_fmt_rate(tdax_fault_rate(&tot, d->interval_ns), b1, sizeof(b1)),
 		     fmt_pct(tdax_hit_ratio(&tot), b2, sizeof(b2)),
@@ -339,7 +339,8 @@ static void render_reasons(const struct tdax_snapshot *d, struct dt_lines *out)
 			     tdax_fault_reason_name(rc[i].reason),
 			     (unsigned long long)rc[i].count,
 			     dt_fmt_rate(tdax_rate(rc[i].count, d->interval_ns), b1, sizeof(b1)),
-			     rc[i].reason == TDAX_FR_LARGER_THAN_ALIGN ? " (expected)" : "");
+			     rc[i].reason == TDAX_FR_LARGER_THAN_ALIGN ? " (expected)" :
+			     rc[i].reason == TDAX_FR_OFFSET_MISALIGNED ? " " DT_WRONG_MEMORY : "");
 }
 
 static void render_devs(const struct tdax_snapshot *d, const struct dt_opts *o, enum dt_sort sort,

@@ -70,11 +70,15 @@ static void draw(const struct tdax_snapshot *d, const struct dt_opts *o, bool he
 	}
 	dt_render_view(d, o, o->view, o->sort, &l);
 	for (i = 0; i < (int)l.n && row < LINES; i++) {
-		if (i == 0)
-			attron(A_BOLD);
+		/* red: the in-tree driver maps the wrong memory (offset_misaligned) */
+		int attr = i == 0 ? A_BOLD : strstr(l.line[i], DT_WRONG_MEMORY) ?
+			   (has_colors() ? COLOR_PAIR(1) | A_BOLD : A_REVERSE) : 0;
+
+		if (attr)
+			attron(attr);
 		mvaddnstr(row++, 0, l.line[i], COLS);
-		if (i == 0)
-			attroff(A_BOLD);
+		if (attr)
+			attroff(attr);
 	}
 	dt_lines_free(&l);
 	refresh();
@@ -107,6 +111,10 @@ int dt_tui_run(struct tdax_collector *c, struct dt_opts *o)
 		fprintf(stderr, "daxtop: cannot initialise the terminal (TERM=%s)\n",
 			getenv("TERM") ? getenv("TERM") : "");
 		return 1;
+	}
+	if (has_colors()) {
+		start_color();
+		init_pair(1, COLOR_RED, COLOR_BLACK);
 	}
 	cbreak();
 	noecho();
