@@ -423,7 +423,7 @@ int tdax_pick_sources(struct tdax_collector *c)
 			return 0;
 		}
 		return tdax_set_err(c, -ENOENT,
-				    "neither the tdax module (%s/bus/tdax) nor the in-tree device_dax (%s/module/device_dax) is loaded",
+				    "tdax module not loaded (%s/bus/tdax is missing) and no in-tree device_dax (%s/module/device_dax): insmod tdax.ko, or modprobe device_dax for --source stock",
 				    c->root, c->root);
 	default:
 		return tdax_set_err(c, -EINVAL, "unknown source %d", c->opts.source);
