@@ -125,7 +125,7 @@ def has(pat, desc):
         failed += 1
         print("not ok %d - %s: %s\n#   no line matching %r" % (n, m, desc, pat))
 has(r'^tdax_collector_source\{source="stock",mode="%s"\} 1$' % m, "daxcollect: source stock attached by %s" % m)
-has(r'^tdax_device_info\{device="dax1\.0",.*source="stock"\} 1$', "daxcollect: dax1.0 info with source stock")
+has(r'^tdax_device_source\{device="dax1\.0",[^}]*source="stock"\} 1$', "daxcollect: dax1.0 source stock")
 has(r'^tdax_device_align_bytes\{device="dax2\.0",[^}]*\} 1073741824$', "daxcollect: dax2.0 align 1G")
 print("# N=%d F=%d" % (n, failed))
 open(out + "/tap", "w").write("%d %d\n" % (n, failed))

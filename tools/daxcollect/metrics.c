@@ -208,17 +208,25 @@ static void render_devices(struct expo *e, const struct tdax_snapshot *s)
 	size_t i, n;
 
 	expo_family(e, "tdax_device_info", "gauge",
-		    "Devices present in /sys/bus/tdax or /sys/bus/dax (value 1), with instance, region, bound driver, fault policy and source (tdax or stock).");
+		    "Devices present in /sys/bus/tdax (value 1), with instance, region, bound driver and fault policy.");
 	for (i = 0; i < s->ndevs; i++) {
 		const struct tdax_snap_dev *d = &s->devs[i];
 		const char *l[] = { DEV_LABELS(d, ib), "region", rid,
-				    "driver", d->driver, "fault_policy", d->fault_policy,
-				    "source", tdax_dev_source(d), NULL };
+				    "driver", d->driver, "fault_policy", d->fault_policy, NULL };
 
 		if (!d->present)
 			continue;
 		snprintf(rid, sizeof(rid), "%d", d->region_id);
 		expo_sample_u64(e, l, 1);
+	}
+	expo_family(e, "tdax_device_source", "gauge",
+		    "Where each present device's counts come from (value 1): source tdax (the tdax tracepoints) or stock (BPF on the in-tree device_dax, /sys/bus/dax).");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+		const char *l[] = { DEV_LABELS(d, ib), "source", tdax_dev_source(d), NULL };
+
+		if (d->present)
+			expo_sample_u64(e, l, 1);
 	}
 #define DEV_GAUGE(name, type, help, cond, expr)					\
 	expo_family(e, name, type, help);					\

@@ -135,7 +135,7 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 {
 	struct tdax_gran_val tot = {};
 	__u64 full = 0, refused = 0, sec = d->realtime_ns / 1000000000ULL;
-	char b1[16], b2[16], b3[16], b4[16], b5[16], tbuf[16];
+	char b1[16], b2[16], b3[16], b4[16], b5[16], tbuf[16], att[40];
 	time_t t = (time_t)sec;
 	struct tm tm;
 	size_t i;
@@ -149,10 +149,16 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 	}
 	for (k = TDAX_STAT_FULL_FAULT_COUNTS; k <= TDAX_STAT_FULL_LIVE_DEVS; k++)
 		full += d->stats[k];
-	dt_lines_add(out, "daxtop %s %s %.1fs attach %s devices %zu procs %zu regions %zu source %s",
+	/* attach: the tdax mode; stock:MODE or both:TDAX+STOCK otherwise */
+	if (d->sources & TDAX_SOURCE_STOCK)
+		snprintf(att, sizeof(att), "%s:%s%s%s", tdax_source_name(d->sources),
+			 d->sources & TDAX_SOURCE_TDAX ? tdax_attach_mode_name(d->mode) : "",
+			 d->sources & TDAX_SOURCE_TDAX ? "+" : "", tdax_attach_mode_name(d->stock_mode));
+	else
+		snprintf(att, sizeof(att), "%s", tdax_attach_mode_name(d->mode));
+	dt_lines_add(out, "daxtop %s %s %.1fs attach %s devices %zu procs %zu regions %zu",
 		     tbuf, o->cumulative ? "cumul" : "interval",
-		     d->interval_ns / 1e9, tdax_attach_mode_name(d->mode),
-		     d->ndevs, d->nprocs, d->nregions, tdax_source_name(d->sources));
+		     d->interval_ns / 1e9, att, d->ndevs, d->nprocs, d->nregions);
 	dt_lines_add(out, "faults/s %s hit %s%% cover %s%% fb/s %s sigbus/s %s mmap-err %llu",
 		     dt_fmt_rate(tdax_fault_rate(&tot, d->interval_ns), b1, sizeof(b1)),
 		     fmt_pct(tdax_hit_ratio(&tot), b2, sizeof(b2)),

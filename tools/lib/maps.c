@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "collector_int.h"
+#include "tdax_stock.h"
 #include "tdax_collect.skel.h"
 
 /** struct map_dump - every (key, value) of one map, values per-CPU if so. */
@@ -786,6 +787,13 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (retire_all || (v && v->destroy_ns) || !v || !v->create_ns ||
 		    v->create_ns < c->scan_ns)
 			gone[i] = true;
+		/*
+		 * A stock instance gets its live_devs entry (its name) at its first
+		 * fault, just before the counters: none in this dump means that
+		 * fault raced the dumps, not that the device went away.
+		 */
+		if (!v && !retire_all && tdax_instance_is_stock(d->instance))
+			gone[i] = false;
 	}
 
 	/* regions: sysfs, and the instances the create/destroy records name */

@@ -37,7 +37,10 @@ stock_align() { # DEV ALIGN
 	local d=$SBUS/devices/$1
 	[ -e "$d/driver" ] && { echo "$1" > "$d/driver/unbind" || return 1; }
 	echo "$2" > "$d/align" || return 1
-	echo "$1" > $SBUS/drivers/device_dax/bind || return 1
+	# 6.12 flags hmem regions for kmem: device_dax binds them only by id
+	echo "$1" > $SBUS/drivers/device_dax/bind 2>/dev/null ||
+		echo "$1" > $SBUS/drivers/device_dax/new_id 2>/dev/null
+	[ -e "$d/driver" ] || echo "$1" > $SBUS/drivers/device_dax/bind || return 1
 	[ "$(cat "$d/align")" = "$2" ] || return 1
 	wait_for 30 test -c "/dev/$1"
 }

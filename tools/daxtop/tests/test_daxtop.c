@@ -108,7 +108,10 @@ static void test_parse(void **state)
 	assert_int_equal(dt_parse_device("sda", b, sizeof(b)), -EINVAL);
 	assert_int_equal(dt_parse_device("tdax0", b, sizeof(b)), -EINVAL);
 	assert_int_equal(dt_parse_device("tdax0.0x", b, sizeof(b)), -EINVAL);
-	assert_int_equal(dt_parse_device("/dev/dax0.0", b, sizeof(b)), -EINVAL);
+	/* in-tree devices (stock source) */
+	assert_int_equal(dt_parse_device("/dev/dax0.0", b, sizeof(b)), 0);
+	assert_string_equal(b, "dax0.0");
+	assert_int_equal(dt_parse_device("dax0", b, sizeof(b)), -EINVAL);
 	assert_int_equal(dt_parse_sort("hit", &s), 0);
 	assert_int_equal(s, DT_SORT_HIT);
 	assert_int_equal(dt_parse_sort("age", &s), 0);
