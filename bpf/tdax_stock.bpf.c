@@ -15,6 +15,8 @@
  *   dev_dax_huge_fault(vmf, pe_size)	6.1: enum page_entry_size
  *   dev_dax_huge_fault(vmf, order)	6.6+: page order
  *   dax_mmap(filp, vma)		check_vma()'s verdict is re-derived from the vma
+ *   devm_create_dev_dax, unregister_dev_dax (dax bus, vmlinux): lifetimes
+ *					(optional: the rest works without them)
  * Each as an fentry/fexit pair, or a kprobe/kretprobe pair where the kernel
  * has no trampolines (the library picks at load; tdax_stock.h).
  *
@@ -278,6 +280,77 @@ static __always_inline int mmap_done(long ret)
 	else
 		r.reason = TDAX_MR_OK;
 	return handle_mmap(&r);
+}
+
+/*
+ * Device lifetimes, from the dax bus (built into vmlinux with CONFIG_DAX=y):
+ * devm_create_dev_dax() returns the new struct dev_dax (or an ERR_PTR);
+ * unregister_dev_dax(struct device *) is the devm action that deletes it.
+ * A device created while attached gets a fresh instance with create_ns; a
+ * destroyed one leaves stock_inst (a re-created device at the same address
+ * is a new instance) and its lifetime goes to the histogram.
+ */
+static __always_inline int dev_created(struct dev_dax *dd)
+{
+	__u64 key = (__u64)dd, inst;
+	struct tdax_live_dev *d;
+	__u32 devt;
+
+	if (!dd || (__u64)dd >= (__u64)-4095)
+		return 0;
+	stat_inc(TDAX_STAT_EV_DEV_CREATE);
+	bpf_map_delete_elem(&stock_inst, &key);		/* a stale entry of a freed dev_dax */
+	devt = BPF_CORE_READ(dd, dev.devt);
+	inst = stock_instance(dd, devt, BPF_CORE_READ(dd, region, id), BPF_CORE_READ(dd, align));
+	d = bpf_map_lookup_elem(&live_devs, &inst);
+	if (d)
+		d->create_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int dev_destroyed(struct device *dev)
+{
+	struct dev_dax *dd = (void *)((char *)dev - bpf_core_field_offset(struct dev_dax, dev));
+	__u64 key = (__u64)dd, *v, now = bpf_ktime_get_ns();
+	struct tdax_live_dev *d;
+
+	stat_inc(TDAX_STAT_EV_DEV_DESTROY);
+	v = bpf_map_lookup_elem(&stock_inst, &key);
+	if (!v)
+		return 0;	/* never seen: nothing of it to close */
+	d = bpf_map_lookup_elem(&live_devs, v);
+	if (d) {
+		d->destroy_ns = now;
+		d->bound = 0;
+		if (d->create_ns)
+			lifetime_add(TDAX_LT_DEV, now - d->create_ns);
+	}
+	bpf_map_delete_elem(&stock_inst, &key);
+	return 0;
+}
+
+SEC("fexit/devm_create_dev_dax")
+int BPF_PROG(st_fexit_create, void *data, struct dev_dax *ret)
+{
+	return dev_created(ret);
+}
+
+SEC("fentry/unregister_dev_dax")
+int BPF_PROG(st_fentry_destroy, struct device *dev)
+{
+	return dev_destroyed(dev);
+}
+
+SEC("kretprobe/devm_create_dev_dax")
+int BPF_KRETPROBE(st_krp_create, struct dev_dax *ret)
+{
+	return dev_created(ret);
+}
+
+SEC("kprobe/unregister_dev_dax")
+int BPF_KPROBE(st_kp_destroy, struct device *dev)
+{
+	return dev_destroyed(dev);
 }
 
 /* fentry/fexit (trampolines): the default. */

@@ -28,11 +28,13 @@
 #include "tdax_stock.skel.h"
 #include "tdax_stock.h"
 
-#define NSTOCK_PROGS 4
+#define NSTOCK_PROGS 4		/* required: fault and mmap entry/exit */
+#define NSTOCK_LIFE 2		/* optional: device create and destroy */
 
 struct tdax_stock_src {
 	struct tdax_stock *skel;
 	struct bpf_link *links[NSTOCK_PROGS];
+	struct bpf_link *life[NSTOCK_LIFE];
 	enum tdax_attach_mode mode;
 	bool attached;
 };
@@ -95,6 +97,16 @@ static struct bpf_program *prog_of(struct tdax_stock *sk, enum tdax_attach_mode 
 	return m == TDAX_ATTACH_FENTRY ? fe[i] : kp[i];
 }
 
+static struct bpf_program *life_of(struct tdax_stock *sk, enum tdax_attach_mode m, int i)
+{
+	struct bpf_program *fe[NSTOCK_LIFE] = { sk->progs.st_fexit_create, sk->progs.st_fentry_destroy };
+	struct bpf_program *kp[NSTOCK_LIFE] = { sk->progs.st_krp_create, sk->progs.st_kp_destroy };
+
+	return m == TDAX_ATTACH_FENTRY ? fe[i] : kp[i];
+}
+
+static const char *const life_fn[NSTOCK_LIFE] = { "devm_create_dev_dax", "unregister_dev_dax" };
+
 static const char *const prog_fn[NSTOCK_PROGS] = {
 	TDAX_STOCK_FN_FAULT, TDAX_STOCK_FN_FAULT, TDAX_STOCK_FN_MMAP, TDAX_STOCK_FN_MMAP,
 };
@@ -107,14 +119,18 @@ static void stock_destroy(struct tdax_stock_src *s)
 		bpf_link__destroy(s->links[i]);
 		s->links[i] = NULL;
 	}
+	for (i = 0; i < NSTOCK_LIFE; i++) {
+		bpf_link__destroy(s->life[i]);
+		s->life[i] = NULL;
+	}
 	s->attached = false;
 	tdax_stock__destroy(s->skel);
 	s->skel = NULL;
 }
 
 /* Load and attach in mode m; on failure one line in why. */
-static int stock_try(struct tdax_collector *c, struct tdax_stock_src *s,
-		     enum tdax_attach_mode m, char *why, size_t len)
+static int stock_try1(struct tdax_collector *c, struct tdax_stock_src *s,
+		      enum tdax_attach_mode m, bool life, char *why, size_t len)
 {
 	struct bpf_program *p;
 	struct bpf_map *map;
@@ -131,6 +147,8 @@ static int stock_try(struct tdax_collector *c, struct tdax_stock_src *s,
 		bpf_program__set_autoload(p, false);
 	for (i = 0; i < NSTOCK_PROGS; i++)
 		bpf_program__set_autoload(prog_of(s->skel, m, i), true);
+	for (i = 0; life && i < NSTOCK_LIFE; i++)
+		bpf_program__set_autoload(life_of(s->skel, m, i), true);
 	bpf_object__for_each_map(map, s->skel->obj) {
 		struct bpf_map *om = bpf_object__find_map_by_name(c->skel->obj, bpf_map__name(map));
 
@@ -158,12 +176,41 @@ static int stock_try(struct tdax_collector *c, struct tdax_stock_src *s,
 			goto fail;
 		}
 	}
+	for (i = 0; life && i < NSTOCK_LIFE; i++) {
+		s->life[i] = bpf_program__attach(life_of(s->skel, m, i));
+		if (!s->life[i]) {
+			err = -errno;
+			snprintf(why, len, "cannot attach %s to dax bus %s: %s",
+				 tdax_attach_mode_name(m), life_fn[i], strerror(-err));
+			goto fail;
+		}
+	}
 	s->mode = m;
 	s->attached = true;
 	return 0;
 fail:
 	stock_destroy(s);
 	return err ? err : -EINVAL;
+}
+
+/*
+ * Mode m with the lifetime programs, else without them (then a note says
+ * device create/destroy are not seen).
+ */
+static int stock_try(struct tdax_collector *c, struct tdax_stock_src *s,
+		     enum tdax_attach_mode m, char *why, size_t len)
+{
+	char lwhy[256];
+	int err;
+
+	if (!stock_try1(c, s, m, true, lwhy, sizeof(lwhy)))
+		return 0;
+	err = stock_try1(c, s, m, false, why, len);
+	if (err)
+		return err;
+	snprintf(c->note, sizeof(c->note),
+		 "stock: device create/destroy not followed (%s); lifetimes unknown", lwhy);
+	return 0;
 }
 
 /* Which attachment was asked for: opts, else $TDAX_STOCK_ATTACH, else auto (0). */
