@@ -170,15 +170,15 @@ static __always_inline __u8 outcome_of(__u32 ret)
  * silent corruption).
  */
 static __always_inline __u16 fault_reason(struct vm_fault *vmf, struct vm_area_struct *vma,
-					  struct dev_dax *dd, __u64 size, __u64 align, __u8 outcome)
+					  struct dev_dax *dd, const struct tdax_fault_rec *r)
 {
-	__u64 vm_start = BPF_CORE_READ(vma, vm_start), vm_end = BPF_CORE_READ(vma, vm_end);
-	__u64 vm_pgoff = BPF_CORE_READ(vma, vm_pgoff), vm_flags = BPF_CORE_READ(vma, vm_flags);
-	__u64 addr = BPF_CORE_READ(vmf, address), pgoff = BPF_CORE_READ(vmf, pgoff);
-	__u64 mmflags = BPF_CORE_READ(vma, vm_mm, flags);
-	__u64 base, entry = 0;
+	__u64 size = r->size, align = r->align, addr = r->address, pgoff = r->pgoff;
+	__u64 vm_pgoff = BPF_CORE_READ(vma, vm_pgoff);
+	__u64 vm_start, vm_end, vm_flags, mmflags, base, entry = 0;
+	__u8 outcome = r->outcome;
 	void *tbl;
 
+	/* the common cases first, with the fewest reads (each is a helper call) */
 	if (align > ST_PAGE_SIZE && ((vm_pgoff << ST_PAGE_SHIFT) & (align - 1)))
 		return TDAX_FR_OFFSET_MISALIGNED;
 	if (size > align)
@@ -190,10 +190,14 @@ static __always_inline __u16 fault_reason(struct vm_fault *vmf, struct vm_area_s
 			return TDAX_FR_BEYOND_DEVICE;
 		return TDAX_FR_DEAD;
 	}
+	vm_flags = BPF_CORE_READ(vma, vm_flags);
 	if (vm_flags & ST_VM_NOHUGEPAGE)
 		return TDAX_FR_NOHUGEPAGE;
+	mmflags = BPF_CORE_READ(vma, vm_mm, flags);
 	if (mmflags & (1ULL << ST_MMF_DISABLE_THP))
 		return TDAX_FR_THP_DISABLED;
+	vm_start = BPF_CORE_READ(vma, vm_start);
+	vm_end = BPF_CORE_READ(vma, vm_end);
 	base = addr & ~(align - 1);
 	if (base < vm_start || base + align > vm_end)
 		return TDAX_FR_OUTSIDE_VMA;
@@ -233,7 +237,7 @@ static __always_inline int fault_done(__u64 ret)
 	r.instance = stock_instance(dd, r.dev, r.region_id, r.align);
 	r.result = (__u32)ret;
 	r.outcome = outcome_of(r.result);
-	r.reason = fault_reason(vmf, vma, dd, r.size, r.align, r.outcome);
+	r.reason = fault_reason(vmf, vma, dd, &r);
 	r.write = (BPF_CORE_READ(vmf, flags) & ST_FAULT_FLAG_WRITE) != 0;
 	return handle_fault(&r);
 }
