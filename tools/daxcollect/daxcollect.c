@@ -413,7 +413,8 @@ static void watch_bus(void)
 	if (!st.health.released) {
 		if (st.health.attached && present && !busy)
 			release_driver_locked(REL_EMPTY);
-	} else if (!present) {
+	} else if (!present && (env.source == TDAX_SOURCE_TDAX || !tdax_stock_present(env.sysfs))) {
+		/* neither source can come back yet (the stock one needs device_dax) */
 		if (!st.saw_absent)
 			logmsg(LOG_NOTICE, "tdax driver unloaded; will re-attach when it is back");
 		st.saw_absent = 1;
