@@ -15,6 +15,13 @@ OUT=/tmp/stock-both
 mkdir -p $OUT
 H=/sys/bus/platform/devices/hmem.2
 
+if [ ! -e $H ]; then
+	# 6.12: tdax_hmem registers its own tdax_soft.N under hmem_platform.0
+	echo "ok 1 - both sources # SKIP no hmem.2 platform device to hand over on $(uname -r)"
+	echo "1..1"
+	exit 0
+fi
+
 give_hmem2() {
 	echo hmem > $H/driver_override || return 1
 	[ -e $H/driver ] && { echo hmem.2 > $H/driver/unbind || return 1; }
