@@ -57,14 +57,21 @@ wait $DTPID
 is "daxtop exits 0" $? 0
 
 # --events: each fault on the misaligned mapping is printed
+# (and batch text marks the reason line)
 $DAXTOP --events -J >$OUT/events.json 2>$OUT/ev.err &
 EVPID=$!
-links() { [ "$(grep -l '^link_type' /proc/$EVPID/fdinfo/* 2>/dev/null | wc -l)" -ge 4 ]; }
-t "daxtop --events attached (BPF links open)" wait_for 60 links
+$DAXTOP -b --cumulative 0.5 >$OUT/batch.txt 2>&1 &
+BPID=$!
+links() { [ "$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l)" -ge 4 ]; }
+t "daxtop --events attached (BPF links open)" wait_for 60 links $EVPID
+t "daxtop -b attached (BPF links open)" wait_for 60 links $BPID
 t "misaligned mapping on dax1.0" $LOAD -s 4M -o 4K -A 2M /dev/dax1.0
 t "--events printed the offset_misaligned faults" wait_for 60 grep -q offset_misaligned $OUT/events.json
-kill -INT $EVPID
+t "daxtop -b marks offset_misaligned: WRONG MEMORY" \
+	wait_for 60 grep -q "^dax1.0 .*offset_misaligned .*!! WRONG MEMORY" $OUT/batch.txt
+kill -INT $EVPID $BPID
 wait $EVPID
+wait $BPID
 
 T1A=$T1A T1B=$T1B T2A=$T2A T2B=$T2B T3A=$T3A T3B=$T3B OUT=$OUT N0=$TDAX_N python3 - <<'PY'
 import json, os

@@ -53,7 +53,7 @@ struct dt_opts {
  * Marks a line about faults of reason offset_misaligned (the in-tree driver
  * mapping the wrong memory): the TUI shows such lines in red.
  */
-#define DT_WRONG_MEMORY "!! WRONG MEMORY: file offset not aligned to the device"
+#define DT_WRONG_MEMORY "!! WRONG MEMORY"
 
 /** struct dt_lines - rendered text, one string per line. */
 struct dt_lines {

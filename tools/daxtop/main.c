@@ -290,8 +290,12 @@ static void print_report(const struct tdax_snapshot *d, const struct dt_opts *o)
 		dt_lines_add(&l, "%s", "");
 		dt_render_view(d, o, v, o->sort, &l);
 	}
-	for (i = 0; i < l.n; i++)
-		printf("%s\n", l.line[i]);
+	for (i = 0; i < l.n; i++) {
+		/* the in-tree driver mapping the wrong memory: red on a terminal */
+		bool red = strstr(l.line[i], DT_WRONG_MEMORY) && isatty(STDOUT_FILENO);
+
+		printf("%s%s%s\n", red ? "\033[1;31m" : "", l.line[i], red ? "\033[0m" : "");
+	}
 	printf("\n");
 	fflush(stdout);
 	dt_lines_free(&l);
