@@ -142,7 +142,7 @@ offline offline"
 # memory57 refuses (its state is /dev/full: ENOSPC): memory56 is put back
 ln -sf /dev/full $M/memory57/state
 err "online-memory: a block refuses, the one onlined is offlined again" 1 \
-	'^tdaxctl online-memory: tdax1.2: online memory \(1 of 2 blocks done\): No space left on device; tdax1.2 left as it was$' \
+	'^tdaxctl online-memory: tdax1.2: online_movable memory57 \(1 of 2 blocks done\): No space left on device; tdax1.2 left as it was$' \
 	$T online-memory tdax1.2
 is "  memory56 is offline again" "$(cat $M/memory56/state)" offline
 err "online-memory of a devdax device" 1 '^tdaxctl online-memory: tdax1.0: memory operations are not applicable in devdax mode' \
