@@ -58,6 +58,9 @@ void kmsg_reason(char *buf, size_t len)
 			*nl = 0;
 		if ((pri & 7) > 4 || !strstr(msg, "tdax"))
 			continue;
+		/* the driver core's echo of a probe error: the driver said why before */
+		if (strstr(msg, ": probe of ") && strstr(msg, " failed with error "))
+			continue;
 		snprintf(buf, len, "%s", msg);
 	}
 }
