@@ -41,8 +41,8 @@ kjson() {
 		[ -n "${3:-}" ] && mb="$mb,\"movable\":$3"
 	fi
 	[ -n "${4:-}" ] && st=",\"state\":\"$4\""
-	printf '{"chardev":"%s","size":%s,"target_node":%s,"align":%s,"mode":"%s"%s%s,"fault_policy":"strict","numa_node":%s}' \
-		"$D" "$SIZE" "$TN" "$ALIGN" "$mode" "$mb" "$st" "$NN"
+	printf '{"chardev":"%s","size":%s,"target_node":%s,"align":%s,"mode":"%s"%s%s,"fault_policy":"strict","numa_node":%s,"instance":%s}' \
+		"$D" "$SIZE" "$TN" "$ALIGN" "$mode" "$mb" "$st" "$NN" "$(cat $DEV/instance)"
 }
 # everything a failure must leave as it was: mode, driver, size, each
 # block's state and zone, MemTotal and node 1's
@@ -82,7 +82,7 @@ pin_start() { # SIZE: pages of node 1, the first 64K pinned by a pipe
 	$KT pin 1 "$1" $READY > $W/pin.out 2>&1 &
 	PIN=$!
 }
-pin_finish() { rm -f $READY; wait $PIN; echo "rc=$? $(cat $W/pin.out)"; }
+pin_finish() { rm -f $READY; wait $PIN; PRC=$?; }	# not in $(): PIN is our child
 
 is "list: $D starts devdax" "$(J list -d $D)" "[$(kjson devdax)]"
 t "insmod tdax_kmem" insmod $MODDIR/tdax_kmem.ko
@@ -141,7 +141,8 @@ is "  still movable, all online" "$(blocks)" "online=$NBLK movable=$NBLK"
 fails "offline-memory while pages are pinned" 1 \
 	"^tdaxctl offline-memory: $D: offline memory[0-9]+ \([0-9] of $NBLK blocks done\): pages still in use after 3 s .*; $D left as it was$" \
 	$T offline-memory --offline-timeout 3 $D
-is "the pinned process' data intact" "$(pin_finish | cut -d' ' -f1-2)" "rc=0 intact=1"
+pin_finish
+is "the pinned process' data intact" "rc=$PRC $(cut -d' ' -f1 $W/pin.out)" "rc=0 intact=1"
 
 # --- system-ram -> devdax with -f (the memory in use migrates) ---------------------------
 rm -f $READY
@@ -183,7 +184,8 @@ fails "-m devdax -f of a kept device" 1 "^tdaxctl reconfigure-device: $D: $KEPT"
 fails "offline-memory of a kept device" 1 "^tdaxctl offline-memory: $D: $KEPT" $T offline-memory $D
 fails "enable-device of a kept device" 1 "^tdaxctl enable-device: $D: $KEPT" $T enable-device $D
 fails "destroy-device of a kept device" 1 "^tdaxctl destroy-device: $D: $KEPT" $T destroy-device -f $D
-is "  the pinned process' data intact" "$(pin_finish | cut -d' ' -f1-2)" "rc=0 intact=1"
+pin_finish
+is "  the pinned process' data intact" "rc=$PRC $(cut -d' ' -f1 $W/pin.out)" "rc=0 intact=1"
 is "-m system-ram takes the kept memory back" "$(J reconfigure-device -m system-ram $D)" "[$(kjson system-ram $NBLK true)]"
 t "  tdax_kmem adopted it (kernel log)" sh -c "dmesg | grep -q '$D: tdax_kmem: .*taking over the memory a failed unbind left online'"
 is "  MemTotal counts it once" "$(( $(memtotal) - BASE ))" $KB

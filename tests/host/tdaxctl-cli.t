@@ -99,7 +99,14 @@ is "fake tree: list -u -d tdax1.1 -M (human)" "$($T list -u -d tdax1.1 -M | jq -
 	'["256.00 MiB (268.44 MB)",4096,"0x1b8000000","0x8000"]'
 echo memory_controller > $P/tdax_region/persistence_domain
 is "persistence_domain shows only where the attribute exists" "$($T list -R | jq -c '.[0].persistence_domain')" '"memory_controller"'
-is "  and not on devices without it" "$($T list | jq -c '[.[].persistence_domain]')" '[null,null]'
+is "  devices of the region show the region's" "$($T list | jq -c '[.[].persistence_domain]')" '["memory_controller","memory_controller"]'
+rm $P/tdax_region/persistence_domain
+is "  and none without it" "$($T list | jq -c '[.[].persistence_domain]')" '[null,null]'
+echo 7 > $P/tdax_region/instance; echo 12 > $P/tdax1.0/instance
+is "instance: the region's and the device's, where sysfs has it" \
+	"$($T list -R -D -i | jq -c '[.[0].instance, [.[0].devices[].instance]]')" '[7,[12,null]]'
+rm $P/tdax_region/instance $P/tdax1.0/instance
+echo memory_controller > $P/tdax_region/persistence_domain
 err "system-ram without tdax_kmem: one line, exit 1" 1 \
 	'^tdaxctl reconfigure-device: tdax1.0: mode system-ram needs the tdax_kmem driver, which is not loaded \(modprobe tdax_kmem\)$' \
 	$T reconfigure-device -m system-ram tdax1.0

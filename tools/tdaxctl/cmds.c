@@ -487,7 +487,7 @@ static int simple_cmd(int argc, char **argv, enum simple what)
 			break;
 		case 'T':
 			if (what != S_OFFLINE)
-				bad_option('?', argv);
+				usage_error("--offline-timeout goes with offline-memory and reconfigure-device");
 			set_offline_timeout(parse_timeout(optarg));
 			break;
 		case 'u': break;

@@ -711,7 +711,8 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 {
 	struct op *op = calloc(1, sizeof(*op));
 	struct tdax_device *d;
-	int rc;
+	int rc, region_id;
+	bool kept;
 
 	if (!op)
 		return -ENOMEM;
@@ -723,11 +724,13 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 		free(op);
 		return -ENODEV;
 	}
+	kept = is_kept(op);	/* rescans: look the device up after it */
 	d = tdax_device_find(ctx, name);
-	if (d->id == 0)
-		check_fail(op, -EBUSY, "device 0 stays while its region exists: shrink it with reconfigure-device -s instead");
-	else if (is_kept(op))
+	region_id = d->region_id;
+	if (kept)
 		check_fail(op, -EBUSY, "%s", kept_msg);
+	else if (d->id == 0)
+		check_fail(op, -EBUSY, "device 0 stays while its region exists: shrink it with reconfigure-device -s instead");
 	else if (op->driver[0] && !force)
 		check_fail(op, -EBUSY, "active, specify --force for deletion");
 	else if (!strcmp(op->driver, TDAX_DRV_KMEM)) {
@@ -745,7 +748,7 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 	if (!op->failed && op->size)
 		write_attr(op, "size", "0");
 	if (!op->failed) {
-		rc = tdax_region_delete_device(ctx, d->region_id, name);
+		rc = tdax_region_delete_device(ctx, region_id, name);
 		if (rc)
 			step_fail(op, rc, "tdax_region/delete %s", name);
 	}
