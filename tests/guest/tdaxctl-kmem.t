@@ -192,6 +192,18 @@ is "  MemTotal counts it once" "$(( $(memtotal) - BASE ))" $KB
 is "-m devdax -f" "$(J reconfigure-device -m devdax -f $D)" "[$(kjson devdax)]"
 is "  back as at the start" "$(driver) $(mode) $(nblocks_present) $(memtotal) $(node_kb 1)" "tdax_device devdax 0 $BASE 0"
 
+# --- persistence: a listed system-ram device, applied again -------------------------------
+mkdir -p $W/conf.d
+$T reconfigure-device -m system-ram --no-movable $D > /dev/null 2>&1
+$T list -d $D > $W/conf.d/node1.json
+$T reconfigure-device -m devdax -f $D > /dev/null 2>&1
+is "apply-config of the saved list: system-ram, ZONE_NORMAL again" \
+	"$($T apply-config -C $W/conf.d 2>$W/err | jq -c .)" "[$(kjson system-ram $NBLK false)]"
+is "  stderr" "$(cat $W/err)" "applied $W/conf.d: 1 device changed"
+is "  run again: nothing changes" "$($T apply-config -C $W/conf.d 2>&1 >/dev/null)" "applied $W/conf.d: 0 devices changed"
+is "-m devdax -f" "$(J reconfigure-device -m devdax -f $D)" "[$(kjson devdax)]"
+is "  MemTotal as at the start" "$(memtotal) $(nblocks_present)" "$BASE 0"
+
 echo "$POLICY" > $MEM/auto_online_blocks
 t "rmmod tdax_kmem: nothing of it is left" rmmod tdax_kmem
 echo "# guest uptime at the end: $(cut -d" " -f1 /proc/uptime)s"
