@@ -35,7 +35,8 @@ done
 for o in --regions --devices --mappings --region --dev --idle --human; do
 	$T list --help | grep -q -- "$o"; ok $? "list --help documents $o"
 done
-for o in --align --size --fault-policy --mode --no-online --no-movable --force; do
+$T offline-memory --help | grep -q -- "--offline-timeout=SECS"; ok $? "offline-memory --help documents --offline-timeout"
+for o in --align --size --fault-policy --mode --no-online --no-movable --force --offline-timeout; do
 	$T reconfigure-device --help | grep -q -- "$o"; ok $? "reconfigure-device --help documents $o"
 done
 $T create-device --help | grep -q -- "--input=FILE"; ok $? "create-device --help documents --input"
@@ -65,6 +66,11 @@ err "destroy without a device" 2 '^tdaxctl destroy-device: specify a device \(td
 err "--force is not an enable-device option" 2 "^tdaxctl enable-device: unknown option '-f'" $T enable-device -f tdax0.0
 err "--no-movable is not an offline-memory option" 2 "^tdaxctl offline-memory: unknown option '--no-movable'" \
 	$T offline-memory --no-movable tdax0.0
+err "bad offline timeout" 2 "^tdaxctl offline-memory: bad offline timeout 'soon' \(seconds, 0 for no limit\)$" \
+	$T offline-memory --offline-timeout soon tdax0.0
+err "--offline-timeout is not an online-memory option" 2 \
+	'^tdaxctl online-memory: --offline-timeout goes with offline-memory and reconfigure-device$' \
+	$T online-memory --offline-timeout 3 tdax0.0
 err "apply-config: bad device name" 2 "^tdaxctl apply-config: bad device name 'dax0.0'" $T apply-config dax0.0
 
 # --- a fake sysfs tree ---------------------------------------------------------
