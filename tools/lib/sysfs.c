@@ -106,6 +106,7 @@ static int scan_dev(struct tdax_sysfs *s, size_t *rcap, const char *path,
 	read_u64(path, "align", &d->align);
 	read_u64(path, "resource", &res);
 	read_str(path, "fault_policy", d->fault_policy, sizeof(d->fault_policy));
+	read_str(path, "mode", d->mode, sizeof(d->mode));
 	snprintf(link, sizeof(link), "%s/driver", path);
 	n = readlink(link, real, sizeof(real) - 1);
 	if (n > 0) {
