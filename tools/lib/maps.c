@@ -340,8 +340,11 @@ static void kmem_merge(struct tdax_snap_kmem *k, const struct tdax_kmem_val *v)
 		k->mode = v->mode;
 	k->seen = true;
 	k->ranges++;
-	k->bytes += v->size;
-	k->blocks += v->blocks;
+	if (v->mode != TDAX_MODE_UNBOUND) {
+		/* a range removed (or never added) holds no blocks */
+		k->bytes += v->size;
+		k->blocks += v->blocks;
+	}
 	for (z = 0; z < TDAX_KZ_NR; z++) {
 		if (v->online[z] > 0) {
 			k->online[z] += v->online[z];

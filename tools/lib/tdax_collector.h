@@ -164,9 +164,9 @@ struct tdax_snap_kmem {
 	bool seen;
 	__u32 mode;			/* enum tdax_mode the records imply */
 	__u32 ranges;			/* ranges recorded */
-	__u64 bytes;			/* bytes of the memory blocks of the ranges */
+	__u64 bytes;			/* bytes of the memory blocks added (or kept) */
 	__u64 block_size;		/* memory block size */
-	__u32 blocks;			/* memory blocks of the ranges */
+	__u32 blocks;			/* memory blocks added (or kept); 0 once removed */
 	__u32 blocks_online;		/* of which online */
 	__u32 online[TDAX_KZ_NR];	/* online blocks by enum tdax_kmem_zone */
 	__s32 node;			/* numa node (-1 if unknown) */
