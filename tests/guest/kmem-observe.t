@@ -3,7 +3,8 @@
 #
 # kmem-observe.t - tdax_kmem seen by the tools with ground truth: the
 # device of the CPU-less node 1 switched devdax -> system-ram (blocks added
-# offline, then onlined movable by hand) -> devdax shows the right mode,
+# offline, then onlined movable by hand), an unbind refused by pinned pages
+# (kept, counted by reason, adopted by the next bind) -> devdax shows the right mode,
 # memory blocks online/total, online bytes, node, zone and tier in
 # `daxtop -J`, in daxtop's memory view and in daxcollect's tdax_kmem_*
 # series, each compared with sysfs (/sys/devices/system/memory, the memory
@@ -34,6 +35,7 @@ val() { awk -v k="$2" '{ s = $1; gsub(/,device_instance="[0-9]+"/, "", s) } s ==
 jlast() { tail -n 1 $W/daxtop.json; }
 # a field of the present row of $D in daxtop's last document
 jf() { jlast | jq -r --arg d "$D" "[.devices[] | select(.name == \$d and .present)][0] | $1"; }
+jfc() { jlast | jq -c --arg d "$D" "[.devices[] | select(.name == \$d and .present)][0] | $1"; }
 # the numbers of the row of $D in daxtop's memory view (last report)
 memrow() { grep -E "^$D +" $W/mem.out | tail -n 1 | awk '{print $2, $3, $4, $5, $7}'; }
 
@@ -97,18 +99,50 @@ is "tdax_kmem_info: mode, node, tier, zone" \
 is "tdax_kmem_operations_total add ok" "$(val $S "tdax_kmem_operations_total{device=\"$D\",op=\"add\",result=\"ok\"}")" 1
 is "tdax_kmem_block_events_total online" "$(val $S "tdax_kmem_block_events_total{device=\"$D\",op=\"online\"}")" $NBLK
 
+# --- an offline refused (pinned pages): kept, counted by reason, adopted --------------
+rm -f $READY
+$KT pin 1 16M $READY > $W/pin.out 2>&1 &
+PIN=$!
+t "16M on node 1, the first 64K pinned by a pipe (vmsplice)" wait_file $READY
+echo 2 > /sys/module/tdax_kmem/parameters/offline_timeout
+is "unbind tdax_kmem while pages are pinned" "$(sysfs_write $KDRV/unbind $D)" ok
+is "sysfs: system-ram-kept, all blocks still online" "$(mode) $(blocks)" "system-ram-kept online=$NBLK movable=$NBLK"
+t "daxtop -J counts the failed offline" until_ok 30 sh -c "[ \"\$(tail -n 1 $W/daxtop.json | jq -r --arg d $D '[.devices[] | select(.name == \$d and .present)][0].kmem.remove_errors')\" = 1 ]"
+is "daxtop: mode, last reason, failed offlines by reason" \
+	"$(jf .mode) $(jf .kmem.mode) $(jf .kmem.last_reason) $(jfc .kmem.offline_failures)" \
+	'system-ram-kept system-ram-kept timeout {"timeout":1}'
+is "daxtop: the blocks stay online" "$(jf .kmem.blocks_online)/$(jf .kmem.blocks) $(jf .kmem.zone)" "$NBLK/$NBLK movable"
+t "daxtop: the kernel's cancelled offline is a block event (offline_failed >= 1)" \
+	test "$(jf .kmem.block_ops.offline_failed)" -ge 1
+kept_in_scrape() {
+	scrape >$W/kept.prom
+	[ "$(val $W/kept.prom "tdax_kmem_offline_failures_total{device=\"$D\",reason=\"timeout\"}")" = 1 ]
+}
+t "daxcollect: tdax_kmem_offline_failures_total{reason=timeout} 1" until_ok 30 kept_in_scrape
+is "daxcollect: the failed remove, mode system-ram-kept, blocks online" \
+	"$(val $W/kept.prom "tdax_kmem_operations_total{device=\"$D\",op=\"remove\",result=\"error\"}") $(grep -c "^tdax_kmem_info{device=\"$D\",device_instance=\"[0-9]*\",mode=\"system-ram-kept\"" $W/kept.prom) $(val $W/kept.prom "tdax_kmem_blocks{device=\"$D\",state=\"online\"}")" \
+	"1 1 $NBLK"
+rm -f $READY; wait $PIN
+echo 120 > /sys/module/tdax_kmem/parameters/offline_timeout
+is "remove_id, new_id $D on tdax_kmem again: adopts the kept memory" \
+	"$(sysfs_write $KDRV/remove_id $D) $(sysfs_write $KDRV/new_id $D) $(mode)" "ok ok system-ram"
+t "daxtop -J: system-ram again, reason adopted" until_ok 30 sh -c "[ \"\$(tail -n 1 $W/daxtop.json | jq -r --arg d $D '[.devices[] | select(.name == \$d and .present)][0].kmem.last_reason')\" = adopted ]"
+
 # --- back to devdax ---------------------------------------------------------------
 is "unbind tdax_kmem" "$(sysfs_write $KDRV/unbind $D)" ok
 is "remove_id $D" "$(sysfs_write $KDRV/remove_id $D)" ok
 is "bind tdax_device" "$(sysfs_write $DRV/bind $D)" ok
 is "sysfs: devdax, no memory block left" "$(mode) $(nblocks_present)" "devdax 0"
-t "daxtop -J sees the hot-remove" until_ok 30 sh -c "[ \"\$(tail -n 1 $W/daxtop.json | jq -r --arg d $D '[.devices[] | select(.name == \$d and .present)][0].kmem.removes')\" = 1 ]"
+t "daxtop -J sees the hot-remove" until_ok 30 sh -c "[ \"\$(tail -n 1 $W/daxtop.json | jq -r --arg d $D '[.devices[] | select(.name == \$d and .present)][0].kmem.removes')\" = 2 ]"
 t "daxtop -J: mode devdax again" until_ok 30 sh -c "[ \"\$(tail -n 1 $W/daxtop.json | jq -r --arg d $D '[.devices[] | select(.name == \$d and .present)][0].mode')\" = devdax ]"
 is "daxtop: no blocks, none online, zone offline" \
 	"$(jf .kmem.blocks) $(jf .kmem.blocks_online) $(jf .kmem.online_bytes) $(jf .kmem.zone)" "0 0 0 offline"
-is "daxtop: the remove was ok, no failed offline" \
-	"$(jf .kmem.last_result) $(jf .kmem.remove_errors) $(jf '.kmem.offline_failures | length')" "0 0 0"
-is "daxtop: $NBLK block offline events" "$(jf .kmem.block_ops.offline)" $NBLK
+is "daxtop: the last remove was ok; the one failed offline stays counted" \
+	"$(jf .kmem.last_result) $(jf .kmem.removes) $(jf .kmem.remove_errors) $(jfc .kmem.offline_failures)" \
+	'0 2 1 {"timeout":1}'
+is "daxtop: every block that went offline came back or was removed (offline = online events)" \
+	"$(jf .kmem.block_ops.offline)" "$(jf .kmem.block_ops.online)"
+t "daxtop: at least $NBLK block offline events" test "$(jf .kmem.block_ops.offline)" -ge $NBLK
 t "daxtop's memory view shows $D devdax 0/0" \
 	until_ok 30 sh -c "grep -Eq '^$D +devdax +0/0 ' $W/mem.out"
 off_in_scrape() {
@@ -121,9 +155,11 @@ is "tdax_kmem_online_bytes node 1 movable is 0" "$(val $S "tdax_kmem_online_byte
 is "tdax_kmem_blocks online, offline" \
 	"$(val $S "tdax_kmem_blocks{device=\"$D\",state=\"online\"}") $(val $S "tdax_kmem_blocks{device=\"$D\",state=\"offline\"}")" "0 0"
 is "tdax_kmem_info says devdax" "$(grep -c "^tdax_kmem_info{device=\"$D\",device_instance=\"[0-9]*\",mode=\"devdax\"" $S)" 1
-is "no failed offline" "$(grep -c "^tdax_kmem_offline_failures_total{device=\"$D\"" $S)" 0
+is "the failed offline stays counted" "$(val $S "tdax_kmem_offline_failures_total{device=\"$D\",reason=\"timeout\"}")" 1
+is "tdax_kmem_operations_total add ok, remove ok, remove error" \
+	"$(val $S "tdax_kmem_operations_total{device=\"$D\",op=\"add\",result=\"ok\"}") $(val $S "tdax_kmem_operations_total{device=\"$D\",op=\"remove\",result=\"ok\"}") $(val $S "tdax_kmem_operations_total{device=\"$D\",op=\"remove\",result=\"error\"}")" "2 1 1"
 is "tdax_collector_events_total kmem_add, kmem_remove" \
-	"$(val $S 'tdax_collector_events_total{event="kmem_add"}') $(val $S 'tdax_collector_events_total{event="kmem_remove"}')" "1 1"
+	"$(val $S 'tdax_collector_events_total{event="kmem_add"}') $(val $S 'tdax_collector_events_total{event="kmem_remove"}')" "2 2"
 t "promtool check metrics accepts the scrape" sh -c "promtool check metrics <$S"
 for m in tdax_kmem_online_bytes tdax_kmem_blocks tdax_kmem_info tdax_kmem_offline_failures_total \
 	 tdax_kmem_operations_total; do
