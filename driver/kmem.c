@@ -286,10 +286,10 @@ static void tdax_kmem_rec_init(struct tdax_kmem_rec *rec, struct tdax_dev *tdev,
 static void tdax_kmem_rec_state(struct tdax_kmem_rec *rec,
 				struct tdax_kmem_range *r)
 {
-	rec->start = r->range.start;
-	rec->size = range_len(&r->range);
 	u32 per_zone[TDAX_KZ_NR] = {};
 
+	rec->start = r->range.start;
+	rec->size = range_len(&r->range);
 	rec->blocks = r->nr_blocks;
 	rec->blocks_online = tdax_kmem_online(r, &rec->zone, per_zone);
 	rec->online_normal = per_zone[TDAX_KZ_NORMAL];
