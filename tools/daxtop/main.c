@@ -60,6 +60,7 @@ static const char args_doc_text[] =
 "  daxtop -J --cumulative 5 1 one JSON document, counts of 5 s\n"
 "  daxtop -p 1234             only process 1234 (all counts are its own)\n"
 "  daxtop -d tdax0.0 --events every fallback/SIGBUS fault on tdax0.0\n"
+"  daxtop -b -V memory 2      devices in system-ram mode (tdax_kmem), every 2 s\n"
 "\v"
 "Measures (docs/metrics.md): HIT% = faults served at the device alignment / "
 "faults that ended (mapped or SIGBUS); COVER% = bytes mapped at the alignment "
