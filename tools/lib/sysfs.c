@@ -69,6 +69,7 @@ static int copy_scan(const struct tdax_ctx *ctx, struct tdax_sysfs *out)
 			d->align = md->align;
 			snprintf(d->driver, sizeof(d->driver), "%s", md->driver);
 			snprintf(d->fault_policy, sizeof(d->fault_policy), "%s", md->fault_policy);
+			snprintf(d->mode, sizeof(d->mode), "%.*s", (int)sizeof(d->mode) - 1, md->mode);
 			r->ndevs++;
 			if (md->resource && md->size && (!r->start || md->resource < r->start))
 				r->start = md->resource;
