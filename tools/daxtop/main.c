@@ -298,7 +298,15 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 		return 1;
 	}
 	while (!o->count || iter < o->count) {
+		bool stopped;
+
 		nap(o->interval);
+		/*
+		 * A signal that arrives while a report is taken or printed
+		 * gets one more report, so the last one covers everything
+		 * that happened before the signal.
+		 */
+		stopped = dt_stop;
 		if (take(c, &cur)) {
 			rc = 1;
 			break;
@@ -315,7 +323,7 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 		tdax_snapshot_free(&prev);
 		prev = cur;
 		tdax_snapshot_init(&cur);
-		if (dt_stop)
+		if (stopped)
 			break;
 	}
 	tdax_snapshot_free(&base);

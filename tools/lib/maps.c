@@ -660,15 +660,28 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		}								\
 		map_fill(&s, stat, sk->maps.map, md.n);				\
 	} while (0)
-	DUMP(live_devs, false, md_ld, TDAX_STAT_FULL_LIVE_DEVS);
-	DUMP(dev_stats, true, md_dev, TDAX_STAT_FULL_DEV_STATS);
-	DUMP(fault_lat, true, md_lat, TDAX_STAT_FULL_FAULT_LAT);
-	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
-	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
-	DUMP(proc_stats, false, md_proc, TDAX_STAT_FULL_PROC_STATS);
-	DUMP(live_regions, false, md_lr, TDAX_STAT_FULL_LIVE_REGIONS);
+	/*
+	 * The maps are read one after the other while records keep coming,
+	 * in the reverse of the order in which a record updates them (the
+	 * create/bind records of live_devs and live_regions, then
+	 * mmap_counts / fault_counts, dev_stats, proc_stats, fault_lat).
+	 * So a row read from one map has its earlier rows in the maps read
+	 * after it: its dev_t (in the mmap_counts / fault_counts keys) and
+	 * its create record are always there to name it.  Read in the
+	 * other order, a device row first seen in proc_stats or fault_lat
+	 * had no dev_t yet and was retired as gone: its counts reported
+	 * as "dev:0:0" (seen under TCG, where a vCPU can stop for a whole
+	 * time slice in the middle of a record).
+	 */
 	DUMP(flush_stats, true, md_fl, TDAX_STAT_FULL_FLUSH_STATS);
 	DUMP(kmem_stats, false, md_km, TDAX_STAT_FULL_KMEM_STATS);
+	DUMP(fault_lat, true, md_lat, TDAX_STAT_FULL_FAULT_LAT);
+	DUMP(proc_stats, false, md_proc, TDAX_STAT_FULL_PROC_STATS);
+	DUMP(dev_stats, true, md_dev, TDAX_STAT_FULL_DEV_STATS);
+	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
+	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
+	DUMP(live_regions, false, md_lr, TDAX_STAT_FULL_LIVE_REGIONS);
+	DUMP(live_devs, false, md_ld, TDAX_STAT_FULL_LIVE_DEVS);
 #undef DUMP
 
 	err = -ENOMEM;
@@ -907,6 +920,15 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (retire_all || (v && v->destroy_ns) || !v || !v->create_ns ||
 		    v->create_ns < c->scan_ns)
 			gone[i] = true;
+		/*
+		 * No dev_t and no create record: a row read in the middle of
+		 * its first record (the dev_t is stored last, flush_stats
+		 * names a device by nothing else).  It cannot be matched to
+		 * sysfs yet, which does not make it gone: the next snapshot
+		 * names it.
+		 */
+		if (!retire_all && !v && !d->dev)
+			gone[i] = false;
 	}
 
 	/* regions: sysfs, and the instances the create/destroy records name */
