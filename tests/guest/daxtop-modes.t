@@ -29,20 +29,13 @@ jget() { # FILE PYEXPR: evaluate on the last JSON document of FILE (as d)
 jlastproc() { # FILE PYEXPR: the same on the last document that lists a process
 	python3 -c 'import json,sys; d=[x for x in (json.loads(l) for l in open(sys.argv[1]) if l.strip()) if x["processes"]][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 }
-# Poll (up to 60 s) until the last document of FILE gives WANT for PYEXPR:
-# a report is printed every interval, and a loaded machine may be late.
-wait_jget() { # FILE PYEXPR WANT
-	local i
+# wait_same WANT CMD...: poll (up to 60 s) until CMD prints WANT: a report
+# is printed every interval, and a loaded machine may be late
+wait_same() {
+	local want=$1 i
+	shift
 	for i in $(seq 600); do
-		[ -s "$1" ] && [ "$(jget "$1" "$2")" = "$3" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_jlastproc() { # FILE PYEXPR WANT: the same on the last document listing a process
-	local i
-	for i in $(seq 600); do
-		[ -s "$1" ] && [ "$(jlastproc "$1" "$2")" = "$3" ] && return 0
+		[ "$("$@")" = "$want" ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -101,7 +94,7 @@ t "daxtop -d attached" wait_attached $BPID
 echo go >$OUT/go
 $LOAD -s 16M /dev/tdax0.0 >$OUT/p2.out 2>&1
 wait $P1
-wait_jlastproc $OUT/pid.json '[(p["pid"], p["hits"], p["alive"]) for p in d["processes"]]' "[($P1, 4, False)]"
+wait_same "[($P1, 4, False)]" jlastproc $OUT/pid.json '[(p["pid"], p["hits"], p["alive"]) for p in d["processes"]]'
 for i in $(seq 600); do grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt && break; sleep 0.1; done
 kill -INT $DPID $BPID
 wait $DPID $BPID
@@ -135,7 +128,7 @@ echo $((512 << 20)) > $BUS/devices/$NEW/size
 echo $NEW > $DRV/bind
 for i in $(seq 50); do [ -c /dev/$NEW ] && break; sleep 0.1; done
 $LOAD -q -s 4M /dev/$NEW
-wait_jget $OUT/life.json '[(x["name"], x["hits"]) for x in d["devices"] if x["name"] == "'$NEW'"]' "[('$NEW', 2)]"
+wait_same "[('$NEW', 2)]" jget $OUT/life.json '[(x["name"], x["hits"]) for x in d["devices"] if x["name"] == "'$NEW'"]'
 $DAXTOP -J -n 1 -d $NEW 0.3 >$OUT/new.json 2>&1
 is "the new device is followed without a restart (name, present, age known)" \
 	"$(jget $OUT/life.json '[(x["name"], x["present"], x["age_known"], x["hits"], x["binds"]) for x in d["devices"] if x["name"] == "'$NEW'"]')" \
@@ -145,7 +138,7 @@ echo $NEW > $DRV/unbind
 echo 0 > $BUS/devices/$NEW/size
 echo $NEW > $REG/delete
 TD1=$(date +%s.%N)
-wait_jget $OUT/life.json '[x["present"] for x in d["devices"] if x["name"] == "'$NEW'"]' "[False]"
+wait_same "[False]" jget $OUT/life.json '[x["present"] for x in d["devices"] if x["name"] == "'$NEW'"]'
 kill -INT $LPID
 wait $LPID
 is "a deleted device stays listed, gone, with its counts" \
@@ -237,7 +230,7 @@ is "without BTF: the workloads ran (4 touches of 2M, 512 SIGBUS)" \
 	"touches=2048 sigbus=0 touches=0 sigbus=512 "
 NBX='[(x["name"], x["hits"], x["sigbus"]) for x in d["devices"] if x["name"] in ("tdax1.0", "tdax2.0")]'
 NBW="[('tdax1.0', 4, 0), ('tdax2.0', 0, 512)]"
-wait_jget $OUT/nobtf.json "$NBX" "$NBW"
+wait_same "$NBW" jget $OUT/nobtf.json "$NBX"
 kill -INT $DPID
 wait $DPID
 is "without BTF: raw_tp" "$(jget $OUT/nobtf.json 'd["attach"]')" raw_tp

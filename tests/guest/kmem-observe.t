@@ -12,6 +12,7 @@
 # vm: --numa --load --timeout 700
 set -u
 . tests/guest/lib/tdax.sh
+. tests/guest/lib/tools.sh
 KMEM_SIZE=$((512 << 20))	# 4 memory blocks of 128M
 . tests/guest/lib/kmem.sh
 DAXTOP=build/bin/daxtop
@@ -21,17 +22,6 @@ W=/tmp/kmem-observe
 mkdir -p $W
 ip link set lo up 2>/dev/null
 
-until_ok() { # SECS CMD...: retry CMD every 0.2 s
-	local end=$(( $(date +%s) + $1 ))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge $end ] && return 1
-		sleep 0.2
-	done
-}
-scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
-# value of metric{labels} in a scrape file, labels as exported without device_instance
-val() { awk -v k="$2" '{ s = $1; gsub(/,device_instance="[0-9]+"/, "", s) } s == k { v += $2; n++ } END { print n ? v : "none" }' "$1"; }
 jlast() { tail -n 1 $W/daxtop.json; }
 # a field of the present row of $D in daxtop's last document
 jf() { jlast | jq -r --arg d "$D" "[.devices[] | select(.name == \$d and .present)][0] | $1"; }

@@ -10,6 +10,7 @@
 # vm: --load --timeout 500 --nvdimm build/pmem/observe-nv.img:1026M
 set -u
 . tests/guest/lib/tdax.sh
+. tests/guest/lib/tools.sh
 . tests/guest/lib/pmem.sh
 DAXTOP=build/bin/daxtop
 DC=build/bin/daxcollect
@@ -17,18 +18,6 @@ PORT=9478
 W=/tmp/pmem-observe
 mkdir -p $W
 ip link set lo up 2>/dev/null
-
-until_ok() { # SECS CMD...: retry CMD every 0.2 s
-	local end=$(( $(date +%s) + $1 ))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge $end ] && return 1
-		sleep 0.2
-	done
-}
-scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
-# value of metric{labels} in a scrape file, labels as exported without device_instance
-val() { awk -v k="$2" '{ s = $1; gsub(/,device_instance="[0-9]+"/, "", s) } s == k { v += $2; n++ } END { print n ? v : "none" }' "$1"; }
 
 if pmem_setup; then tap_ok "nfit, nd_pmem and tdax_pmem load; namespace $NV"
 else tap_fail "nfit, nd_pmem and tdax_pmem load (got '${NV:-}')"; done_testing; fi
