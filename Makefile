@@ -137,7 +137,8 @@ bench: deps
 		echo "== make bench: kernel $$k, results in $$out"; \
 		tests/vm/run --kernel $$k --load --timeout $(BENCH_TIMEOUT) -- \
 			env BENCH_QUICK=$(BENCH_QUICK) sh tests/bench/bench.sh $$out || exit 1; \
-		printf 'info\tdate\t%s\n' "$$(date -u +%Y-%m-%dT%H:%MZ)" >> $$out/runs.tsv; \
+		printf 'info\tdate\t%s\ninfo\tcalib_host_s\t%s\n' "$$(date -u +%Y-%m-%dT%H:%MZ)" \
+			"$$(sh tests/bench/bench.sh --calibrate)" >> $$out/runs.tsv; \
 		python3 tests/bench/report.py $$out || exit 1; \
 	done
 

@@ -9,9 +9,11 @@
  * daxcollect do), prints "ready", then every SECS (default 1) takes one
  * snapshot with tdax_collector_snapshot() and prints one line:
  *
- *   snap ns=T devs=D procs=P faults=F changed=C
+ *   snap ns=T cpu_ns=U devs=D procs=P faults=F changed=C
  *
- * T: wall time of the snapshot call (CLOCK_MONOTONIC); D, P, F: device,
+ * T: wall time of the snapshot call (CLOCK_MONOTONIC); U: the CPU time it
+ * took (CLOCK_THREAD_CPUTIME_ID: user and system, without the time other
+ * processes held the CPU); D, P, F: device,
  * process and fault-count rows; C: device and process rows whose counters
  * differ from the previous snapshot.  Runs until SIGINT/SIGTERM; exit 0,
  * or 1 with one line when the collector cannot be opened.
@@ -34,11 +36,11 @@ static void on_sig(int sig)
 	stop = 1;
 }
 
-static unsigned long long now_ns(void)
+static unsigned long long now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
@@ -118,19 +120,21 @@ int main(int argc, char **argv)
 	while (!stop) {
 		struct timespec ts = { (time_t)interval,
 				       (long)((interval - (time_t)interval) * 1e9) };
-		unsigned long long t0, t1;
+		unsigned long long t0, t1, c0, c1;
 
 		nanosleep(&ts, NULL);
 		if (stop)
 			break;
-		t0 = now_ns();
+		c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+		t0 = now_ns(CLOCK_MONOTONIC);
 		if (tdax_collector_snapshot(c, &cur)) {
 			fprintf(stderr, "snapbench: snapshot: %s\n", tdax_collector_errmsg(c));
 			break;
 		}
-		t1 = now_ns();
-		printf("snap ns=%llu devs=%zu procs=%zu faults=%zu changed=%zu\n", t1 - t0,
-		       cur.ndevs, cur.nprocs, cur.nfaults, changed_rows(&prev, &cur));
+		t1 = now_ns(CLOCK_MONOTONIC);
+		c1 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+		printf("snap ns=%llu cpu_ns=%llu devs=%zu procs=%zu faults=%zu changed=%zu\n",
+		       t1 - t0, c1 - c0, cur.ndevs, cur.nprocs, cur.nfaults, changed_rows(&prev, &cur));
 		fflush(stdout);
 		tdax_snapshot_free(&prev);
 		prev = cur;

@@ -26,7 +26,7 @@ is "both / unwatched 4K" "$(row 'both / unwatched' 4K)" "1.313 1.182 <=1.15 NO"
 is "traced-disabled / no-trace 4K" "$(row 'traced-disabled / no-trace' 4K)" "1.000 1.100 <=1.01 yes"
 is "collector row 16 devices 1000 processes storm" \
 	"$(echo "$out" | awk '$1 == 16 && $2 == 1000 && $3 == "storm"' | tr -s ' ')" \
-	" 16 1000 storm 1.50 11.7 0.75 29.3 4.00 1021 2 50000"
+	" 16 1000 storm 1.50 11.7 0.75 29.3 4.00 0.50 1021 2 50000 NO (cpu rss)"
 t "table.txt is what was printed" sh -c "[ \"\$(cat '$fx/table.txt')\" = \"\$1\" ]" _ "$out"
 t "results.json: 17 ratios, 4 collector rows, the kernel" python3 -c '
 import json, sys
