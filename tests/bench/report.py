@@ -97,7 +97,8 @@ def fault_stats(faults):
             runs = [r for r in faults if r["align"] == a and r["mode"] == m]
             if runs:
                 t = [r["seconds"] for r in runs]
-                out[(a, m)] = {"median_s": median(t), "min_s": min(t), "runs": len(t),
+                out[(a, m)] = {"median_s": median(t), "min_s": min(t), "max_s": max(t),
+                               "runs": len(t),
                                "faults": int(median([r["faults"] for r in runs])),
                                "by_round": {}}
                 for r in runs:  # several runs in a round (INNER): the fastest
@@ -135,14 +136,15 @@ def report(out, plots=True):
         info.get("reps", "?"), " (QUICK)" if info.get("quick") == "1" else "",
         info.get("clocksource", "?")))
     say("")
-    say("Fault-in times (s): median (min) of the rounds")
-    say("%-5s %-32s %8s %9s %9s" % ("ALIGN", "MODE", "FAULTS", "MEDIAN", "MIN"))
+    say("Fault-in times (s) over the rounds; MAX/MIN: the spread (the host's load)")
+    say("%-5s %-32s %8s %9s %9s %7s" % ("ALIGN", "MODE", "FAULTS", "MEDIAN", "MIN", "MAX/MIN"))
     for a in ALIGNS:
         for m in MODES:
             s = st.get((a, m))
             if s:
-                say("%-5s %-32s %8d %9.4f %9.4f" % (a, MODE_NAMES[m], s["faults"],
-                                                   s["median_s"], s["min_s"]))
+                say("%-5s %-32s %8d %9.4f %9.4f %7.2f" % (
+                    a, MODE_NAMES[m], s["faults"], s["median_s"], s["min_s"],
+                    s["max_s"] / s["min_s"] if s["min_s"] else 0))
     say("")
     say("Ratios (median of per-round ratios; min/min: fastest runs)")
     say("%-30s %-5s %7s %7s %7s  %s" % ("RATIO", "ALIGN", "PAIRED", "MIN/MIN", "TARGET", "MET"))
@@ -269,17 +271,20 @@ plot %s
     dat = os.path.join(out, "ratios.dat")
     with open(dat, "w") as f:
         for i, r in enumerate(rat):
-            f.write('%d "%s %s" %.4f %s\n' % (i, r["ratio"].replace(" ", "\\n", 1), r["align"],
-                                             r["paired"] if r["paired"] is not None else float("nan"),
-                                             "%.2f" % r["target"] if r["target"] is not None else "NaN"))
-    ok = gnuplot(out, "ratios", """set title 'Ratios (median of per-round ratios); x: target'
+            short = "%s/%s %s" % (r["num"], r["den"], r["align"])
+            f.write('%d "%s" %.4f %s %.4f\n' % (
+                i, short, r["paired"] if r["paired"] is not None else float("nan"),
+                "%.2f" % r["target"] if r["target"] is not None else "NaN",
+                r["minmin"] if r["minmin"] is not None else float("nan")))
+    ok = gnuplot(out, "ratios", """set title 'Ratios: median of per-round ratios (bars), fastest runs (dots), target (x)'
 set style fill solid 0.7 border -1
 set boxwidth 0.7
 set yrange [0:*]
-set xtics rotate by -60 font ',8'
+set xtics rotate by -45 font ',9'
+set bmargin 7
 set grid ytics
 set key top left
-plot '%s' using 1:3:xtic(2) with boxes title 'ratio', '' using 1:4 with points pt 2 ps 2 title 'target', 1 with lines dt 2 notitle
+plot '%s' using 1:3:xtic(2) with boxes title 'paired (median)', '' using 1:5 with points pt 7 ps 1.2 title 'min/min', '' using 1:4 with points pt 2 ps 2 title 'target', 1 with lines dt 2 notitle
 """ % dat) and ok
     if coll_rows:
         dat = os.path.join(out, "collector.dat")
@@ -300,10 +305,10 @@ set ylabel '%% of one CPU'
 set logscale x
 set grid
 set key top left
-plot '%s' index 0 using 1:5 with linespoints title 'daxtop idle', \\
-     '' index 1 using 1:5 with linespoints title 'daxtop storm', \\
-     '' index 0 using 1:6 with linespoints title 'daxcollect idle', \\
-     '' index 1 using 1:6 with linespoints title 'daxcollect storm', \\
+plot '%s' index 0 using 1:5 with points pt 7 title 'daxtop idle', \\
+     '' index 1 using 1:5 with points pt 5 title 'daxtop storm', \\
+     '' index 0 using 1:6 with points pt 9 title 'daxcollect idle', \\
+     '' index 1 using 1:6 with points pt 11 title 'daxcollect storm', \\
      1 with lines dt 2 title 'target 1 %%'
 """ % dat) and ok
         ok = gnuplot(out, "snapshot", """set title 'Snapshot time of the collector library vs rows'
