@@ -11,8 +11,9 @@
 # results.json and the plots on the host).  Figures, not pass/fail.
 #
 # A. Fault-in of SIZE (1G) read at 4K stride, after a warm-up, on 4K-, 2M-
-#    and 1G-aligned devices, REPS rounds.  Each round, on the same memory
-#    kind (soft-reserved guest RAM, hmem.1 for tdax, hmem.2 for in-tree):
+#    and 1G-aligned devices, REPS rounds.  Each round, on guest RAM (up to
+#    6.3 soft-reserved hmem.1 for tdax, hmem.2 for in-tree; from 6.4 on, see
+#    setup_intree):
 #      intree     /dev/daxR.N of the in-tree device_dax (hmem.2)
 #      tdax       tdax, tracepoints compiled in, none enabled (fault_around 1)
 #      fa16       tdax with fault_around 16 (4K only)
@@ -58,9 +59,9 @@ TRACED=$(tests/vm/load --dir)
 BUS=/sys/bus/tdax
 HZ=$(getconf CLK_TCK)
 R=$OUT/runs.tsv
-TDAX_BASE=0x180000000	# hmem.1
+TDAX_BASE=0x180000000	# hmem.1 (up to 6.3; from 6.4 on the ranges= region)
 RANGE_BASE=0x280000000	# ranges= of tests/vm/load
-HMEM=hmem.2		# the in-tree driver's
+HMEM=hmem.2		# the in-tree driver's (up to 6.3)
 PIDS=""
 
 die() { echo "bench: $*" >&2; stop_all; exit 1; }
@@ -111,27 +112,56 @@ stop_all() {
 	PIDS=""
 }
 
-# --- the in-tree driver on hmem.2 --------------------------------------------
+# --- the in-tree driver ---------------------------------------------------------
+# Up to 6.3 the kernel makes one hmem.N platform device per soft-reserved
+# range: hmem.2 goes to the in-tree hmem driver (driver_override), tdax keeps
+# hmem.1.  From 6.4 on one hmem_platform device stands for all of them
+# (tdax_hmem then adds tdax_soft.N): hmem_platform.0 goes to the in-tree
+# driver, which makes its own hmem.0..2 and dax devices, and tdax keeps the
+# ranges= region (RAM reserved with memmap=$: guest RAM all the same).
+claim_for() { # PLATFORM-DEVICE DRIVER
+	P=/sys/bus/platform/devices/$1
+	[ "$(readlink $P/driver 2>/dev/null | sed 's,.*/,,')" = "$2" ] && return 0
+	echo $2 > $P/driver_override || die "cannot set driver_override of $1"
+	[ -e $P/driver ] && { echo $1 > $P/driver/unbind || die "cannot unbind $1"; }
+	modprobe device_dax || die "modprobe device_dax failed"
+	modprobe dax_hmem || die "modprobe dax_hmem failed"
+	[ -e $P/driver ] || echo $1 > /sys/bus/platform/drivers/$2/bind ||
+		die "cannot bind $1 to the in-tree $2 driver"
+}
+# the in-tree dax device whose range starts at PHYS
+intree_at() {
+	for d in /sys/bus/dax/devices/dax*; do
+		[ "$(cat $d/resource 2>/dev/null)" = "$1" ] && { basename $d; return 0; }
+	done
+	return 1
+}
 setup_intree() {
-	P=/sys/bus/platform/devices/$HMEM
-	if [ "$(readlink $P/driver 2>/dev/null | sed 's,.*/,,')" != hmem ]; then
-		echo hmem > $P/driver_override || die "cannot set driver_override of $HMEM"
-		[ -e $P/driver ] && { echo $HMEM > $P/driver/unbind || die "cannot unbind $HMEM"; }
-		modprobe device_dax || die "modprobe device_dax failed"
-		modprobe dax_hmem || die "modprobe dax_hmem failed"
-		[ -e $P/driver ] || echo $HMEM > /sys/bus/platform/drivers/hmem/bind ||
-			die "cannot bind $HMEM to the in-tree hmem driver"
+	if [ -e /sys/bus/platform/devices/$HMEM ] || [ ! -e /sys/bus/platform/devices/hmem_platform.0 ]; then
+		claim_for $HMEM hmem
+		IDEV=$(ls -d /sys/devices/platform/$HMEM/dax*.* 2>/dev/null | sed -n 's,.*/,,;1p')
+	else
+		claim_for hmem_platform.0 hmem_platform
+		wait_for 20 intree_at 0x200000000 >/dev/null
+		IDEV=$(intree_at 0x200000000)
+		TDAX_BASE=$RANGE_BASE
+		rec info layout "in-tree on soft-reserved 0x200000000 (hmem_platform), tdax on ranges= $RANGE_BASE"
 	fi
-	IDEV=$(ls -d /sys/devices/platform/$HMEM/dax*.* 2>/dev/null | sed -n 's,.*/,,;1p')
-	[ -n "$IDEV" ] || die "in-tree dax_hmem made no daxR.N under $HMEM"
+	[ -n "$IDEV" ] || die "in-tree dax_hmem made no daxR.N"
 	wait_for 10 test -c /dev/$IDEV || die "/dev/$IDEV did not appear"
+	set_intree $(cat /sys/bus/dax/devices/$IDEV/align)	# bound to device_dax
 }
 set_intree() { # ALIGN (bytes)
 	D=/sys/bus/dax/devices/$IDEV
-	[ "$(cat $D/align)" = "$1" ] && [ -e $D/driver ] && return 0
+	[ "$(cat $D/align)" = "$1" ] && [ "$(readlink $D/driver | sed 's,.*/,,')" = device_dax ] &&
+		return 0
 	[ -e $D/driver ] && { echo $IDEV > $D/driver/unbind || die "cannot unbind $IDEV"; }
 	echo "$1" > $D/align || die "cannot set $IDEV align $1"
-	echo $IDEV > /sys/bus/dax/drivers/device_dax/bind || die "cannot bind $IDEV"
+	# from 6.3 on, soft-reserved dax devices match only kmem by default:
+	# new_id makes device_dax match this one (and may bind it already)
+	echo $IDEV > /sys/bus/dax/drivers/device_dax/new_id 2>/dev/null
+	[ -e $D/driver ] || echo $IDEV > /sys/bus/dax/drivers/device_dax/bind ||
+		die "cannot bind $IDEV to device_dax"
 	wait_for 10 test -c /dev/$IDEV || die "/dev/$IDEV did not appear"
 }
 set_tdax() { # DEV ALIGN FAULT_AROUND
