@@ -31,9 +31,9 @@ DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
 	libjson-c-dev libcmocka-dev libyaml-dev libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux \
 	linux-perf tmux prometheus curl procps python3 \
-	dpkg-dev debhelper dh-dkms dkms lintian bpftrace python3-bpfcc
+	dpkg-dev debhelper dh-dkms dkms lintian bpftrace python3-bpfcc gnuplot-nox
 
-.PHONY: all deps kernel modules bpf tools check check-build test demo bench \
+.PHONY: all deps kernel modules bpf tools check check-build test demo bench bench-helpers \
 	fuzz install deb clean distclean print-%
 
 all: modules bpf tools
@@ -114,10 +114,48 @@ demo: deps
 	@$(MAKE) --no-print-directory check-build
 	@tests/vm/run --load --timeout 900 --nvdimm build/pmem/demo-nv.img:1026M -- sh tests/demo/demo.sh
 
+# `make bench`: tests/bench/bench.sh in ONE guest boot per kernel of
+# BENCH_KERNELS (fault-in tdax vs in-tree at 4K/2M/1G, fault-around, the
+# no-trace build, daxtop/daxcollect attached; collector scaling), then
+# tests/bench/report.py prints the ratio table and writes results.json and
+# plots into build/bench/<kernel>/. BENCH_QUICK=1: one short round (a smoke
+# run of a few minutes). Not part of `make check` (figures, not pass/fail).
+# The older single-purpose scripts (tests/bench/driver-vs-intree.sh,
+# daxtop-overhead.sh) still run by hand (docs/performance.md).
+BENCH_KERNELS ?= 6.1
+BENCH_QUICK ?= 0
+BENCH_TIMEOUT ?= 3000
+BENCH_BIN := build/tests/bin
 bench: deps
 	@$(MAKE) --no-print-directory check-build
-	@for b in tests/bench/*.sh; do [ -f "$$b" ] || continue; \
-		echo "== $$b"; tests/vm/run --load --timeout 1800 -- sh "$$b" || exit 1; done
+	@$(MAKE) --no-print-directory bench-helpers
+	@for k in $(BENCH_KERNELS); do \
+		$(MAKE) --no-print-directory kernel KERNEL=$$k || exit 1; \
+		if [ "$$k" != "$(KERNEL)" ]; then $(MAKE) --no-print-directory kmod-$$k || exit 1; fi; \
+		( . ./build/kernel-$$k.env && $(MAKE) -s -C driver notrace KDIR="$$KDIR" >/dev/null ) || exit 1; \
+		out=build/bench/$$k; rm -rf $$out; mkdir -p $$out; \
+		echo "== make bench: kernel $$k, results in $$out"; \
+		tests/vm/run --kernel $$k --load --timeout $(BENCH_TIMEOUT) -- \
+			env BENCH_QUICK=$(BENCH_QUICK) sh tests/bench/bench.sh $$out || exit 1; \
+		printf 'info\tdate\t%s\ninfo\tcalib_host_s\t%s\n' "$$(date -u +%Y-%m-%dT%H:%MZ)" \
+			"$$(sh tests/bench/bench.sh --calibrate)" >> $$out/runs.tsv; \
+		python3 tests/bench/report.py $$out || exit 1; \
+	done
+
+bench-helpers: $(BENCH_BIN)/daxcmp $(BENCH_BIN)/snapbench $(BENCH_BIN)/daxprocs
+
+$(BENCH_BIN)/daxcmp: tests/bench/daxcmp.c
+	@mkdir -p $(dir $@)
+	cc -O2 -g -Wall -Wextra -o $@ $<
+
+$(BENCH_BIN)/daxprocs: tests/bench/daxprocs.c
+	@mkdir -p $(dir $@)
+	cc -O2 -g -Wall -Wextra -o $@ $<
+
+$(BENCH_BIN)/snapbench: tests/bench/snapbench.c build/lib/libtdax_collector.a
+	@mkdir -p $(dir $@)
+	cc -O2 -g -Wall -Wextra -Itools/lib -Ibpf -Iinclude -Ibuild/bpf -o $@ $< \
+		build/lib/libtdax_collector.a -lbpf -lelf -lz -lm
 
 fuzz: check-build
 	@if [ -f tools/daxcollect/Makefile ]; then $(MAKE) -C tools/daxcollect fuzz; fi
