@@ -19,7 +19,8 @@
  *
  * The page-table inserts of the fault path (pfn_t, vmf_insert_pfn_pmd/pud,
  * which 6.15+ replaces by folio-based inserts) are not wrapped here but
- * behind the back-end interface of tdax_fault.h: see fault_pfn.c.
+ * behind the fault back end (tdax_insert_entry(), tdax_device.h): see
+ * fault_pfn.c.
  *
  * Kernels built for and tested: Debian 6.1 (bookworm) and 6.12
  * (bookworm-backports).  docs/driver.md, "Kernel compatibility".
