@@ -88,6 +88,20 @@ struct {
 } stats SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TDAX_MAX_FLUSH_KEYS);
+	__type(key, struct tdax_flush_key);
+	__type(value, struct tdax_flush_val);
+} flush_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TDAX_MAX_KMEM_KEYS);
+	__type(key, struct tdax_kmem_key);
+	__type(value, struct tdax_kmem_val);
+} kmem_stats SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, TDAX_RINGBUF_BYTES);
 } events SEC(".maps");
@@ -97,6 +111,8 @@ static const struct tdax_hist zero_hist;
 static const struct tdax_proc_val zero_proc;
 static const struct tdax_gran_val zero_gran;
 static const struct tdax_count zero_count;
+static const struct tdax_flush_val zero_flush;
+static const struct tdax_kmem_val zero_kmem;
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -516,6 +532,155 @@ static __always_inline int handle_dev(const void *ptr, bool create)
 	return 0;
 }
 
+static __always_inline int handle_flush(const void *ptr)
+{
+	struct tdax_flush_key k = {};
+	struct tdax_flush_rec r;
+	struct tdax_flush_val *v;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_FLUSH);
+	k.instance = r.instance;
+	k.domain = r.domain;
+	v = lookup_or_init(&flush_stats, &k, &zero_flush, TDAX_STAT_FULL_FLUSH_STATS);
+	if (!v)
+		return 0;
+	v->flushes++;
+	v->bytes += r.bytes;
+	if (r.skipped) {
+		v->skipped++;
+		v->skipped_bytes += r.bytes;
+	} else {
+		hist_add(&v->lat, r.latency_ns);
+	}
+	if (r.result < 0)
+		v->errors++;
+	v->region_instance = r.region_instance;
+	v->dev = r.dev;
+	v->region_id = r.region_id;
+	return 0;
+}
+
+/* Bounded index of a zone for the verifier; TDAX_KZ_OTHER if unknown. */
+static __always_inline __u32 kmem_zone_idx(__u32 z)
+{
+	if (z >= TDAX_KZ_NR)
+		z = TDAX_KZ_OTHER;
+	asm volatile("%0 &= 7" : "+r"(z));
+	if (z >= TDAX_KZ_NR)
+		z = TDAX_KZ_OTHER;
+	return z;
+}
+
+/* tdax_kmem_add (add) or tdax_kmem_remove: the state of one range. */
+static __always_inline int handle_kmem(const void *ptr, bool add)
+{
+	struct tdax_kmem_key k = {};
+	struct tdax_kmem_val *v;
+	struct tdax_kmem_rec r;
+	__u32 other, ri;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	stat_inc(add ? TDAX_STAT_EV_KMEM_ADD : TDAX_STAT_EV_KMEM_REMOVE);
+	k.instance = r.instance;
+	k.range_idx = r.range_idx;
+	v = lookup_or_init(&kmem_stats, &k, &zero_kmem, TDAX_STAT_FULL_KMEM_STATS);
+	if (!v)
+		return 0;
+	v->start = r.start;
+	v->size = r.size;
+	v->block_size = r.block_size;
+	v->region_instance = r.region_instance;
+	v->update_ns = bpf_ktime_get_ns();
+	v->dev = r.dev;
+	v->region_id = r.region_id;
+	v->node = r.node;
+	v->tier = r.tier;
+	v->adistance = r.adistance;
+	v->blocks = r.blocks;
+	v->memmap_on_memory = r.memmap_on_memory;
+	other = r.blocks_online - r.online_normal - r.online_movable;
+	v->online[TDAX_KZ_OFFLINE] = 0;
+	v->online[TDAX_KZ_NORMAL] = r.online_normal;
+	v->online[TDAX_KZ_MOVABLE] = r.online_movable;
+	v->online[TDAX_KZ_MIXED] = 0;
+	v->online[TDAX_KZ_OTHER] = r.blocks_online >= r.online_normal + r.online_movable ?
+				   other : 0;
+	v->last_result = r.result;
+	v->last_reason = r.reason;
+	__builtin_memcpy(v->name, r.name, sizeof(v->name));
+	v->name[TDAX_NAME_LEN - 1] = 0;
+	if (add) {
+		__sync_fetch_and_add(&v->adds, 1);
+		if (r.result < 0)
+			__sync_fetch_and_add(&v->add_errors, 1);
+		/* a failed add leaves the range unused, unless blocks made it */
+		v->mode = r.result >= 0 || r.blocks_online ? TDAX_MODE_SYSTEM_RAM :
+			  TDAX_MODE_UNBOUND;
+		return 0;
+	}
+	__sync_fetch_and_add(&v->removes, 1);
+	if (r.result >= 0) {
+		v->mode = TDAX_MODE_UNBOUND;
+		return 0;
+	}
+	__sync_fetch_and_add(&v->remove_errors, 1);
+	v->mode = TDAX_MODE_KEPT;
+	ri = r.reason;
+	asm volatile("%0 &= 15" : "+r"(ri));
+	if (ri < TDAX_KR_NR)
+		__sync_fetch_and_add(&v->offline_failures[ri], 1);
+	return 0;
+}
+
+/* tdax_kmem_block: one memory block of a range went online or offline. */
+static __always_inline int handle_kmem_block(const void *ptr)
+{
+	struct tdax_kmem_block_rec r;
+	struct tdax_kmem_key k = {};
+	struct tdax_kmem_val *v;
+	__u32 op, z;
+
+	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	stat_inc(TDAX_STAT_EV_KMEM_BLOCK);
+	k.instance = r.instance;
+	k.range_idx = r.range_idx;
+	v = lookup_or_init(&kmem_stats, &k, &zero_kmem, TDAX_STAT_FULL_KMEM_STATS);
+	if (!v)
+		return 0;
+	if (!v->update_ns) {
+		/* first record of a range added before attach */
+		v->dev = r.dev;
+		v->region_id = r.region_id;
+		v->region_instance = r.region_instance;
+		v->node = r.node;
+		v->tier = -1;
+		v->mode = TDAX_MODE_SYSTEM_RAM;
+		__builtin_memcpy(v->name, r.name, sizeof(v->name));
+		v->name[TDAX_NAME_LEN - 1] = 0;
+	}
+	v->update_ns = bpf_ktime_get_ns();
+	op = r.op;
+	asm volatile("%0 &= 3" : "+r"(op));
+	if (op < TDAX_KB_NR)
+		__sync_fetch_and_add(&v->block_ops[op], 1);
+	z = kmem_zone_idx(r.zone);
+	if (r.op == TDAX_KB_ONLINE)
+		__sync_fetch_and_add(&v->online[z], 1);
+	else if (r.op == TDAX_KB_OFFLINE)
+		__sync_fetch_and_add(&v->online[z], -1);
+	return 0;
+}
+
 /* tp_btf programs: need the BTF of the module defining the tracepoints. */
 SEC("tp_btf/tdax_fault")
 int BPF_PROG(btf_fault, const void *rec) { return handle_fault(rec); }
@@ -533,6 +698,14 @@ SEC("tp_btf/tdax_dev_create")
 int BPF_PROG(btf_dev_create, const void *rec) { return handle_dev(rec, true); }
 SEC("tp_btf/tdax_dev_destroy")
 int BPF_PROG(btf_dev_destroy, const void *rec) { return handle_dev(rec, false); }
+SEC("tp_btf/tdax_flush")
+int BPF_PROG(btf_flush, const void *rec) { return handle_flush(rec); }
+SEC("tp_btf/tdax_kmem_add")
+int BPF_PROG(btf_kmem_add, const void *rec) { return handle_kmem(rec, true); }
+SEC("tp_btf/tdax_kmem_remove")
+int BPF_PROG(btf_kmem_remove, const void *rec) { return handle_kmem(rec, false); }
+SEC("tp_btf/tdax_kmem_block")
+int BPF_PROG(btf_kmem_block, const void *rec) { return handle_kmem_block(rec); }
 
 /* raw_tp programs: the fallback without module BTF. */
 SEC("raw_tp/tdax_fault")
@@ -551,3 +724,11 @@ SEC("raw_tp/tdax_dev_create")
 int BPF_PROG(raw_dev_create, const void *rec) { return handle_dev(rec, true); }
 SEC("raw_tp/tdax_dev_destroy")
 int BPF_PROG(raw_dev_destroy, const void *rec) { return handle_dev(rec, false); }
+SEC("raw_tp/tdax_flush")
+int BPF_PROG(raw_flush, const void *rec) { return handle_flush(rec); }
+SEC("raw_tp/tdax_kmem_add")
+int BPF_PROG(raw_kmem_add, const void *rec) { return handle_kmem(rec, true); }
+SEC("raw_tp/tdax_kmem_remove")
+int BPF_PROG(raw_kmem_remove, const void *rec) { return handle_kmem(rec, false); }
+SEC("raw_tp/tdax_kmem_block")
+int BPF_PROG(raw_kmem_block, const void *rec) { return handle_kmem_block(rec); }

@@ -32,6 +32,8 @@
  *   live_devs      HASH         __u64 instance  -> tdax_live_dev
  *   lifetimes      PERCPU_ARRAY __u32 TDAX_LT_* -> tdax_hist
  *   stats          PERCPU_ARRAY __u32 TDAX_STAT_* -> __u64
+ *   flush_stats    PERCPU_HASH  tdax_flush_key  -> tdax_flush_val
+ *   kmem_stats     HASH         tdax_kmem_key   -> tdax_kmem_val (atomic)
  *   events         RINGBUF      tdax_event records (snoop mode only)
  */
 #ifndef _TDAX_MAPS_H
@@ -47,6 +49,8 @@
 #define TDAX_MAX_MMAP_KEYS	1024
 #define TDAX_MAX_REGIONS	256
 #define TDAX_RINGBUF_BYTES	(256 * 1024)
+#define TDAX_MAX_FLUSH_KEYS	(TDAX_MAX_DEVS * TDAX_PD_NR)
+#define TDAX_MAX_KMEM_KEYS	1024
 
 /*
  * log2 histograms with inclusive upper bounds, as Prometheus buckets:
@@ -188,6 +192,71 @@ enum tdax_lifetime_idx {
 	TDAX_LT_NR
 };
 
+/*
+ * flush_stats: flushes (tdax_flush records) per (device instance,
+ * persistence domain).  Every record counts in flushes and bytes; the
+ * skipped ones (nothing to do in that domain) also in skipped and
+ * skipped_bytes; lat holds latency_ns of the flushes that did work
+ * (not skipped), so its count is flushes - skipped.
+ */
+struct tdax_flush_key {
+	__u64 instance;		/* device instance id */
+	__u32 domain;		/* enum tdax_persistence_domain */
+	__u32 pad;
+};
+
+struct tdax_flush_val {
+	__u64 flushes;		/* records */
+	__u64 bytes;		/* sum of their bytes */
+	__u64 skipped;		/* records with skipped = 1 */
+	__u64 skipped_bytes;	/* ... their bytes */
+	__u64 errors;		/* records with result < 0 */
+	__u64 region_instance;	/* of the last record */
+	__u32 dev;		/* kernel dev_t of the last record */
+	__u32 region_id;
+	struct tdax_hist lat;	/* latency_ns of the flushes not skipped */
+};
+
+/*
+ * kmem_stats: one hot-added range of a device bound to tdax_kmem, by
+ * (device instance, range index).  tdax_kmem_add/remove records set the
+ * state (the blocks online by zone are what the driver counted after the
+ * operation); tdax_kmem_block records then move single blocks between
+ * online (by zone) and offline.  One shared value, atomic counters.
+ */
+struct tdax_kmem_key {
+	__u64 instance;		/* device instance id */
+	__u32 range_idx;
+	__u32 pad;
+};
+
+struct tdax_kmem_val {
+	__u64 start;		/* physical start of the blocks used */
+	__u64 size;		/* bytes */
+	__u64 block_size;	/* memory block size */
+	__u64 region_instance;
+	__u64 update_ns;	/* CLOCK_MONOTONIC of the last record */
+	__u32 dev;
+	__u32 region_id;
+	__s32 node;		/* numa node of the memory (-1: unknown) */
+	__s32 tier;		/* memory tier (-1: none) */
+	__s32 adistance;
+	__u32 blocks;		/* memory blocks of the range */
+	__s32 online[TDAX_KZ_NR];	/* online blocks by enum tdax_kmem_zone */
+	__u32 mode;		/* enum tdax_mode after the last add/remove */
+	__u32 adds;		/* tdax_kmem_add records */
+	__u32 add_errors;	/* ... with result < 0 */
+	__u32 removes;		/* tdax_kmem_remove records */
+	__u32 remove_errors;	/* ... with result < 0 (offline failed) */
+	__s32 last_result;	/* of the last add/remove */
+	__u16 last_reason;	/* enum tdax_kmem_reason of the last add/remove */
+	__u8 memmap_on_memory;
+	__u8 pad;
+	__u64 offline_failures[TDAX_KR_NR];	/* failed removes by reason */
+	__u64 block_ops[TDAX_KB_NR];	/* block records by enum tdax_kmem_block_op */
+	char name[TDAX_NAME_LEN];
+};
+
 /* stats: event counters and health. */
 #define TDAX_STATS(X)						\
 	X(EV_FAULT,		0,	"fault")			\
@@ -206,7 +275,13 @@ enum tdax_lifetime_idx {
 	X(FULL_LIVE_REGIONS,	13,	"live_regions")			\
 	X(FULL_LIVE_DEVS,	14,	"live_devs")			\
 	X(EVENTS_LOST,		15,	"events_lost")			\
-	X(READ_ERRORS,		16,	"read_errors")
+	X(READ_ERRORS,		16,	"read_errors")			\
+	X(EV_FLUSH,		17,	"flush")			\
+	X(EV_KMEM_ADD,		18,	"kmem_add")			\
+	X(EV_KMEM_REMOVE,	19,	"kmem_remove")			\
+	X(EV_KMEM_BLOCK,	20,	"kmem_block")			\
+	X(FULL_FLUSH_STATS,	21,	"flush_stats")			\
+	X(FULL_KMEM_STATS,	22,	"kmem_stats")
 
 enum tdax_stat_idx {
 #define TDAX_X_ENUM(name, val, str) TDAX_STAT_##name = val,

@@ -592,6 +592,14 @@ static ssize_t target_node_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(target_node);
 
+/* the instance id every tdax event of the device carries (never reused) */
+static ssize_t instance_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_tdax_dev(dev)->instance);
+}
+static DEVICE_ATTR_RO(instance);
+
 static ssize_t modalias_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -662,6 +670,7 @@ static struct attribute *tdax_dev_attrs[] = {
 	&dev_attr_mappings.attr,
 	&dev_attr_numa_node.attr,
 	&dev_attr_target_node.attr,
+	&dev_attr_instance.attr,
 	&dev_attr_modalias.attr,
 	&dev_attr_mode.attr,
 	&dev_attr_memmap_on_memory.attr,

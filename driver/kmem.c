@@ -86,6 +86,8 @@ MODULE_PARM_DESC(offline_timeout, "seconds an unbind waits for a range to go off
  * @name: device name, also the claim's name in /proc/iomem
  * @devt: dev_t of the device that added or adopted the range
  * @region_id: its region
+ * @instance: instance id of that device (tracepoints)
+ * @region_instance: instance id of its region
  * @idx: index of the range in the device
  * @node: numa node the memory was added to
  * @adistance: abstract distance of the memory type registered for @node
@@ -102,6 +104,8 @@ struct tdax_kmem_range {
 	char name[TDAX_NAME_LEN];
 	u32 devt;
 	u32 region_id;
+	u64 instance;
+	u64 region_instance;
 	u32 idx;
 	int node;
 	int adistance;
@@ -228,8 +232,12 @@ static u64 tdax_kmem_block_start(struct tdax_kmem_range *r, unsigned int b)
 	return r->range.start + (u64)b * memory_block_size_bytes();
 }
 
-/* Count the online blocks of @r and summarise their zones. */
-static unsigned int tdax_kmem_online(struct tdax_kmem_range *r, u8 *zone)
+/*
+ * Count the online blocks of @r and summarise their zones; @per_zone
+ * (indexed by enum tdax_kmem_zone) gets the online blocks of each zone.
+ */
+static unsigned int tdax_kmem_online(struct tdax_kmem_range *r, u8 *zone,
+				     u32 per_zone[TDAX_KZ_NR])
 {
 	unsigned int b, n = 0, z = TDAX_KZ_OFFLINE;
 
@@ -243,6 +251,7 @@ static unsigned int tdax_kmem_online(struct tdax_kmem_range *r, u8 *zone)
 			continue;
 		n++;
 		bz = tdax_kmem_zone_of(page_zone(page));
+		per_zone[bz]++;
 		z = z == TDAX_KZ_OFFLINE || z == bz ? bz : TDAX_KZ_MIXED;
 	}
 	*zone = z;
@@ -255,6 +264,8 @@ static void tdax_kmem_rec_init(struct tdax_kmem_rec *rec, struct tdax_dev *tdev,
 	*rec = (struct tdax_kmem_rec) {
 		.dev = tdev->dev.devt,
 		.region_id = tdev->region->id,
+		.instance = tdev->instance,
+		.region_instance = tdev->region->instance,
 		.range_idx = idx,
 		.block_size = memory_block_size_bytes(),
 		.node = node,
@@ -269,10 +280,14 @@ static void tdax_kmem_rec_init(struct tdax_kmem_rec *rec, struct tdax_dev *tdev,
 static void tdax_kmem_rec_state(struct tdax_kmem_rec *rec,
 				struct tdax_kmem_range *r)
 {
+	u32 per_zone[TDAX_KZ_NR] = {};
+
 	rec->start = r->range.start;
 	rec->size = range_len(&r->range);
 	rec->blocks = r->nr_blocks;
-	rec->blocks_online = tdax_kmem_online(r, &rec->zone);
+	rec->blocks_online = tdax_kmem_online(r, &rec->zone, per_zone);
+	rec->online_normal = per_zone[TDAX_KZ_NORMAL];
+	rec->online_movable = per_zone[TDAX_KZ_MOVABLE];
 }
 
 /* Memory notifier: a tdax_kmem_block event per block of our ranges. */
@@ -309,6 +324,9 @@ static int tdax_kmem_notify(struct notifier_block *nb, unsigned long action,
 			continue;
 		rec.dev = r->devt;
 		rec.region_id = r->region_id;
+		rec.instance = r->instance;
+		rec.region_instance = r->region_instance;
+		rec.range_idx = r->idx;
 		rec.node = r->node;
 		memcpy(rec.name, r->name, sizeof(rec.name));
 		found = true;
@@ -335,6 +353,8 @@ static void tdax_kmem_range_own(struct tdax_kmem_range *r,
 	strscpy(r->name, dev_name(&tdev->dev), sizeof(r->name));
 	r->devt = tdev->dev.devt;
 	r->region_id = tdev->region->id;
+	r->instance = tdev->instance;
+	r->region_instance = tdev->region->instance;
 	r->idx = idx;
 	spin_unlock(&tdax_kmem_list_lock);
 }
@@ -438,6 +458,8 @@ static struct tdax_kmem_range *tdax_kmem_add_range(struct tdax_dev *tdev,
 	strscpy(r->name, dev_name(dev), sizeof(r->name));
 	r->devt = dev->devt;
 	r->region_id = tdev->region->id;
+	r->instance = tdev->instance;
+	r->region_instance = tdev->region->instance;
 	r->idx = idx;
 	INIT_LIST_HEAD(&r->list);
 

@@ -70,6 +70,14 @@ static ssize_t id_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(id);
 
+/* the instance id every tdax event of the region carries (never reused) */
+static ssize_t instance_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", dev_to_region(dev)->instance);
+}
+static DEVICE_ATTR_RO(instance);
+
 static ssize_t region_size_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
@@ -244,6 +252,7 @@ static DEVICE_ATTR_WO(delete);
 
 static struct attribute *tdax_region_attrs[] = {
 	&dev_attr_id.attr,
+	&dev_attr_instance.attr,
 	&dev_attr_region_size.attr,
 	&dev_attr_region_align.attr,
 	&dev_attr_available_size.attr,

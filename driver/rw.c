@@ -72,6 +72,8 @@ static int tdax_flush_range(struct tdax_dev *tdev, u64 start, u64 end)
 			.latency_ns = timed ? ktime_get_ns() - t0 : 0,
 			.dev = tdev->dev.devt,
 			.region_id = tdev->region->id,
+			.instance = tdev->instance,
+			.region_instance = tdev->region->instance,
 			.domain = domain,
 			.skipped = skipped,
 			.result = rc,

@@ -230,10 +230,14 @@ TRACE_EVENT(tdax_flush,
 		__field(u8, skipped)
 		__field(s32, result)
 		__field(u64, latency_ns)
+		__field(u64, instance)
+		__field(u64, region_instance)
 	),
 	TP_fast_assign(
 		__entry->dev = rec->dev;
 		__entry->region_id = rec->region_id;
+		__entry->instance = rec->instance;
+		__entry->region_instance = rec->region_instance;
 		__entry->offset = rec->offset;
 		__entry->bytes = rec->bytes;
 		__entry->domain = rec->domain;
@@ -241,9 +245,10 @@ TRACE_EVENT(tdax_flush,
 		__entry->result = rec->result;
 		__entry->latency_ns = rec->latency_ns;
 	),
-	TP_printk("dev=%u:%u region=%u offset=0x%llx bytes=%llu domain=%s skipped=%u result=%d latency_ns=%llu",
+	TP_printk("dev=%u:%u region=%u instance=%llu region_instance=%llu offset=0x%llx bytes=%llu domain=%s skipped=%u result=%d latency_ns=%llu",
 		  __entry->dev >> 20, __entry->dev & 0xfffff,
-		  __entry->region_id, __entry->offset, __entry->bytes,
+		  __entry->region_id, __entry->instance,
+		  __entry->region_instance, __entry->offset, __entry->bytes,
 		  __print_symbolic(__entry->domain,
 				   TDAX_PERSISTENCE_DOMAINS(TDAX_TP_SYM)
 				   { 255, "invalid" }),
@@ -270,12 +275,20 @@ DECLARE_EVENT_CLASS(tdax_kmem_class,
 		__field(u32, blocks_online)
 		__field(s32, result)
 		__field(u16, reason)
+		__field(u64, instance)
+		__field(u64, region_instance)
+		__field(u32, online_normal)
+		__field(u32, online_movable)
 	),
 	TP_fast_assign(
 		memcpy(__entry->name, rec->name, TDAX_NAME_LEN);
 		__entry->name[TDAX_NAME_LEN - 1] = 0;
 		__entry->dev = rec->dev;
 		__entry->region_id = rec->region_id;
+		__entry->instance = rec->instance;
+		__entry->region_instance = rec->region_instance;
+		__entry->online_normal = rec->online_normal;
+		__entry->online_movable = rec->online_movable;
 		__entry->range_idx = rec->range_idx;
 		__entry->start = rec->start;
 		__entry->size = rec->size;
@@ -290,15 +303,17 @@ DECLARE_EVENT_CLASS(tdax_kmem_class,
 		__entry->result = rec->result;
 		__entry->reason = rec->reason;
 	),
-	TP_printk("device=%s dev=%u:%u region=%u range=%u start=0x%llx size=0x%llx node=%d tier=%d adistance=%d zone=%s blocks=%u online=%u block_size=0x%llx memmap_on_memory=%u result=%d reason=%s",
+	TP_printk("device=%s dev=%u:%u region=%u instance=%llu region_instance=%llu range=%u start=0x%llx size=0x%llx node=%d tier=%d adistance=%d zone=%s blocks=%u online=%u online_normal=%u online_movable=%u block_size=0x%llx memmap_on_memory=%u result=%d reason=%s",
 		  __entry->name, __entry->dev >> 20, __entry->dev & 0xfffff,
-		  __entry->region_id, __entry->range_idx, __entry->start,
+		  __entry->region_id, __entry->instance,
+		  __entry->region_instance, __entry->range_idx, __entry->start,
 		  __entry->size, __entry->node, __entry->tier,
 		  __entry->adistance,
 		  __print_symbolic(__entry->zone,
 				   TDAX_KMEM_ZONES(TDAX_TP_SYM)
 				   { 255, "invalid" }),
 		  __entry->blocks, __entry->blocks_online,
+		  __entry->online_normal, __entry->online_movable,
 		  __entry->block_size, __entry->memmap_on_memory,
 		  __entry->result,
 		  __print_symbolic(__entry->reason,
@@ -326,21 +341,29 @@ TRACE_EVENT(tdax_kmem_block,
 		__field(s32, node)
 		__field(u8, op)
 		__field(u8, zone)
+		__field(u64, instance)
+		__field(u64, region_instance)
+		__field(u32, range_idx)
 	),
 	TP_fast_assign(
 		memcpy(__entry->name, rec->name, TDAX_NAME_LEN);
 		__entry->name[TDAX_NAME_LEN - 1] = 0;
 		__entry->dev = rec->dev;
 		__entry->region_id = rec->region_id;
+		__entry->instance = rec->instance;
+		__entry->region_instance = rec->region_instance;
+		__entry->range_idx = rec->range_idx;
 		__entry->start = rec->start;
 		__entry->size = rec->size;
 		__entry->node = rec->node;
 		__entry->op = rec->op;
 		__entry->zone = rec->zone;
 	),
-	TP_printk("device=%s dev=%u:%u region=%u start=0x%llx size=0x%llx node=%d op=%s zone=%s",
+	TP_printk("device=%s dev=%u:%u region=%u instance=%llu region_instance=%llu range=%u start=0x%llx size=0x%llx node=%d op=%s zone=%s",
 		  __entry->name, __entry->dev >> 20, __entry->dev & 0xfffff,
-		  __entry->region_id, __entry->start, __entry->size,
+		  __entry->region_id, __entry->instance,
+		  __entry->region_instance, __entry->range_idx,
+		  __entry->start, __entry->size,
 		  __entry->node,
 		  __print_symbolic(__entry->op,
 				   TDAX_KMEM_BLOCK_OPS(TDAX_TP_SYM)

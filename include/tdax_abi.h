@@ -387,6 +387,8 @@ struct tdax_flush_rec {
 	__u8 skipped;		/* 1: nothing to do for this domain */
 	__u16 pad;
 	__s32 result;		/* 0 or -errno */
+	__u64 instance;		/* device instance id */
+	__u64 region_instance;	/* region instance id */
 };
 
 /*
@@ -411,6 +413,10 @@ struct tdax_kmem_rec {
 	__u8 memmap_on_memory;	/* 1: memmap_on_memory was requested */
 	__u32 range_idx;	/* index of the range in the device */
 	char name[TDAX_NAME_LEN];	/* "tdaxR.N" */
+	__u64 instance;		/* device instance id */
+	__u64 region_instance;	/* region instance id */
+	__u32 online_normal;	/* of blocks_online: in ZONE_NORMAL */
+	__u32 online_movable;	/* ... in ZONE_MOVABLE (the rest: other zones) */
 };
 
 /* tdax:tdax_kmem_block - a memory block of a tdax_kmem range went online/offline. */
@@ -424,6 +430,10 @@ struct tdax_kmem_block_rec {
 	__u8 zone;		/* enum tdax_kmem_zone of the block */
 	__u16 pad;
 	char name[TDAX_NAME_LEN];
+	__u64 instance;		/* instance of the device that owns the range */
+	__u64 region_instance;	/* its region instance */
+	__u32 range_idx;	/* index of the range in that device */
+	__u32 pad2;
 };
 
 #endif /* _TDAX_ABI_H */

@@ -17,11 +17,11 @@ set -u
 . tests/guest/lib/tdax.sh
 
 W=/tmp/dce
-OUT=build/daxcollect
+
 DC=${DAXCOLLECT:-build/bin/daxcollect}
 PORT=9477
 PROM=127.0.0.1:9090
-mkdir -p $W $OUT
+mkdir -p $W
 ip link set lo up 2>/dev/null
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1
 
@@ -76,8 +76,7 @@ scrape >$W/before.prom
 dt fault /dev/tdax0.0 4M -n >/dev/null	# 1024 PTE faults, reason nohugepage
 dt fault /dev/tdax0.0 4M -n >/dev/null	# and 1024 more
 dt fault /dev/tdax1.0 64M >/dev/null	# 32 faults at 2M (strict, align 2M)
-scrape >$OUT/scrape-guest.prom
-cp $OUT/scrape-guest.prom $W/after.prom
+scrape >$W/after.prom
 K='tdax_faults_total{device="tdax0.0",size="4K",outcome="mapped",reason="nohugepage"}'
 is "2 x 4M under MADV_NOHUGEPAGE: 2048 4K fallbacks, reason nohugepage" \
 	"$(( $(val $W/after.prom "$K") - $(val $W/before.prom "$K") ))" 2048

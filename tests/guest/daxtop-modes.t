@@ -29,6 +29,17 @@ jget() { # FILE PYEXPR: evaluate on the last JSON document of FILE (as d)
 jlastproc() { # FILE PYEXPR: the same on the last document that lists a process
 	python3 -c 'import json,sys; d=[x for x in (json.loads(l) for l in open(sys.argv[1]) if l.strip()) if x["processes"]][-1]; print(eval(sys.argv[2]))' "$1" "$2" 2>&1
 }
+# wait_same WANT CMD...: poll (up to 60 s) until CMD prints WANT: a report
+# is printed every interval, and a loaded machine may be late
+wait_same() {
+	local want=$1 i
+	shift
+	for i in $(seq 600); do
+		[ "$("$@")" = "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 # lines of FILE (JSON documents written so far)
 nlines() { wc -l <"$1"; }
 
@@ -48,7 +59,11 @@ t "daxtop --events -J attached" wait_attached $EPID
 t "daxtop --events attached" wait_attached $TPID
 $LOAD -s 2M -N /dev/tdax1.0 >$OUT/ev-load.out 2>&1
 $LOAD -s 2M -P 2 /dev/tdax1.0 >>$OUT/ev-load.out 2>&1
-sleep 1
+# the ring is read as it fills: wait for the 514 records (or 60 s)
+for i in $(seq 600); do
+	[ "$(nlines $OUT/events.json)" -ge 514 ] && [ "$(grep -c 'sigbus.*nohugepage' $OUT/events.txt)" -ge 512 ] && break
+	sleep 0.1
+done
 kill -INT $EPID $TPID
 wait $EPID
 is "daxtop --events exits 0 on SIGINT" $? 0
@@ -79,7 +94,8 @@ t "daxtop -d attached" wait_attached $BPID
 echo go >$OUT/go
 $LOAD -s 16M /dev/tdax0.0 >$OUT/p2.out 2>&1
 wait $P1
-sleep 1
+wait_same "[($P1, 4, False)]" jlastproc $OUT/pid.json '[(p["pid"], p["hits"], p["alive"]) for p in d["processes"]]'
+for i in $(seq 600); do grep -q 'daxload .* tdax0.0 ' $OUT/dev.txt && break; sleep 0.1; done
 kill -INT $DPID $BPID
 wait $DPID $BPID
 # The process exited: the last document that lists it has its final counts.
@@ -112,7 +128,7 @@ echo $((512 << 20)) > $BUS/devices/$NEW/size
 echo $NEW > $DRV/bind
 for i in $(seq 50); do [ -c /dev/$NEW ] && break; sleep 0.1; done
 $LOAD -q -s 4M /dev/$NEW
-sleep 1
+wait_same "[('$NEW', 2)]" jget $OUT/life.json '[(x["name"], x["hits"]) for x in d["devices"] if x["name"] == "'$NEW'"]'
 $DAXTOP -J -n 1 -d $NEW 0.3 >$OUT/new.json 2>&1
 is "the new device is followed without a restart (name, present, age known)" \
 	"$(jget $OUT/life.json '[(x["name"], x["present"], x["age_known"], x["hits"], x["binds"]) for x in d["devices"] if x["name"] == "'$NEW'"]')" \
@@ -122,7 +138,7 @@ echo $NEW > $DRV/unbind
 echo 0 > $BUS/devices/$NEW/size
 echo $NEW > $REG/delete
 TD1=$(date +%s.%N)
-sleep 1
+wait_same "[False]" jget $OUT/life.json '[x["present"] for x in d["devices"] if x["name"] == "'$NEW'"]'
 kill -INT $LPID
 wait $LPID
 is "a deleted device stays listed, gone, with its counts" \
@@ -209,12 +225,16 @@ DPID=$!
 t "daxtop attached without BTF" wait_attached $DPID
 $LOAD -s 8M /dev/tdax1.0 >$OUT/nb.out 2>&1
 $LOAD -s 2M -N /dev/tdax2.0 >>$OUT/nb.out 2>&1
-sleep 1
+is "without BTF: the workloads ran (4 touches of 2M, 512 SIGBUS)" \
+	"$(sed 's/.*\(touches=[0-9]* sigbus=[0-9]*\).*/\1/' $OUT/nb.out | tr '\n' ' ')" \
+	"touches=2048 sigbus=0 touches=0 sigbus=512 "
+NBX='[(x["name"], x["hits"], x["sigbus"]) for x in d["devices"] if x["name"] in ("tdax1.0", "tdax2.0")]'
+NBW="[('tdax1.0', 4, 0), ('tdax2.0', 0, 512)]"
+wait_same "$NBW" jget $OUT/nobtf.json "$NBX"
 kill -INT $DPID
 wait $DPID
 is "without BTF: raw_tp" "$(jget $OUT/nobtf.json 'd["attach"]')" raw_tp
-is "without BTF: exact counts" \
-	"$(jget $OUT/nobtf.json '[(x["name"], x["hits"], x["sigbus"]) for x in d["devices"] if x["name"] in ("tdax1.0", "tdax2.0")]')" \
-	"[('tdax1.0', 4, 0), ('tdax2.0', 0, 512)]"
+is "without BTF: exact counts" "$(jget $OUT/nobtf.json "$NBX")" "$NBW" ||
+	echo "#   all devices: $(jget $OUT/nobtf.json '[(x["name"], x["instance"], x["present"], x["hits"], x["sigbus"]) for x in d["devices"]]')"
 is "without BTF: nothing on stderr" "$(cat $OUT/nobtf.err)" ""
 done_testing

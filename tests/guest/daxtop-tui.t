@@ -46,7 +46,14 @@ tmux send-keys -t $S r
 t "r: region view" wait_screen '^REGION PROVIDER +START'
 t "r: four regions" wait_screen '^3 +[a-z_.0-9]+ +0x280000000 +1G'
 tmux send-keys -t $S Tab
+t "TAB: next, the memory view" wait_screen '^\[memory\]'
+t "memory view header" wait_screen '^DEVICE +MODE +BLOCKS ON/ALL +ONLINE +NODE +TIER +ZONE'
+tmux send-keys -t $S Tab
 t "TAB: back to the device view" wait_screen '^\[devices\]'
+tmux send-keys -t $S m
+t "m: memory view" wait_screen '^\[memory\]'
+tmux send-keys -t $S d
+t "d: device view" wait_screen '^\[devices\]'
 tmux send-keys -t $S s
 t "s: next sort key (hit)" wait_screen 'sort hit'
 tmux send-keys -t $S +

@@ -12,7 +12,8 @@ rel=$(uname -r)
 D=build/dkms/$rel
 
 if ! t "DKMS-built modules for $rel in $D (made by tests/host/deb-dkms.t)" \
-	test -f $D/tdax.ko -a -f $D/tdax_device.ko -a -f $D/tdax_hmem.ko; then
+	test -f $D/tdax.ko -a -f $D/tdax_device.ko -a -f $D/tdax_hmem.ko -a \
+	     -f $D/tdax_kmem.ko -a -f $D/tdax_pmem.ko; then
 	done_testing
 fi
 is "they were built for this kernel (vermagic)" "$(modinfo -F vermagic $D/tdax.ko | cut -d' ' -f1)" "$rel"
@@ -22,6 +23,15 @@ is "the three modules are loaded" "$(grep -c '^tdax\(_device\|_hmem\)\? ' /proc/
 for m in tdax tdax_device tdax_hmem; do
 	t "the kernel accepted $m's module BTF (/sys/kernel/btf/$m)" test -s /sys/kernel/btf/$m
 done
+# the second driver and the pmem provider: they load beside the others, with BTF
+t "tdax_kmem.ko from $D loads" insmod $D/tdax_kmem.ko
+t "tdax_pmem.ko from $D loads (after libnvdimm)" sh -c "modprobe libnvdimm && insmod $D/tdax_pmem.ko"
+for m in tdax_kmem tdax_pmem; do
+	t "the kernel accepted $m's module BTF (/sys/kernel/btf/$m)" test -s /sys/kernel/btf/$m
+	is "$m is the DKMS build (srcversion)" "$(cat /sys/module/$m/srcversion 2>/dev/null)" \
+		"$(modinfo -F srcversion $D/$m.ko)"
+done
+t "tdax_kmem and tdax_pmem unload again" sh -c "rmmod tdax_pmem && rmmod tdax_kmem"
 echo "# driver smoke test on the DKMS-built modules:"
 TDAX_DRIVER_DIR=$D bash tests/guest/driver-basic.t >/tmp/dkms-smoke.out 2>&1
 rc=$?

@@ -20,17 +20,24 @@ mkdir -p $W
 J() { "$T" "$@" 2>$W/err | jq -c .; }	# compact JSON of a tdaxctl command
 tn() { local v; read -r v < $BUS/devices/$1/target_node; echo $v; }
 # DEV SIZE ALIGN POLICY [STATE]: the object list prints for a device
-# (numa_node and target_node only when the device has one, as daxctl)
+# (numa_node and target_node only when the device has one, as daxctl;
+# then the instance id the driver gave it)
 djson() {
-	local st="" t n
+	local st="" t n i
 	read -r t < $BUS/devices/$1/target_node
 	read -r n < $BUS/devices/$1/numa_node
+	read -r i < $BUS/devices/$1/instance
 	[ -n "${5:-}" ] && st=",\"state\":\"$5\""
 	[ "$t" -ge 0 ] && t=",\"target_node\":$t" || t=""
 	[ "$n" -ge 0 ] && n=",\"numa_node\":$n" || n=""
-	printf '{"chardev":"%s","size":%s%s,"align":%s,"mode":"devdax"%s,"fault_policy":"%s"%s}' \
-		"$1" "$2" "$t" "$3" "$st" "$4" "$n"
+	printf '{"chardev":"%s","size":%s%s,"align":%s,"mode":"devdax"%s,"fault_policy":"%s"%s,"instance":%s}' \
+		"$1" "$2" "$t" "$3" "$st" "$4" "$n" "$i"
 }
+# R: the instance id of region R
+rinst() { cat $BUS/devices/tdax$1.0/../tdax_region/instance; }
+# without the instance ids (a re-created device, or one after a module
+# reload, is a new instance)
+noinst() { jq -c 'walk(if type == "object" then del(.instance) else . end)'; }
 # every device and region as sysfs says (two processes: TCG makes each
 # fork expensive): the state a failure must not change
 state() {
@@ -82,13 +89,17 @@ want="[$(djson tdax0.0 $G $M2 strict),$(djson tdax1.0 $G $M2 strict),$(djson tda
 is "list: the four default devices" "$(J list)" "$want"
 is "list -D is the default" "$(J list -D)" "$want"
 is "list -j is accepted and the same" "$(J list -j)" "$want"
-want="[{\"path\":\"${SOFT}0\",\"id\":0,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\"},{\"path\":\"${SOFT}1\",\"id\":1,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\"},{\"path\":\"${SOFT}2\",\"id\":2,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\"},{\"path\":\"/platform/tdax_range.0\",\"id\":3,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\"}]"
-is "list -R: regions with path, id, size, align, provider" "$(J list -R)" "$want"
-is "list -r 1 alone: region 1 without devices" "$(J list -r 1)" "[{\"path\":\"${SOFT}1\",\"id\":1,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\"}]"
+rj() { printf '{"path":"/platform/%s","id":%s,"size":1073741824,"align":2097152,"provider":"tdax_hmem","instance":%s}' $2 $1 $(rinst $1); }
+S=${SOFT#/platform/}
+want="[$(rj 0 ${S}0),$(rj 1 ${S}1),$(rj 2 ${S}2),$(rj 3 tdax_range.0)]"
+is "list -R: regions with path, id, size, align, provider, instance" "$(J list -R)" "$want"
+is "  the instance ids are the regions' and devices' own: all different" \
+	"$(J list -R -D | jq '[.[].instance, .[].devices[].instance] | unique | length')" 8
+is "list -r 1 alone: region 1 without devices" "$(J list -r 1)" "[$(rj 1 ${S}1)]"
 is "list -R -D -M -r 1: devices with mappings inside the region" "$(J list -R -D -M -r 1)" \
-	"[{\"path\":\"${SOFT}1\",\"id\":1,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\",\"devices\":[$(djson tdax1.0 $G $M2 strict | sed 's/}$//'),\"mappings\":[{\"page_offset\":0,\"start\":6442450944,\"end\":7516192767,\"size\":$G}]}]}]"
+	"[{\"path\":\"${SOFT}1\",\"id\":1,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\",\"instance\":$(rinst 1),\"devices\":[$(djson tdax1.0 $G $M2 strict | sed 's/}$//'),\"mappings\":[{\"page_offset\":0,\"start\":6442450944,\"end\":7516192767,\"size\":$G}]}]}]"
 is "list -u -d tdax1.0 -M: one object, human sizes, hex addresses" "$(J list -u -d tdax1.0 -M)" \
-	"{\"chardev\":\"tdax1.0\",\"size\":\"1024.00 MiB (1073.74 MB)\",\"target_node\":$(tn tdax1.0),\"align\":2097152,\"mode\":\"devdax\",\"fault_policy\":\"strict\",\"numa_node\":0,\"mappings\":[{\"page_offset\":\"0\",\"start\":\"0x180000000\",\"end\":\"0x1bfffffff\",\"size\":\"1024.00 MiB (1073.74 MB)\"}]}"
+	"{\"chardev\":\"tdax1.0\",\"size\":\"1024.00 MiB (1073.74 MB)\",\"target_node\":$(tn tdax1.0),\"align\":2097152,\"mode\":\"devdax\",\"fault_policy\":\"strict\",\"numa_node\":0,\"instance\":$(cat $BUS/devices/tdax1.0/instance),\"mappings\":[{\"page_offset\":\"0\",\"start\":\"0x180000000\",\"end\":\"0x1bfffffff\",\"size\":\"1024.00 MiB (1073.74 MB)\"}]}"
 is "list -d 1.0 (daxctl's short name) finds tdax1.0" "$(J list -d 1.0 | jq -r '.[0].chardev')" tdax1.0
 is "list -d of no device prints nothing" "$($T list -d tdax9.9)" ""
 t "sysfs mappings agree with list -M" sh -c "grep -q '^0x180000000-0x1bfffffff 0x0$' $BUS/devices/tdax1.0/mappings"
@@ -167,19 +178,21 @@ is "reconfigure-device tdax1.1 --fault-policy strict -a 2M" \
 
 # --- --input round trip ---------------------------------------------------------
 $T list -M -d tdax1.1 > $W/one.json
+OLDINST=$(cat $BUS/devices/tdax1.1/instance)
 is "destroy-device -f tdax1.1" "$($T destroy-device -f tdax1.1 2>&1)" "destroyed 1 device"
 is "  the region has 512M available again" "$(cat $BUS/devices/tdax1.0/../tdax_region/available_size)" 536870912
 t "  tdax1.1 is gone from sysfs" test ! -e $BUS/devices/tdax1.1
 is "create-device --input (list -M of one device) re-creates it" \
-	"$($T create-device --input $W/one.json 2>/dev/null | jq -c .)" "$(jq -c 'map(del(.mappings))' $W/one.json)"
-is "  list -M -d tdax1.1 equals the saved list" "$($T list -M -d tdax1.1 | jq -c .)" "$(jq -c . $W/one.json)"
+	"$($T create-device --input $W/one.json 2>/dev/null | noinst)" "$(jq -c 'map(del(.mappings))' $W/one.json | noinst)"
+is "  list -M -d tdax1.1 equals the saved list (but the instance)" "$($T list -M -d tdax1.1 | noinst)" "$(noinst < $W/one.json)"
+t "  the new tdax1.1 is a new instance ($OLDINST before)" test "$(cat $BUS/devices/tdax1.1/instance)" -gt "$OLDINST"
 J create-device -r 1 -s 128M --fault-policy fallback > /dev/null
 $T list -M -r 1 -D | jq '[.[] | select(.chardev != "tdax1.0")]' > $W/two.json
 is "two devices to re-create" "$(jq -c '[.[].chardev]' $W/two.json)" '["tdax1.1","tdax1.2"]'
 is "destroy-device -f all -r 1 (skips device 0)" "$($T destroy-device -f -r 1 all 2>&1)" "destroyed 2 devices"
 is "create-device --input of two devices re-creates both" \
-	"$($T create-device --input $W/two.json 2>/dev/null | jq -c .)" "$(jq -c 'map(del(.mappings))' $W/two.json)"
-is "  list -M equals the saved layout" "$($T list -M -r 1 -D | jq -c '[.[] | select(.chardev != "tdax1.0")]')" "$(jq -c . $W/two.json)"
+	"$($T create-device --input $W/two.json 2>/dev/null | noinst)" "$(jq -c 'map(del(.mappings))' $W/two.json | noinst)"
+is "  list -M equals the saved layout" "$($T list -M -r 1 -D | jq -c '[.[] | select(.chardev != "tdax1.0")]' | noinst)" "$(noinst < $W/two.json)"
 $T destroy-device -f tdax1.2 2>/dev/null
 jq '.[1].size = 1073741824' $W/two.json > $W/toobig.json
 $T destroy-device -f tdax1.1 2>/dev/null
@@ -232,9 +245,9 @@ is "  apply-config puts the align back" "$(cat $BUS/devices/tdax2.1/align)" 4096
 $T reconfigure-device tdax3.0 -s 256M -a 4K >/dev/null 2>&1
 $T create-device -r 3 -s 512M --fault-policy fallback >/dev/null 2>&1
 $T list -M -R -D -r 3 > $TDAXCTL_CONFDIR/20-region3.json
-layout3=$($T list -M -r 3 -D | jq -c .)
+layout3=$($T list -M -r 3 -D | noinst)
 is "region 3 saved: two devices" "$(jq -c '[.[0].devices[].chardev]' $TDAXCTL_CONFDIR/20-region3.json)" '["tdax3.0","tdax3.1"]'
-r23() { $T list -M -i | jq -c '[.[] | select(.chardev | test("^tdax[23][.]"))]'; }
+r23() { $T list -M -i | jq -c '[.[] | select(.chardev | test("^tdax[23][.]"))]' | noinst; }
 layout_all=$(r23)
 
 # reboot: unload and reload the stack; every device is back to its default
@@ -243,7 +256,7 @@ t "the stack loads again (tests/vm/load)" sh tests/vm/load
 is "after the reload region 2 is one 1G device" "$(J list -r 2 -D)" "[$(djson tdax2.0 $G $M2 strict)]"
 is "the udev unit's command for tdax3.0 configures only region 3" \
 	"$($(unit_cmd tdaxctl-apply@.service tdax3.0) 2>/dev/null | jq -c '[.[].chardev]')" '["tdax3.0","tdax3.1"]'
-is "  region 3 as saved" "$($T list -M -r 3 -D | jq -c .)" "$layout3"
+is "  region 3 as saved" "$($T list -M -r 3 -D | noinst)" "$layout3"
 is "  region 2 untouched" "$(J list -r 2 -D)" "[$(djson tdax2.0 $G $M2 strict)]"
 $(unit_cmd tdaxctl.service) > /dev/null 2>&1
 is "then the boot unit's command: every device as before the reload" "$(r23)" "$layout_all"

@@ -47,7 +47,9 @@ err "bad count" 2 "^daxtop: invalid count '-3'" $D -n -3
 err "bad pid" 2 "^daxtop: invalid pid '12x'" $D -p 12x
 err "bad device" 2 "^daxtop: invalid device '/dev/sda'" $D -d /dev/sda
 err "bad sort" 2 "^daxtop: invalid sort key 'size'" $D -s size
-err "bad view" 2 "^daxtop: invalid view 'x'" $D -V x
+err "bad view" 2 "^daxtop: invalid view 'x': devices, processes, regions, memory" $D -V x
+err "--view memory is a view (it then needs the module)" 1 "^daxtop: (must run as root|tdax module not loaded)" $D -b -V memory 1 1
+err "-V m abbreviates memory" 1 "^daxtop: (must run as root|tdax module not loaded)" $D -b -V m 1 1
 err "--view with -J" 2 "^daxtop: --view applies to text output" $D -J -V regions
 err "stray argument" 2 "^daxtop: invalid interval 'foo'" $D foo
 err "no tdax module on the host" 1 "^daxtop: (must run as root|tdax module not loaded)" $D -b 1 1

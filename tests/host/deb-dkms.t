@@ -63,6 +63,8 @@ if [ -n "$(command -v tdaxctl 2>/dev/null)" ] || [ -e tools/tdaxctl ]; then
 fi
 
 # --- DKMS, for each Debian kernel the tests boot ------------------------------
+# the modules dkms.conf installs (not the test-only tdax_selftest, tdax_pmem_poison)
+MODS="tdax tdax_device tdax_hmem tdax_kmem tdax_pmem"
 for v in ${TDAX_KERNELS:-6.1 6.12}; do
 	env=$(tests/vm/kernel --kernel $v --quiet env) || { tap_fail "kernel $v prepared (make deps KERNEL=$v)"; continue; }
 	KABI=$(sed -n 's/^KABI=//p' <<<"$env") VMLINUX=$(sed -n 's/^VMLINUX=//p' <<<"$env")
@@ -70,7 +72,7 @@ for v in ${TDAX_KERNELS:-6.1 6.12}; do
 	st=$(dkms status -m tdax -v $VER -k $KABI 2>/dev/null | sed 's/.*: //')
 	is "$v: postinst built and installed tdax for $KABI" "${st%% *}" installed
 	[ "$st" = installed ] || echo "# dkms status: $st"
-	t "$v: installed under /lib/modules/$KABI/updates/dkms" sh -c "ls /lib/modules/$KABI/updates/dkms/tdax.ko* /lib/modules/$KABI/updates/dkms/tdax_device.ko* /lib/modules/$KABI/updates/dkms/tdax_hmem.ko*"
+	t "$v: installed under /lib/modules/$KABI/updates/dkms" sh -c "ls /lib/modules/$KABI/updates/dkms/tdax.ko* /lib/modules/$KABI/updates/dkms/tdax_device.ko* /lib/modules/$KABI/updates/dkms/tdax_hmem.ko* /lib/modules/$KABI/updates/dkms/tdax_kmem.ko* /lib/modules/$KABI/updates/dkms/tdax_pmem.ko*"
 	if [ $v = 6.1 ]; then
 		# the 6.1 headers have no vmlinux and this is not a 6.1 host: no BTF, said clearly
 		is "6.1: postinst build says it has no module BTF, and why" \
@@ -85,7 +87,7 @@ for v in ${TDAX_KERNELS:-6.1 6.12}; do
 	[ $rc = 0 ] || tail -n 20 $mdir/log/make.log | sed 's/^/#   /'
 	is "$v: the build log names its BTF base" "$(grep -c "^tdax-dkms: $want\$" $mdir/log/make.log)" 1
 	rm -rf build/dkms/$KABI && mkdir -p build/dkms/$KABI
-	for m in tdax tdax_device tdax_hmem; do
+	for m in $MODS; do
 		f=$(ls $mdir/module/$m.ko* 2>/dev/null | head -n1)
 		case "$f" in
 		*.xz) xz -dc "$f" >build/dkms/$KABI/$m.ko ;;
@@ -93,10 +95,11 @@ for v in ${TDAX_KERNELS:-6.1 6.12}; do
 		?*) cp "$f" build/dkms/$KABI/$m.ko ;;
 		esac
 	done
-	is "$v: three modules built for $KABI (vermagic)" \
-		"$(for m in tdax tdax_device tdax_hmem; do modinfo -F vermagic build/dkms/$KABI/$m.ko 2>/dev/null | cut -d' ' -f1; done | sort | uniq -c | awk '{print $1, $2}')" "3 $KABI"
+	is "$v: five modules built for $KABI (vermagic)" \
+		"$(for m in $MODS; do modinfo -F vermagic build/dkms/$KABI/$m.ko 2>/dev/null | cut -d' ' -f1; done | sort | uniq -c | awk '{print $1, $2}')" "5 $KABI"
 	is "$v: each carries module BTF" \
-		"$(for m in tdax tdax_device tdax_hmem; do readelf -S build/dkms/$KABI/$m.ko 2>/dev/null | grep -c ' \.BTF '; done | tr '\n' ' ')" "1 1 1 "
+		"$(for m in $MODS; do readelf -S build/dkms/$KABI/$m.ko 2>/dev/null | grep -c ' \.BTF '; done | tr '\n' ' ')" "1 1 1 1 1 "
+	t "$v: the test-only modules are not installed" sh -c "! ls /lib/modules/$KABI/updates/dkms/tdax_selftest.ko* /lib/modules/$KABI/updates/dkms/tdax_pmem_poison.ko* 2>/dev/null"
 done
 # a bad base, on a copy of the installed source (a failed dkms build of an
 # installed module would leave a stale link in the DKMS tree)

@@ -50,8 +50,49 @@ is "a skip is reported as a skip" "$(grep -c 'a.t: skipped thing  *# SKIP' <<<"$
 is "a short plan fails" "$(grep -c 'not ok .*b.t: planned 3 results, ran 1' <<<"$out")" 1
 is "a non-zero exit without a failed result fails" "$(grep -c 'not ok .*c.t: exited with status 4' <<<"$out")" 1
 
+# --- guest tests: parallel jobs, reported in list order, per-kernel images ---
+mkdir -p "$fx/tests/vm" "$fx/cc"
+# a fake tests/vm/run: runs CMD here, records how many ran at once
+cat >"$fx/tests/vm/run" <<'T'
+#!/bin/bash
+opts=()
+while [ "$1" != -- ]; do opts+=("$1"); shift; done
+shift
+cc=$(dirname "$0")/../../cc
+touch "$cc/$$"
+ls "$cc" | wc -l >>"$cc/../concurrency"
+echo "# kernel=$TDAX_KERNEL opts=${opts[*]}"
+"$@"
+rc=$?
+rm -f "$cc/$$"
+exit $rc
+T
+chmod +x "$fx/tests/vm/run"
+for n in 1 2 3; do
+	cat >"$fx/tests/guest/g$n.t" <<T
+#!/bin/bash
+# vm: --load --timeout $((n * 100)) --nvdimm build/pmem/g$n.img
+sleep \$(( (4 - $n) ))
+echo "ok 1 - g$n ran"
+T
+done
+echo 'echo "not ok 1 - g2 says no"' >>"$fx/tests/guest/g2.t"
+chmod +x "$fx"/tests/guest/g*.t
+rm -f "$fx"/tests/host/*.t
+out=$(cd "$fx" && TDAX_JOBS=2 TDAX_KERNELS="6.1 6.12" tests/run --guest-only -v 2>&1)
+is "guest jobs: the tally" "$(tail -n1 <<<"$out")" "6 passed, 2 failed"
+is "guest jobs: results in the order of the list" \
+	"$(grep -E '^(not )?ok' <<<"$out" | sed -E 's/^(not )?ok [0-9]+ - //' | tr '\n' '|')" \
+	"tests/guest/g1.t [6.1]: g1 ran|tests/guest/g2.t [6.1]: g2 ran|tests/guest/g2.t [6.1]: g2 says no|tests/guest/g3.t [6.1]: g3 ran|tests/guest/g1.t [6.12]: g1 ran|tests/guest/g2.t [6.12]: g2 ran|tests/guest/g2.t [6.12]: g2 says no|tests/guest/g3.t [6.12]: g3 ran|"
+is "guest jobs: two at a time, never more" "$(sort -n "$fx/concurrency" | tail -n1)" 2
+is "guest jobs: each kernel gets its own pmem image" \
+	"$(grep -o 'kernel=[0-9.]* opts=.*g1.img' <<<"$out" | sed 's/opts=.*nvdimm //' | sort | tr '\n' ' ')" \
+	"kernel=6.1 build/pmem/6.1/g1.img kernel=6.12 build/pmem/6.12/g1.img "
+rm "$fx"/tests/guest/g*.t
+
 printf '#!/bin/sh\necho "ok 1 - x"\n' >"$fx/tests/host/a.t"
-rm "$fx/tests/host/b.t" "$fx/tests/host/c.t"
+chmod +x "$fx/tests/host/a.t"
+rm -f "$fx/tests/host/b.t" "$fx/tests/host/c.t"
 out=$("$fx/tests/run" --host-only 2>&1)
 is "an all-passing run exits 0" "$?" 0
 is "its last line" "$(tail -n1 <<<"$out")" "1 passed, 0 failed"

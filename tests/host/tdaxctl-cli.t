@@ -35,7 +35,8 @@ done
 for o in --regions --devices --mappings --region --dev --idle --human; do
 	$T list --help | grep -q -- "$o"; ok $? "list --help documents $o"
 done
-for o in --align --size --fault-policy --mode --no-online --no-movable --force; do
+$T offline-memory --help | grep -q -- "--offline-timeout=SECS"; ok $? "offline-memory --help documents --offline-timeout"
+for o in --align --size --fault-policy --mode --no-online --no-movable --force --offline-timeout; do
 	$T reconfigure-device --help | grep -q -- "$o"; ok $? "reconfigure-device --help documents $o"
 done
 $T create-device --help | grep -q -- "--input=FILE"; ok $? "create-device --help documents --input"
@@ -65,6 +66,11 @@ err "destroy without a device" 2 '^tdaxctl destroy-device: specify a device \(td
 err "--force is not an enable-device option" 2 "^tdaxctl enable-device: unknown option '-f'" $T enable-device -f tdax0.0
 err "--no-movable is not an offline-memory option" 2 "^tdaxctl offline-memory: unknown option '--no-movable'" \
 	$T offline-memory --no-movable tdax0.0
+err "bad offline timeout" 2 "^tdaxctl offline-memory: bad offline timeout 'soon' \(seconds, 0 for no limit\)$" \
+	$T offline-memory --offline-timeout soon tdax0.0
+err "--offline-timeout is not an online-memory option" 2 \
+	'^tdaxctl online-memory: --offline-timeout goes with offline-memory and reconfigure-device$' \
+	$T online-memory --offline-timeout 3 tdax0.0
 err "apply-config: bad device name" 2 "^tdaxctl apply-config: bad device name 'dax0.0'" $T apply-config dax0.0
 
 # --- a fake sysfs tree ---------------------------------------------------------
@@ -99,7 +105,14 @@ is "fake tree: list -u -d tdax1.1 -M (human)" "$($T list -u -d tdax1.1 -M | jq -
 	'["256.00 MiB (268.44 MB)",4096,"0x1b8000000","0x8000"]'
 echo memory_controller > $P/tdax_region/persistence_domain
 is "persistence_domain shows only where the attribute exists" "$($T list -R | jq -c '.[0].persistence_domain')" '"memory_controller"'
-is "  and not on devices without it" "$($T list | jq -c '[.[].persistence_domain]')" '[null,null]'
+is "  devices of the region show the region's" "$($T list | jq -c '[.[].persistence_domain]')" '["memory_controller","memory_controller"]'
+rm $P/tdax_region/persistence_domain
+is "  and none without it" "$($T list | jq -c '[.[].persistence_domain]')" '[null,null]'
+echo 7 > $P/tdax_region/instance; echo 12 > $P/tdax1.0/instance
+is "instance: the region's and the device's, where sysfs has it" \
+	"$($T list -R -D -i | jq -c '[.[0].instance, [.[0].devices[].instance]]')" '[7,[12,null]]'
+rm $P/tdax_region/instance $P/tdax1.0/instance
+echo memory_controller > $P/tdax_region/persistence_domain
 err "system-ram without tdax_kmem: one line, exit 1" 1 \
 	'^tdaxctl reconfigure-device: tdax1.0: mode system-ram needs the tdax_kmem driver, which is not loaded \(modprobe tdax_kmem\)$' \
 	$T reconfigure-device -m system-ram tdax1.0
@@ -142,7 +155,7 @@ offline offline"
 # memory57 refuses (its state is /dev/full: ENOSPC): memory56 is put back
 ln -sf /dev/full $M/memory57/state
 err "online-memory: a block refuses, the one onlined is offlined again" 1 \
-	'^tdaxctl online-memory: tdax1.2: online memory \(1 of 2 blocks done\): No space left on device; tdax1.2 left as it was$' \
+	'^tdaxctl online-memory: tdax1.2: online_movable memory57 \(1 of 2 blocks done\): No space left on device; tdax1.2 left as it was$' \
 	$T online-memory tdax1.2
 is "  memory56 is offline again" "$(cat $M/memory56/state)" offline
 err "online-memory of a devdax device" 1 '^tdaxctl online-memory: tdax1.0: memory operations are not applicable in devdax mode' \

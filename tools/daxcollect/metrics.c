@@ -245,6 +245,187 @@ static void render_devices(struct expo *e, const struct tdax_snapshot *s)
 	expo_histogram(e, NULL, bounds, counts, n, s->lifetimes[TDAX_LT_DEV].sum * NS);
 }
 
+/*
+ * Flushes (tdax_flush): per device instance and persistence domain.  Every
+ * request counts in tdax_flush_total and tdax_flush_bytes_total; those the
+ * domain needed no work for also in the skipped ones.  Bytes written back
+ * = bytes - skipped bytes (docs/metrics.md).  Families are announced even
+ * without samples, so dashboards and rules check against them.
+ */
+static void render_flush(struct expo *e, const struct tdax_snapshot *s)
+{
+	double bounds[64];
+	uint64_t counts[65];
+	char ib[24];
+	size_t i, n;
+	unsigned int k;
+
+#define FLUSH_COUNTER(name, help, expr)						\
+	expo_family(e, name, "counter", help);					\
+	for (i = 0; i < s->ndevs; i++) {					\
+		const struct tdax_snap_dev *d = &s->devs[i];			\
+		for (k = 0; d->instance && k < TDAX_PD_NR; k++) {		\
+			const struct tdax_snap_flush *f = &d->flush[k];		\
+			const char *l[] = { DEV_LABELS(d, ib),			\
+					    "domain", tdax_domain_name(k), NULL };	\
+			if (!f->flushes)					\
+				continue;					\
+			expo_sample_u64(e, l, (expr));				\
+		}								\
+	}
+	FLUSH_COUNTER("tdax_flush_total",
+		      "Flush requests (fsync, fdatasync, msync(MS_SYNC), O_SYNC writes) by device and persistence domain, skipped or not.",
+		      f->flushes);
+	FLUSH_COUNTER("tdax_flush_bytes_total",
+		      "Bytes of the flush requests by device and persistence domain (skipped ones included).",
+		      f->bytes);
+	FLUSH_COUNTER("tdax_flush_skipped_total",
+		      "Flush requests the persistence domain needed no work for (cpu_cache, none).",
+		      f->skipped);
+	FLUSH_COUNTER("tdax_flush_skipped_bytes_total",
+		      "Bytes of the skipped flush requests; bytes written back = tdax_flush_bytes_total - this.",
+		      f->skipped_bytes);
+	FLUSH_COUNTER("tdax_flush_errors_total", "Flush requests that failed.", f->errors);
+#undef FLUSH_COUNTER
+	expo_family(e, "tdax_flush_latency_seconds", "histogram",
+		    "Latency of the flushes that did work (not skipped) by device and persistence domain (measured while tdax_flush is enabled).");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+
+		for (k = 0; d->instance && k < TDAX_PD_NR; k++) {
+			const struct tdax_snap_flush *f = &d->flush[k];
+			const char *l[] = { DEV_LABELS(d, ib), "domain", tdax_domain_name(k), NULL };
+
+			if (!f->flushes || !f->lat.count)
+				continue;
+			n = metrics_log2_buckets(&f->lat, LAT_LOG2_MIN, LAT_LOG2_MAX, bounds, counts);
+			expo_histogram(e, l, bounds, counts, n, f->lat.sum * NS);
+		}
+	}
+}
+
+/* Devices with tdax_kmem metrics: seen by a tdax_kmem record, or in system-ram mode. */
+static bool kmem_dev(const struct tdax_snap_dev *d)
+{
+	return d->instance && (d->kmem.seen || !strncmp(tdax_dev_mode(d), "system-ram", 10));
+}
+
+/*
+ * tdax_kmem: online memory per device, node and zone, blocks by state,
+ * add/remove results and failed offlines by reason (docs/kmem.md).
+ */
+static void render_kmem(struct expo *e, const struct tdax_snapshot *s)
+{
+	static const unsigned int zones[] = { TDAX_KZ_NORMAL, TDAX_KZ_MOVABLE, TDAX_KZ_OTHER };
+	char ib[24], node[16], tier[16];
+	size_t i;
+	unsigned int k;
+
+	expo_family(e, "tdax_kmem_info", "gauge",
+		    "Devices tdax_kmem has seen or in system-ram mode (value 1): mode, numa node, memory tier and zone of the online blocks.");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_snap_kmem *km = &d->kmem;
+		const char *l[] = { DEV_LABELS(d, ib), "mode", tdax_dev_mode(d), "node", node,
+				    "tier", tier, "zone",
+				    km->seen ? tdax_kmem_zone_name(km->zone) : "offline", NULL };
+
+		if (!kmem_dev(d))
+			continue;
+		snprintf(node, sizeof(node), "%d", km->seen ? km->node : -1);
+		snprintf(tier, sizeof(tier), "%d", km->seen ? km->tier : -1);
+		expo_sample_u64(e, l, 1);
+	}
+	expo_family(e, "tdax_kmem_online_bytes", "gauge",
+		    "Bytes of a device's memory online in the page allocator, by numa node and zone.");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_snap_kmem *km = &d->kmem;
+
+		if (!kmem_dev(d) || !km->seen)
+			continue;
+		snprintf(node, sizeof(node), "%d", km->node);
+		for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
+			const char *l[] = { DEV_LABELS(d, ib), "node", node,
+					    "zone", tdax_kmem_zone_name(zones[k]), NULL };
+
+			if (zones[k] == TDAX_KZ_OTHER && !km->online[zones[k]])
+				continue;
+			expo_sample_u64(e, l, (uint64_t)km->online[zones[k]] * km->block_size);
+		}
+	}
+	expo_family(e, "tdax_kmem_bytes", "gauge",
+		    "Bytes of the memory blocks tdax_kmem added (or kept) for a device, online or not.");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+		const char *l[] = { DEV_LABELS(d, ib), "node", node, NULL };
+
+		if (!kmem_dev(d) || !d->kmem.seen)
+			continue;
+		snprintf(node, sizeof(node), "%d", d->kmem.node);
+		expo_sample_u64(e, l, d->kmem.bytes);
+	}
+	expo_family(e, "tdax_kmem_blocks", "gauge",
+		    "Memory blocks of a device's system-ram ranges by state (online, offline).");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_snap_kmem *km = &d->kmem;
+		const char *lon[] = { DEV_LABELS(d, ib), "state", "online", NULL };
+		const char *loff[] = { DEV_LABELS(d, ib), "state", "offline", NULL };
+		__u32 total = km->blocks;
+
+		if (!kmem_dev(d) || !km->seen)
+			continue;
+		expo_sample_u64(e, lon, km->blocks_online);
+		expo_sample_u64(e, loff, total > km->blocks_online ? total - km->blocks_online : 0);
+	}
+	expo_family(e, "tdax_kmem_operations_total", "counter",
+		    "tdax_kmem hot-add (bind) and hot-remove (unbind) operations per range, by result.");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_snap_kmem *km = &d->kmem;
+		const char *l1[] = { DEV_LABELS(d, ib), "op", "add", "result", "ok", NULL };
+		const char *l2[] = { DEV_LABELS(d, ib), "op", "add", "result", "error", NULL };
+		const char *l3[] = { DEV_LABELS(d, ib), "op", "remove", "result", "ok", NULL };
+		const char *l4[] = { DEV_LABELS(d, ib), "op", "remove", "result", "error", NULL };
+
+		if (!kmem_dev(d) || !km->seen)
+			continue;
+		expo_sample_u64(e, l1, km->adds - km->add_errors);
+		expo_sample_u64(e, l2, km->add_errors);
+		expo_sample_u64(e, l3, km->removes - km->remove_errors);
+		expo_sample_u64(e, l4, km->remove_errors);
+	}
+	expo_family(e, "tdax_kmem_offline_failures_total", "counter",
+		    "Hot-removes that could not offline a range (the memory stays online, system-ram-kept), by reason.");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+
+		if (!kmem_dev(d) || !d->kmem.seen)
+			continue;
+		for (k = 0; k < TDAX_KR_NR; k++) {
+			const char *l[] = { DEV_LABELS(d, ib), "reason", tdax_kmem_reason_name(k),
+					    NULL };
+
+			if (d->kmem.offline_failures[k])
+				expo_sample_u64(e, l, d->kmem.offline_failures[k]);
+		}
+	}
+	expo_family(e, "tdax_kmem_block_events_total", "counter",
+		    "Memory block state changes of a device's system-ram ranges, by operation.");
+	for (i = 0; i < s->ndevs; i++) {
+		const struct tdax_snap_dev *d = &s->devs[i];
+
+		if (!kmem_dev(d) || !d->kmem.seen)
+			continue;
+		for (k = 0; k < TDAX_KB_NR; k++) {
+			const char *l[] = { DEV_LABELS(d, ib), "op", tdax_kmem_block_op_name(k), NULL };
+
+			expo_sample_u64(e, l, d->kmem.block_ops[k]);
+		}
+	}
+}
+
 static void render_regions(struct expo *e, const struct tdax_snapshot *s)
 {
 	double bounds[64];
@@ -531,8 +712,18 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 
 		expo_sample_u64(e, l, s->stats[i]);
 	}
+	for (i = TDAX_STAT_EV_FLUSH; i <= TDAX_STAT_EV_KMEM_BLOCK; i++) {
+		const char *l[] = { "event", tdax_stat_name(i), NULL };
+
+		expo_sample_u64(e, l, s->stats[i]);
+	}
 	expo_family(e, "tdax_collector_map_entries", "gauge", "Entries in each aggregation map.");
 	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
+		const char *l[] = { "map", tdax_stat_name(i), NULL };
+
+		expo_sample_u64(e, l, s->map_entries[i]);
+	}
+	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
 		const char *l[] = { "map", tdax_stat_name(i), NULL };
 
 		expo_sample_u64(e, l, s->map_entries[i]);
@@ -543,9 +734,19 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 
 		expo_sample_u64(e, l, s->map_max[i]);
 	}
+	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
+		const char *l[] = { "map", tdax_stat_name(i), NULL };
+
+		expo_sample_u64(e, l, s->map_max[i]);
+	}
 	expo_family(e, "tdax_collector_map_full_total", "counter",
 		    "Updates dropped because a map was full (the data is then incomplete).");
 	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
+		const char *l[] = { "map", tdax_stat_name(i), NULL };
+
+		expo_sample_u64(e, l, s->stats[i]);
+	}
+	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
 		const char *l[] = { "map", tdax_stat_name(i), NULL };
 
 		expo_sample_u64(e, l, s->stats[i]);
@@ -617,6 +818,8 @@ void metrics_render(struct expo *e, const struct tdax_snapshot *s,
 	render_mmaps(e, s);
 	render_devices(e, s);
 	render_regions(e, s);
+	render_flush(e, s);
+	render_kmem(e, s);
 	if (h->process_metrics)
 		render_procs(e, s, h->process_metrics);
 	render_health(e, s, h);

@@ -15,6 +15,7 @@ enum dt_view {
 	DT_VIEW_DEV = 0,
 	DT_VIEW_PROC,
 	DT_VIEW_REGION,
+	DT_VIEW_MEM,		/* tdax_kmem: mode, blocks online, node, zone, tier */
 	DT_VIEW_NR
 };
 

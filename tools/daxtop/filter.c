@@ -149,6 +149,8 @@ static int restrict_to_pid(struct tdax_snapshot *s)
 
 		memset(&d->g, 0, sizeof(d->g));
 		d->mmaps = d->mmap_errors = 0;
+		/* flushes are not kept per process: none are the process's own */
+		memset(d->flush, 0, sizeof(d->flush));
 		for (j = 0; j < s->nprocs; j++) {
 			if (s->procs[j].instance != d->instance)
 				continue;
@@ -221,6 +223,14 @@ struct prune_ctx {
 	const struct tdax_snapshot *s;
 };
 
+static bool dev_flushed(const struct tdax_snap_dev *d)
+{
+	struct tdax_snap_flush f;
+
+	tdax_flush_total(d, &f);
+	return f.flushes != 0;
+}
+
 static bool dev_active(const void *row, const void *ctx)
 {
 	const struct tdax_snap_dev *d = row;
@@ -231,7 +241,8 @@ static bool dev_active(const void *row, const void *ctx)
 	 * else in the interval it went away in (and when it did something).
 	 */
 	return !d->retired || x->o->cumulative || d->retired_ns + x->s->interval_ns >= x->s->ts_ns ||
-	       tdax_gran_attempts(&d->g) || d->g.other || d->mmaps || d->mmap_errors;
+	       tdax_gran_attempts(&d->g) || d->g.other || d->mmaps || d->mmap_errors ||
+	       dev_flushed(d);
 }
 
 void dt_prune(struct tdax_snapshot *s, const struct dt_opts *o)

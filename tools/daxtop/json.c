@@ -88,6 +88,86 @@ static void gran_json(struct json_object *o, const struct tdax_gran_val *g, __u6
 	ADD(o, "latency_sum_ns", U64(g->lat_sum_ns));
 }
 
+static void flush_fields(struct json_object *o, const struct tdax_snap_flush *f, __u64 interval_ns)
+{
+	ADD(o, "flushes", U64(f->flushes));
+	ADD(o, "bytes", U64(f->bytes));
+	ADD(o, "skipped", U64(f->skipped));
+	ADD(o, "skipped_bytes", U64(f->skipped_bytes));
+	ADD(o, "errors", U64(f->errors));
+	ADD(o, "flushes_done", U64(tdax_flush_done(f)));
+	ADD(o, "bytes_flushed", U64(tdax_flush_bytes_done(f)));
+	ADD(o, "flushes_per_s", DBL(tdax_rate(f->flushes, interval_ns)));
+	ADD(o, "bytes_flushed_per_s", DBL(tdax_rate(tdax_flush_bytes_done(f), interval_ns)));
+	ADD(o, "latency", hist_json(&f->lat));
+}
+
+/* "flush": the device's flushes, in total and by persistence domain. */
+static struct json_object *flush_json(const struct tdax_snap_dev *x, __u64 interval_ns)
+{
+	struct json_object *o = json_object_new_object(), *by = json_object_new_object();
+	struct tdax_snap_flush tot;
+	unsigned int k;
+
+	tdax_flush_total(x, &tot);
+	flush_fields(o, &tot, interval_ns);
+	for (k = 0; k < TDAX_PD_NR; k++) {
+		struct json_object *dom;
+
+		if (!x->flush[k].flushes)
+			continue;
+		dom = json_object_new_object();
+		flush_fields(dom, &x->flush[k], interval_ns);
+		ADD(by, tdax_domain_name(k), dom);
+	}
+	ADD(o, "domains", by);
+	return o;
+}
+
+/* "kmem": the device's tdax_kmem state (null if no tdax_kmem record named it). */
+static struct json_object *kmem_json(const struct tdax_snap_kmem *k)
+{
+	struct json_object *o, *z, *of, *bo;
+	unsigned int i;
+
+	if (!k->seen)
+		return NULL;
+	o = json_object_new_object();
+	z = json_object_new_object();
+	of = json_object_new_object();
+	bo = json_object_new_object();
+	ADD(o, "mode", STR(tdax_mode_name(k->mode)));
+	ADD(o, "ranges", U64(k->ranges));
+	ADD(o, "blocks", U64(k->blocks));
+	ADD(o, "blocks_online", U64(k->blocks_online));
+	ADD(o, "block_size", U64(k->block_size));
+	ADD(o, "bytes", U64(k->bytes));
+	ADD(o, "online_bytes", U64(tdax_kmem_online_bytes(k)));
+	for (i = 0; i < TDAX_KZ_NR; i++)
+		if (i != TDAX_KZ_OFFLINE && i != TDAX_KZ_MIXED)
+			ADD(z, tdax_kmem_zone_name(i), U64(k->online[i]));
+	ADD(o, "online_by_zone", z);
+	ADD(o, "zone", STR(tdax_kmem_zone_name(k->zone)));
+	ADD(o, "node", json_object_new_int(k->node));
+	ADD(o, "tier", k->tier >= 0 ? json_object_new_int(k->tier) : NULL);
+	ADD(o, "adistance", json_object_new_int(k->adistance));
+	ADD(o, "memmap_on_memory", BOOL(k->memmap_on_memory));
+	ADD(o, "last_result", json_object_new_int(k->last_result));
+	ADD(o, "last_reason", STR(tdax_kmem_reason_name(k->last_reason)));
+	ADD(o, "adds", U64(k->adds));
+	ADD(o, "add_errors", U64(k->add_errors));
+	ADD(o, "removes", U64(k->removes));
+	ADD(o, "remove_errors", U64(k->remove_errors));
+	for (i = 0; i < TDAX_KR_NR; i++)
+		if (k->offline_failures[i])
+			ADD(of, tdax_kmem_reason_name(i), U64(k->offline_failures[i]));
+	ADD(o, "offline_failures", of);
+	for (i = 0; i < TDAX_KB_NR; i++)
+		ADD(bo, tdax_kmem_block_op_name(i), U64(k->block_ops[i]));
+	ADD(o, "block_ops", bo);
+	return o;
+}
+
 static struct json_object *dev_json(const struct tdax_snapshot *d, const struct tdax_snap_dev *x,
 				    const struct dt_opts *opt)
 {
@@ -147,6 +227,9 @@ static struct json_object *dev_json(const struct tdax_snapshot *d, const struct 
 	ADD(o, "mmap_outcomes", ms);
 	ADD(o, "binds", U64(x->binds));
 	ADD(o, "unbinds", U64(x->unbinds));
+	ADD(o, "mode", STR(tdax_dev_mode(x)));
+	ADD(o, "flush", flush_json(x, d->interval_ns));
+	ADD(o, "kmem", kmem_json(&x->kmem));
 	return o;
 }
 
@@ -210,8 +293,18 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 	ADD(doc, "lifetimes", lt);
 	for (i = TDAX_STAT_EV_FAULT; i <= TDAX_STAT_EV_DEV_DESTROY; i++)
 		ADD(ev, tdax_stat_name(i), U64(d->stats[i]));
+	for (i = TDAX_STAT_EV_FLUSH; i <= TDAX_STAT_EV_KMEM_BLOCK; i++)
+		ADD(ev, tdax_stat_name(i), U64(d->stats[i]));
 	ADD(health, "events", ev);
 	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
+		struct json_object *m = json_object_new_object();
+
+		ADD(m, "full", U64(d->stats[i]));
+		ADD(m, "entries", U64(d->map_entries[i]));
+		ADD(m, "max_entries", U64(d->map_max[i]));
+		ADD(full, tdax_stat_name(i), m);
+	}
+	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
 		struct json_object *m = json_object_new_object();
 
 		ADD(m, "full", U64(d->stats[i]));

@@ -40,14 +40,17 @@ static const char args_doc_text[] =
 "served at the device alignment (hits) or fall back to smaller pages or "
 "SIGBUS (misses), what share of the mapped bytes got the promised page size "
 "(coverage), why not (fallback reasons), how long faults take (latency "
-"p50/p99), and region/device lifetimes. Data come from BPF programs on the "
+"p50/p99), region/device lifetimes, flushes (fsync/msync/O_SYNC: per second, "
+"bytes written back, skipped by the persistence domain, latency) and, in the "
+"memory view, devices in system-ram mode (tdax_kmem: blocks online, node, "
+"zone, tier). Data come from BPF programs on the "
 "tdax:* tracepoints, aggregated in the kernel; needs CAP_BPF and "
 "CAP_PERFMON (or root) and the tdax modules loaded.\n"
 "\n"
 "interval: seconds between reports (default 1, 0.1..3600); count: number of "
 "reports (default: until interrupted).\n"
 "\n"
-"Modes: interactive on a terminal (keys: d/p/r views, TAB next view, s sort, "
+"Modes: interactive on a terminal (keys: d/p/r/m views, TAB next view, s sort, "
 "+/- interval, c cumulative, h help, q quit); plain text reports with -b or -C "
 "(also when stdout is not a terminal); JSON with -J; snoop with --events.\n"
 "\n"
@@ -57,6 +60,7 @@ static const char args_doc_text[] =
 "  daxtop -J --cumulative 5 1 one JSON document, counts of 5 s\n"
 "  daxtop -p 1234             only process 1234 (all counts are its own)\n"
 "  daxtop -d tdax0.0 --events every fallback/SIGBUS fault on tdax0.0\n"
+"  daxtop -b -V memory 2      devices in system-ram mode (tdax_kmem), every 2 s\n"
 "\v"
 "Measures (docs/metrics.md): HIT% = faults served at the device alignment / "
 "faults that ended (mapped or SIGBUS); COVER% = bytes mapped at the alignment "
@@ -89,7 +93,7 @@ static const struct argp_option options[] = {
 	{ "device", 'd', "DEVICE", 0, "Only this device (tdaxR.N or /dev/tdaxR.N), as biolatency -d DISK", 0 },
 	{ "sort", 's', "KEY", 0, "Sort key: name, faults, hit, misses, latency (default faults)", 0 },
 	{ "rows", 'r', "ROWS", 0, "Maximum rows per view (default: all)", 0 },
-	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions (text: only that one)", 0 },
+	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions, memory (text: only that one)", 0 },
 	{ "events", 'e', NULL, 0, "Snoop: print each fault not served at its size, and refused mmaps", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp programs even if the module has BTF", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Rows of the per-process map (default 8192); overflow is counted and shown", 0 },
@@ -193,8 +197,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			o->view = DT_VIEW_PROC;
 		else if (!strncmp(arg, "regions", strlen(arg)) && *arg)
 			o->view = DT_VIEW_REGION;
+		else if (!strncmp(arg, "memory", strlen(arg)) && *arg)
+			o->view = DT_VIEW_MEM;
 		else
-			usage_error("invalid view '%s': devices, processes, regions", arg);
+			usage_error("invalid view '%s': devices, processes, regions, memory", arg);
 		view_given = true;
 		break;
 	case 'e':
@@ -292,7 +298,15 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 		return 1;
 	}
 	while (!o->count || iter < o->count) {
+		bool stopped;
+
 		nap(o->interval);
+		/*
+		 * A signal that arrives while a report is taken or printed
+		 * gets one more report, so the last one covers everything
+		 * that happened before the signal.
+		 */
+		stopped = dt_stop;
 		if (take(c, &cur)) {
 			rc = 1;
 			break;
@@ -309,7 +323,7 @@ static int run_batch(struct tdax_collector *c, const struct dt_opts *o)
 		tdax_snapshot_free(&prev);
 		prev = cur;
 		tdax_snapshot_init(&cur);
-		if (dt_stop)
+		if (stopped)
 			break;
 	}
 	tdax_snapshot_free(&base);

@@ -149,6 +149,7 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 	}
 	for (k = TDAX_STAT_FULL_FAULT_COUNTS; k <= TDAX_STAT_FULL_LIVE_DEVS; k++)
 		full += d->stats[k];
+	full += d->stats[TDAX_STAT_FULL_FLUSH_STATS] + d->stats[TDAX_STAT_FULL_KMEM_STATS];
 	dt_lines_add(out, "daxtop %s %s %.1fs attach %s devices %zu procs %zu regions %zu",
 		     tbuf, o->cumulative ? "cumul" : "interval",
 		     d->interval_ns / 1e9, tdax_attach_mode_name(d->mode),
@@ -342,6 +343,86 @@ static void render_reasons(const struct tdax_snapshot *d, struct dt_lines *out)
 			     rc[i].reason == TDAX_FR_LARGER_THAN_ALIGN ? " (expected)" : "");
 }
 
+/*
+ * Flushes per device and persistence domain (fsync, msync, O_SYNC writes):
+ * requests per second, bytes written back per second (skipped requests
+ * have nothing to write back), skipped requests, errors, latency of the
+ * flushes that did work.  Only rows with flushes.
+ */
+static void render_flushes(const struct tdax_snapshot *d, const struct dt_opts *o,
+			   struct dt_lines *out)
+{
+	char f[12], b[12], sk[12], p50[12], p99[12];
+	bool header = false;
+	size_t i, rows = 0, max = o && o->rows ? (size_t)o->rows : (size_t)-1;
+	unsigned int k;
+
+	for (i = 0; i < d->ndevs && rows < max; i++) {
+		const struct tdax_snap_dev *x = &d->devs[i];
+
+		for (k = 0; k < TDAX_PD_NR && rows < max; k++) {
+			const struct tdax_snap_flush *fl = &x->flush[k];
+			__u64 ni = d->interval_ns;
+
+			if (!fl->flushes)
+				continue;
+			if (!header) {
+				dt_lines_add(out, "%-9s %-17s %7s %8s %7s %5s %6s %6s", "FLUSH",
+					     "DOMAIN", "FLUSH/s", "BYTES/s", "SKIP/s", "ERR", "P50",
+					     "P99");
+				header = true;
+			}
+			dt_lines_add(out, "%-8.8s%c %-17.17s %7s %8s %7s %5llu %6s %6s", x->name,
+				     x->present ? ' ' : '*', tdax_domain_name(k),
+				     dt_fmt_rate(tdax_rate(fl->flushes, ni), f, sizeof(f)),
+				     dt_fmt_rate(tdax_rate(tdax_flush_bytes_done(fl), ni), b, sizeof(b)),
+				     dt_fmt_rate(tdax_rate(fl->skipped, ni), sk, sizeof(sk)),
+				     (unsigned long long)fl->errors,
+				     fmt_q(tdax_hist_quantile(&fl->lat, 0.5), p50, sizeof(p50)),
+				     fmt_q(tdax_hist_quantile(&fl->lat, 0.99), p99, sizeof(p99)));
+			rows++;
+		}
+	}
+}
+
+/* Devices of the memory view: in system-ram mode now, or seen by tdax_kmem. */
+static bool mem_row(const struct tdax_snap_dev *x)
+{
+	return x->kmem.seen || !strncmp(tdax_dev_mode(x), "system-ram", 10);
+}
+
+/*
+ * tdax_kmem: per device its mode, memory blocks online / total, the bytes
+ * online, node, tier and zone of the online blocks, failed offlines.
+ */
+static void render_mem(const struct tdax_snapshot *d, const struct dt_opts *o,
+		       struct dt_lines *out)
+{
+	char nm[40], ob[12], bl[16], node[8], tier[8];
+	size_t i, rows = 0, max = o && o->rows ? (size_t)o->rows : (size_t)-1;
+
+	dt_lines_add(out, "%-9s %-15s %13s %7s %4s %4s %-7s %7s %6s", "DEVICE", "MODE",
+		     "BLOCKS ON/ALL", "ONLINE", "NODE", "TIER", "ZONE", "OFFFAIL", "RESULT");
+	for (i = 0; i < d->ndevs && rows < max; i++) {
+		const struct tdax_snap_dev *x = &d->devs[i];
+		const struct tdax_snap_kmem *k = &x->kmem;
+
+		if (!mem_row(x))
+			continue;
+		snprintf(nm, sizeof(nm), "%s%s", x->name, x->present ? "" : "*");
+		snprintf(bl, sizeof(bl), "%u/%u", k->blocks_online, k->blocks);
+		snprintf(node, sizeof(node), k->seen && k->node >= 0 ? "%d" : "-", k->node);
+		snprintf(tier, sizeof(tier), k->seen && k->tier >= 0 ? "%d" : "-", k->tier);
+		dt_lines_add(out, "%-9.9s %-15.15s %13s %7s %4s %4s %-7.7s %7llu %6s", nm,
+			     tdax_dev_mode(x), k->seen ? bl : "-",
+			     tdax_fmt_bytes(tdax_kmem_online_bytes(k), ob, sizeof(ob)), node, tier,
+			     k->seen ? tdax_kmem_zone_name(k->zone) : "-",
+			     (unsigned long long)k->remove_errors,
+			     k->seen ? tdax_kmem_reason_name(k->last_reason) : "-");
+		rows++;
+	}
+}
+
 static void render_devs(const struct tdax_snapshot *d, const struct dt_opts *o, enum dt_sort sort,
 			struct dt_lines *out)
 {
@@ -424,6 +505,7 @@ void dt_render_view(const struct tdax_snapshot *d, const struct dt_opts *o,
 		render_devs(d, o, sort, out);
 		dt_lines_add(out, "%s", "");
 		render_reasons(d, out);
+		render_flushes(d, o, out);
 		if (o && o->tui) {
 			dt_lines_add(out, "%s", "");
 			render_regions(d, DT_SORT_NAME, out);
@@ -435,6 +517,9 @@ void dt_render_view(const struct tdax_snapshot *d, const struct dt_opts *o,
 	case DT_VIEW_REGION:
 		render_regions(d, sort, out);
 		render_lifetimes(d, out);
+		break;
+	case DT_VIEW_MEM:
+		render_mem(d, o, out);
 		break;
 	default:
 		break;

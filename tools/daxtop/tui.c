@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * tui.c - daxtop's interactive view (ncurses): header, a status line and
- * one of three views (devices, processes, regions), redrawn every interval.
+ * one of four views (devices, processes, regions, memory), redrawn every interval.
  * Works on 80x24; wider terminals show the same columns.
  */
 #include <curses.h>
@@ -11,15 +11,17 @@
 
 #include "daxtop.h"
 
-static const char *const view_names[DT_VIEW_NR] = { "devices", "processes", "regions" };
+static const char *const view_names[DT_VIEW_NR] = { "devices", "processes", "regions",
+						      "memory" };
 
 static const char *const help_text[] = {
 	"daxtop - keys",
 	"",
 	"  d        device view: faults/s by size, hit %, fallback reasons,",
-	"           p50/p99 latency, regions with age",
+	"           p50/p99 latency, flushes, regions with age",
 	"  p        process view: per process and device",
 	"  r        region view: regions, ages, destroyed lifetimes",
+	"  m        memory view: tdax_kmem mode, blocks online, node, zone, tier",
 	"  TAB      next view",
 	"  s        next sort key (name, faults, hit, misses, latency)",
 	"  + / -    longer / shorter refresh interval",
@@ -61,7 +63,7 @@ static void draw(const struct tdax_snapshot *d, const struct dt_opts *o, bool he
 		char status[160];
 
 		snprintf(status, sizeof(status),
-			 "[%s] sort %s  every %.1fs%s  d/p/r view s sort +/- interval h help q quit",
+			 "[%s] sort %s  every %.1fs%s  d/p/r/m view s sort +/- interval h help q quit",
 			 view_names[o->view], dt_sort_name(o->sort), o->interval,
 			 o->cumulative ? " cumul" : "");
 		attron(A_REVERSE);
@@ -145,6 +147,10 @@ int dt_tui_run(struct tdax_collector *c, struct dt_opts *o)
 			break;
 		case 'r':
 			o->view = DT_VIEW_REGION;
+			redraw = true;
+			break;
+		case 'm':
+			o->view = DT_VIEW_MEM;
 			redraw = true;
 			break;
 		case '\t':

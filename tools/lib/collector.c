@@ -27,6 +27,7 @@
 static const char *const event_names[NEVENTS] = {
 	"tdax_fault", "tdax_mmap", "tdax_bind", "tdax_unbind",
 	"tdax_region_create", "tdax_region_destroy", "tdax_dev_create", "tdax_dev_destroy",
+	"tdax_flush", "tdax_kmem_add", "tdax_kmem_remove", "tdax_kmem_block",
 };
 
 /* Last libbpf warning, to explain load failures in one line. */
@@ -115,12 +116,16 @@ struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode
 		c->skel->progs.btf_bind, c->skel->progs.btf_unbind,
 		c->skel->progs.btf_region_create, c->skel->progs.btf_region_destroy,
 		c->skel->progs.btf_dev_create, c->skel->progs.btf_dev_destroy,
+		c->skel->progs.btf_flush, c->skel->progs.btf_kmem_add,
+		c->skel->progs.btf_kmem_remove, c->skel->progs.btf_kmem_block,
 	};
 	struct bpf_program *raw[NEVENTS] = {
 		c->skel->progs.raw_fault, c->skel->progs.raw_mmap,
 		c->skel->progs.raw_bind, c->skel->progs.raw_unbind,
 		c->skel->progs.raw_region_create, c->skel->progs.raw_region_destroy,
 		c->skel->progs.raw_dev_create, c->skel->progs.raw_dev_destroy,
+		c->skel->progs.raw_flush, c->skel->progs.raw_kmem_add,
+		c->skel->progs.raw_kmem_remove, c->skel->progs.raw_kmem_block,
 	};
 
 	return m == TDAX_ATTACH_TP_BTF ? btf[i] : raw[i];

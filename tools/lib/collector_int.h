@@ -10,7 +10,7 @@
 
 #include "tdax_collector.h"
 
-#define TDAX_NEVENTS	8
+#define TDAX_NEVENTS	12
 
 struct tdax_collect;		/* the BPF skeleton (tdax_collect.skel.h) */
 struct bpf_link;
@@ -36,6 +36,7 @@ struct tdax_sysfs_dev {
 	__u64 align;
 	char driver[TDAX_NAME_LEN];
 	char fault_policy[16];
+	char mode[20];			/* "mode" attribute, "" if none */
 };
 
 /** struct tdax_sysfs_region - one region, found through its devices. */
@@ -91,6 +92,7 @@ struct tdax_collector {
 	__u64 mod_ino;
 	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
 	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
+	struct map_dump *md_fl, *md_km;
 };
 
 /* collector.c */

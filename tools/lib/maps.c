@@ -229,6 +229,8 @@ static int archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
 			tdax_hist_add(&x->lat[k], &d->lat[k]);
 		x->mmaps += d->mmaps;
 		x->mmap_errors += d->mmap_errors;
+		for (k = 0; k < TDAX_PD_NR; k++)
+			tdax_flush_add(&x->flush[k], &d->flush[k]);
 	} else {
 		x = tdax_grow(a->devs, &c->cap_adevs, a->ndevs, sizeof(*x));
 		if (!x)
@@ -286,6 +288,83 @@ static int archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
 		y->count += m->count;
 	}
 	return 0;
+}
+
+/* ---- flushes and tdax_kmem ranges ---------------------------------------- */
+
+/* Add the per-CPU flush_stats values of entry i of d to the device row. */
+static void flush_add(struct tdax_snap_dev *x, const struct map_dump *d, size_t i)
+{
+	const struct tdax_flush_key *fk = dump_key(d, i);
+	struct tdax_snap_flush *f;
+	int cpu;
+
+	if (fk->domain >= TDAX_PD_NR)
+		return;
+	f = &x->flush[fk->domain];
+	for (cpu = 0; cpu < d->nvals; cpu++) {
+		const struct tdax_flush_val *v = dump_val(d, i, cpu);
+
+		f->flushes += v->flushes;
+		f->bytes += v->bytes;
+		f->skipped += v->skipped;
+		f->skipped_bytes += v->skipped_bytes;
+		f->errors += v->errors;
+		tdax_hist_add(&f->lat, &v->lat);
+		if (!x->dev && v->dev)
+			x->dev = v->dev;
+		if (!x->region_instance && v->region_instance)
+			x->region_instance = v->region_instance;
+	}
+}
+
+/* Fold one kmem_stats range into the device's tdax_kmem state. */
+static void kmem_merge(struct tdax_snap_kmem *k, const struct tdax_kmem_val *v)
+{
+	unsigned int z, nz = 0, last = TDAX_KZ_OFFLINE;
+	int r;
+
+	if (!k->seen || v->update_ns >= k->update_ns) {
+		k->node = v->node;
+		k->tier = v->tier;
+		k->adistance = v->adistance;
+		k->last_result = v->last_result;
+		k->last_reason = v->last_reason;
+		k->update_ns = v->update_ns;
+		k->memmap_on_memory = v->memmap_on_memory;
+		if (v->block_size)
+			k->block_size = v->block_size;
+	}
+	/* kept > system-ram > unbound: the mode of the device's busiest range */
+	if (!k->seen || v->mode > k->mode)
+		k->mode = v->mode;
+	k->seen = true;
+	k->ranges++;
+	if (v->mode != TDAX_MODE_UNBOUND) {
+		/* a range removed (or never added) holds no blocks */
+		k->bytes += v->size;
+		k->blocks += v->blocks;
+	}
+	for (z = 0; z < TDAX_KZ_NR; z++) {
+		if (v->online[z] > 0) {
+			k->online[z] += v->online[z];
+			k->blocks_online += v->online[z];
+		}
+	}
+	for (z = 0; z < TDAX_KZ_NR; z++)
+		if (k->online[z]) {
+			nz++;
+			last = z;
+		}
+	k->zone = nz > 1 ? TDAX_KZ_MIXED : last;
+	k->adds += v->adds;
+	k->add_errors += v->add_errors;
+	k->removes += v->removes;
+	k->remove_errors += v->remove_errors;
+	for (r = 0; r < TDAX_KR_NR; r++)
+		k->offline_failures[r] += v->offline_failures[r];
+	for (r = 0; r < TDAX_KB_NR; r++)
+		k->block_ops[r] += v->block_ops[r];
 }
 
 static struct tdax_snap_dev *archived_dev(struct tdax_collector *c, __u64 inst)
@@ -368,6 +447,23 @@ static bool late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
 			x->mmap_errors += n;
 		else
 			x->mmaps += n;
+	} else if (d == c->md_fl) {
+		flush_add(x, d, i);
+	} else if (d == c->md_km) {
+		const struct tdax_kmem_val *v = dump_val(d, i, 0);
+		struct tdax_snap_kmem late = {};
+		int r;
+
+		/* counters only: the archived row keeps its final gauges */
+		kmem_merge(&late, v);
+		x->kmem.adds += late.adds;
+		x->kmem.add_errors += late.add_errors;
+		x->kmem.removes += late.removes;
+		x->kmem.remove_errors += late.remove_errors;
+		for (r = 0; r < TDAX_KR_NR; r++)
+			x->kmem.offline_failures[r] += late.offline_failures[r];
+		for (r = 0; r < TDAX_KB_NR; r++)
+			x->kmem.block_ops[r] += late.block_ops[r];
 	} else if (d == c->md_ld) {
 		const struct tdax_live_dev *v = dump_val(d, i, 0);
 
@@ -495,6 +591,7 @@ static void sysfs_fill(struct tdax_snap_dev *d, const struct tdax_sysfs_dev *sd)
 		d->dev = sd->dev;
 	memcpy(d->driver, sd->driver, sizeof(d->driver));
 	memcpy(d->fault_policy, sd->fault_policy, sizeof(d->fault_policy));
+	memcpy(d->mode, sd->mode, sizeof(d->mode));
 	d->present = true;
 }
 
@@ -535,7 +632,7 @@ static struct tdax_snap_dev *row_of_sysfs(struct tdax_snapshot *s, const struct 
 int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 {
 	struct map_dump md_dev = {}, md_lat = {}, md_fc = {}, md_mm = {}, md_proc = {},
-			md_ld = {}, md_lr = {};
+			md_ld = {}, md_lr = {}, md_fl = {}, md_km = {};
 	struct tdax_collect *sk = c->skel;
 	bool retire_all, *gone = NULL;
 	struct tdax_snapshot s;
@@ -563,13 +660,28 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		}								\
 		map_fill(&s, stat, sk->maps.map, md.n);				\
 	} while (0)
-	DUMP(live_devs, false, md_ld, TDAX_STAT_FULL_LIVE_DEVS);
-	DUMP(dev_stats, true, md_dev, TDAX_STAT_FULL_DEV_STATS);
+	/*
+	 * The maps are read one after the other while records keep coming,
+	 * in the reverse of the order in which a record updates them (the
+	 * create/bind records of live_devs and live_regions, then
+	 * mmap_counts / fault_counts, dev_stats, proc_stats, fault_lat).
+	 * So a row read from one map has its earlier rows in the maps read
+	 * after it: its dev_t (in the mmap_counts / fault_counts keys) and
+	 * its create record are always there to name it.  Read in the
+	 * other order, a device row first seen in proc_stats or fault_lat
+	 * had no dev_t yet and was retired as gone: its counts reported
+	 * as "dev:0:0" (seen under TCG, where a vCPU can stop for a whole
+	 * time slice in the middle of a record).
+	 */
+	DUMP(flush_stats, true, md_fl, TDAX_STAT_FULL_FLUSH_STATS);
+	DUMP(kmem_stats, false, md_km, TDAX_STAT_FULL_KMEM_STATS);
 	DUMP(fault_lat, true, md_lat, TDAX_STAT_FULL_FAULT_LAT);
-	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
-	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
 	DUMP(proc_stats, false, md_proc, TDAX_STAT_FULL_PROC_STATS);
+	DUMP(dev_stats, true, md_dev, TDAX_STAT_FULL_DEV_STATS);
+	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
+	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
 	DUMP(live_regions, false, md_lr, TDAX_STAT_FULL_LIVE_REGIONS);
+	DUMP(live_devs, false, md_ld, TDAX_STAT_FULL_LIVE_DEVS);
 #undef DUMP
 
 	err = -ENOMEM;
@@ -578,6 +690,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	c->md_fc = &md_fc;
 	c->md_mm = &md_mm;
 	c->md_ld = &md_ld;
+	c->md_fl = &md_fl;
+	c->md_km = &md_km;
 	/* device rows: one per instance found in any map */
 	for (i = 0; i < md_dev.n; i++) {
 		struct tdax_snap_dev *d;
@@ -729,6 +843,34 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (!p->dev)
 			p->dev = d->dev;
 	}
+	/* flushes per (instance, domain); tdax_kmem ranges per (instance, range) */
+	for (i = 0; i < md_fl.n; i++) {
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_fl, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_fl, i), 0);
+		if (!d)
+			goto fail;
+		flush_add(d, &md_fl, i);
+	}
+	for (i = 0; i < md_km.n; i++) {
+		const struct tdax_kmem_val *v = dump_val(&md_km, i, 0);
+		struct tdax_snap_dev *d;
+
+		if (late_row(c, &md_km, i))
+			continue;
+		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_km, i), v->dev);
+		if (!d)
+			goto fail;
+		if (!d->dev)
+			d->dev = v->dev;
+		if (!d->region_instance)
+			d->region_instance = v->region_instance;
+		if (!d->name[0] && v->name[0])
+			snprintf(d->name, sizeof(d->name), "%s", v->name);
+		kmem_merge(&d->kmem, v);
+	}
 	nmap_devs = s.ndevs;
 
 	/* sysfs: names and gauges of the present instances */
@@ -778,6 +920,15 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (retire_all || (v && v->destroy_ns) || !v || !v->create_ns ||
 		    v->create_ns < c->scan_ns)
 			gone[i] = true;
+		/*
+		 * No dev_t and no create record: a row read in the middle of
+		 * its first record (the dev_t is stored last, flush_stats
+		 * names a device by nothing else).  It cannot be matched to
+		 * sysfs yet, which does not make it gone: the next snapshot
+		 * names it.
+		 */
+		if (!retire_all && !v && !d->dev)
+			gone[i] = false;
 	}
 
 	/* regions: sysfs, and the instances the create/destroy records name */
@@ -861,6 +1012,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		dump_delete_instance(&md_lat, d->instance);
 		dump_delete_instance(&md_fc, d->instance);
 		dump_delete_instance(&md_mm, d->instance);
+		dump_delete_instance(&md_fl, d->instance);
+		dump_delete_instance(&md_km, d->instance);
 	}
 	for (i = 0; i < md_proc.n; i++) {
 		const struct tdax_snap_proc *p = NULL;
@@ -930,6 +1083,9 @@ fail:
 out:
 	free(gone);
 	c->md_dev = c->md_lat = c->md_fc = c->md_mm = c->md_ld = NULL;
+	c->md_fl = c->md_km = NULL;
+	dump_free(&md_fl);
+	dump_free(&md_km);
 	dump_free(&md_dev);
 	dump_free(&md_lat);
 	dump_free(&md_fc);

@@ -27,6 +27,21 @@ static const char *const mmap_reason_names[] = {
 };
 static const char *const stat_names[] = {
 	TDAX_STATS(TDAX_X_STR)
+};
+static const char *const domain_names[] = {
+	TDAX_PERSISTENCE_DOMAINS(TDAX_X_STR)
+};
+static const char *const mode_names[] = {
+	TDAX_MODES(TDAX_X_STR)
+};
+static const char *const kmem_zone_names[] = {
+	TDAX_KMEM_ZONES(TDAX_X_STR)
+};
+static const char *const kmem_reason_names[] = {
+	TDAX_KMEM_REASONS(TDAX_X_STR)
+};
+static const char *const kmem_block_op_names[] = {
+	TDAX_KMEM_BLOCK_OPS(TDAX_X_STR)
 #undef TDAX_X_STR
 };
 
@@ -58,6 +73,31 @@ const char *tdax_mmap_reason_name(unsigned int reason)
 const char *tdax_stat_name(unsigned int stat)
 {
 	return name_of(stat_names, ARRAY_SIZE(stat_names), stat);
+}
+
+const char *tdax_domain_name(unsigned int domain)
+{
+	return name_of(domain_names, ARRAY_SIZE(domain_names), domain);
+}
+
+const char *tdax_mode_name(unsigned int mode)
+{
+	return name_of(mode_names, ARRAY_SIZE(mode_names), mode);
+}
+
+const char *tdax_kmem_zone_name(unsigned int zone)
+{
+	return name_of(kmem_zone_names, ARRAY_SIZE(kmem_zone_names), zone);
+}
+
+const char *tdax_kmem_reason_name(unsigned int reason)
+{
+	return name_of(kmem_reason_names, ARRAY_SIZE(kmem_reason_names), reason);
+}
+
+const char *tdax_kmem_block_op_name(unsigned int op)
+{
+	return name_of(kmem_block_op_names, ARRAY_SIZE(kmem_block_op_names), op);
 }
 
 const char *tdax_lifetime_name(unsigned int idx)
@@ -303,4 +343,53 @@ char *tdax_fmt_bytes(__u64 bytes, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%llu%c", (unsigned long long)bytes, units[u]);
 	return buf;
+}
+
+/* ---- flushes and system-ram memory (docs/metrics.md) ---------------------- */
+
+void tdax_flush_add(struct tdax_snap_flush *dst, const struct tdax_snap_flush *src)
+{
+	dst->flushes += src->flushes;
+	dst->bytes += src->bytes;
+	dst->skipped += src->skipped;
+	dst->skipped_bytes += src->skipped_bytes;
+	dst->errors += src->errors;
+	tdax_hist_add(&dst->lat, &src->lat);
+}
+
+void tdax_flush_total(const struct tdax_snap_dev *d, struct tdax_snap_flush *out)
+{
+	unsigned int i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < TDAX_PD_NR; i++)
+		tdax_flush_add(out, &d->flush[i]);
+}
+
+__u64 tdax_flush_done(const struct tdax_snap_flush *f)
+{
+	return f->flushes >= f->skipped ? f->flushes - f->skipped : 0;
+}
+
+__u64 tdax_flush_bytes_done(const struct tdax_snap_flush *f)
+{
+	return f->bytes >= f->skipped_bytes ? f->bytes - f->skipped_bytes : 0;
+}
+
+__u64 tdax_kmem_online_bytes(const struct tdax_snap_kmem *k)
+{
+	return (__u64)k->blocks_online * k->block_size;
+}
+
+const char *tdax_dev_mode(const struct tdax_snap_dev *d)
+{
+	if (d->present && d->mode[0])
+		return d->mode;
+	if (d->kmem.seen && d->kmem.mode != TDAX_MODE_UNBOUND)
+		return tdax_mode_name(d->kmem.mode);
+	if (!strcmp(d->driver, "tdax_device"))
+		return tdax_mode_name(TDAX_MODE_DEVDAX);
+	if (!strcmp(d->driver, "tdax_kmem"))
+		return tdax_mode_name(TDAX_MODE_SYSTEM_RAM);
+	return tdax_mode_name(TDAX_MODE_UNBOUND);
 }

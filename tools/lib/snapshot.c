@@ -273,6 +273,35 @@ static void hist_sub(struct tdax_hist *o, const struct tdax_hist *c, const struc
 	o->sum = dsub(c->sum, p->sum);
 }
 
+static void flush_sub(struct tdax_snap_flush *o, const struct tdax_snap_flush *c,
+		      const struct tdax_snap_flush *p)
+{
+	*o = *c;
+	hist_sub(&o->lat, &c->lat, p ? &p->lat : NULL);
+	if (!p)
+		return;
+	o->flushes = dsub(c->flushes, p->flushes);
+	o->bytes = dsub(c->bytes, p->bytes);
+	o->skipped = dsub(c->skipped, p->skipped);
+	o->skipped_bytes = dsub(c->skipped_bytes, p->skipped_bytes);
+	o->errors = dsub(c->errors, p->errors);
+}
+
+/* tdax_kmem counters of o (a copy of cur) minus prev's; gauges stay cur's. */
+static void kmem_sub(struct tdax_snap_kmem *o, const struct tdax_snap_kmem *p)
+{
+	int r;
+
+	o->adds = dsub(o->adds, p->adds);
+	o->add_errors = dsub(o->add_errors, p->add_errors);
+	o->removes = dsub(o->removes, p->removes);
+	o->remove_errors = dsub(o->remove_errors, p->remove_errors);
+	for (r = 0; r < TDAX_KR_NR; r++)
+		o->offline_failures[r] = dsub(o->offline_failures[r], p->offline_failures[r]);
+	for (r = 0; r < TDAX_KB_NR; r++)
+		o->block_ops[r] = dsub(o->block_ops[r], p->block_ops[r]);
+}
+
 int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 			const struct tdax_snapshot *cur,
 			struct tdax_snapshot *out)
@@ -302,6 +331,10 @@ int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 			o->binds = dsub(o->binds, p->binds);
 			o->unbinds = dsub(o->unbinds, p->unbinds);
 		}
+		for (k = 0; k < TDAX_PD_NR; k++)
+			flush_sub(&o->flush[k], &cur->devs[i].flush[k], p ? &p->flush[k] : NULL);
+		if (p)
+			kmem_sub(&o->kmem, &p->kmem);
 	}
 	for (i = 0; i < t.nfaults; i++) {
 		const struct tdax_snap_fault *p =

@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * sysfs.c - names of devices and regions from /sys/bus/tdax.
+ * sysfs.c - names of devices and regions from /sys/bus/tdax, for the
+ * collector: a copy of the fields it keeps from one scan of the shared
+ * sysfs model (tdax_sysfs.c, also tdaxctl's), so both read the tdax ABI
+ * in one place.
  *
- * For each /sys/bus/tdax/devices/tdaxR.N: "dev" (MAJ:MIN), size, align,
- * fault_policy, resource, the bound driver (the "driver" link); its
- * region from the provider device (the parent directory), which carries
- * the tdax_region/ group (id, size, align, available_size), as upstream.
+ * Per device: "dev" (MAJ:MIN), size, align, fault_policy, the bound
+ * driver; per region (the tdax_region/ group on the provider device, as
+ * upstream): id, size, align, available_size, the provider device's name,
+ * its device count and the lowest physical start of its devices.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "collector_int.h"
+#include "tdax_sysfs.h"
 
 int tdax_parse_devt(const char *s, __u32 *out)
 {
@@ -31,150 +32,71 @@ int tdax_parse_devt(const char *s, __u32 *out)
 	return 0;
 }
 
-static int read_str(const char *dir, const char *file, char *buf, size_t len)
+/* The collector's view of one scan of the shared model (tdax_sysfs.c). */
+static int copy_scan(const struct tdax_ctx *ctx, struct tdax_sysfs *out)
 {
-	char path[PATH_MAX];
-	FILE *f;
-	size_t n;
+	size_t dcap = 0, rcap = 0, i, j;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = 0;
-	return 0;
-}
+	for (i = 0; i < ctx->nregions; i++) {
+		const struct tdax_region *mr = &ctx->regions[i];
+		struct tdax_sysfs_region *r = tdax_grow(out->regions, &rcap, out->nregions, sizeof(*r));
 
-static int read_u64(const char *dir, const char *file, __u64 *out)
-{
-	char buf[64], *end;
-	unsigned long long v;
+		if (!r)
+			return -ENOMEM;
+		out->regions = r;
+		r = &out->regions[out->nregions++];
+		memset(r, 0, sizeof(*r));
+		r->id = (__u32)mr->id;
+		/* the provider device (hmem.0, namespace3.0), as the metrics name it */
+		snprintf(r->provider, sizeof(r->provider), "%s", mr->provider_dev);
+		r->size = mr->size;
+		r->align = mr->align;
+		r->available_size = mr->available_size;
+		for (j = 0; j < mr->ndevices; j++) {
+			const struct tdax_device *md = &mr->devices[j];
+			struct tdax_sysfs_dev *d = tdax_grow(out->devs, &dcap, out->ndevs, sizeof(*d));
 
-	if (read_str(dir, file, buf, sizeof(buf)))
-		return -ENOENT;
-	errno = 0;
-	v = strtoull(buf, &end, 0);
-	if (errno || end == buf)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static void base_name(const char *path, char *out, size_t len)
-{
-	const char *b = strrchr(path, '/');
-
-	snprintf(out, len, "%s", b ? b + 1 : path);
-}
-
-static struct tdax_sysfs_region *region_add(struct tdax_sysfs *s, size_t *cap, __u32 id)
-{
-	struct tdax_sysfs_region *r;
-	size_t i;
-
-	for (i = 0; i < s->nregions; i++)
-		if (s->regions[i].id == id)
-			return &s->regions[i];
-	r = tdax_grow(s->regions, cap, s->nregions, sizeof(*r));
-	if (!r)
-		return NULL;
-	s->regions = r;
-	r = &s->regions[s->nregions++];
-	memset(r, 0, sizeof(*r));
-	r->id = id;
-	return r;
-}
-
-static int scan_dev(struct tdax_sysfs *s, size_t *rcap, const char *path,
-		    struct tdax_sysfs_dev *d)
-{
-	char real[PATH_MAX], parent[PATH_MAX], link[PATH_MAX], buf[64], rdir[PATH_MAX + 16];
-	struct tdax_sysfs_region *r;
-	unsigned int rid, did;
-	__u64 v, res = 0;
-	ssize_t n;
-	char *slash;
-
-	d->region_id = -1;
-	if (!read_str(path, "dev", buf, sizeof(buf)))
-		tdax_parse_devt(buf, &d->dev);
-	read_u64(path, "size", &d->size);
-	read_u64(path, "align", &d->align);
-	read_u64(path, "resource", &res);
-	read_str(path, "fault_policy", d->fault_policy, sizeof(d->fault_policy));
-	snprintf(link, sizeof(link), "%s/driver", path);
-	n = readlink(link, real, sizeof(real) - 1);
-	if (n > 0) {
-		real[n] = 0;
-		base_name(real, d->driver, sizeof(d->driver));
+			if (!d)
+				return -ENOMEM;
+			out->devs = d;
+			d = &out->devs[out->ndevs++];
+			memset(d, 0, sizeof(*d));
+			snprintf(d->name, sizeof(d->name), "%s", md->name);
+			if (md->devt[0])
+				tdax_parse_devt(md->devt, &d->dev);
+			d->region_id = md->region_id;
+			d->size = md->size;
+			d->align = md->align;
+			snprintf(d->driver, sizeof(d->driver), "%s", md->driver);
+			snprintf(d->fault_policy, sizeof(d->fault_policy), "%s", md->fault_policy);
+			snprintf(d->mode, sizeof(d->mode), "%.*s", (int)sizeof(d->mode) - 1, md->mode);
+			r->ndevs++;
+			if (md->resource && md->size && (!r->start || md->resource < r->start))
+				r->start = md->resource;
+		}
 	}
-	if (sscanf(d->name, "tdax%u.%u", &rid, &did) == 2)
-		d->region_id = rid;
-
-	if (!realpath(path, real))
-		return 0;
-	snprintf(parent, sizeof(parent), "%s", real);
-	slash = strrchr(parent, '/');
-	if (!slash)
-		return 0;
-	*slash = 0;
-	snprintf(rdir, sizeof(rdir), "%s/tdax_region", parent);
-	if (!read_u64(rdir, "id", &v))
-		d->region_id = (__s32)v;
-	if (d->region_id < 0)
-		return 0;
-	r = region_add(s, rcap, d->region_id);
-	if (!r)
-		return -ENOMEM;
-	r->ndevs++;
-	if (!r->provider[0])
-		base_name(parent, r->provider, sizeof(r->provider));
-	read_u64(rdir, "size", &r->size);
-	read_u64(rdir, "align", &r->align);
-	read_u64(rdir, "available_size", &r->available_size);
-	if (res && d->size && (!r->start || res < r->start))
-		r->start = res;
 	return 0;
 }
 
 int tdax_sysfs_scan(const char *root, struct tdax_sysfs *out)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 256];
-	size_t dcap = 0, rcap = 0;
-	struct dirent *de;
-	DIR *dp;
-	int err = 0;
+	struct tdax_ctx *ctx;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(dir, sizeof(dir), "%s/bus/tdax/devices", root ? root : "/sys");
-	dp = opendir(dir);
-	if (!dp)
-		return errno == ENOENT ? 0 : -errno;
-	out->bus_present = true;
-	while ((de = readdir(dp))) {
-		struct tdax_sysfs_dev *d;
-
-		if (de->d_name[0] == '.')
-			continue;
-		d = tdax_grow(out->devs, &dcap, out->ndevs, sizeof(*d));
-		if (!d) {
-			err = -ENOMEM;
-			break;
-		}
-		out->devs = d;
-		d = &out->devs[out->ndevs++];
-		memset(d, 0, sizeof(*d));
-		snprintf(d->name, sizeof(d->name), "%s", de->d_name);
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		err = scan_dev(out, &rcap, path, d);
-		if (err)
-			break;
+	ctx = tdax_ctx_new(root ? root : "/sys");
+	if (!ctx)
+		return -ENOMEM;
+	err = tdax_ctx_scan(ctx);
+	if (err == -ENOENT) {
+		tdax_ctx_free(ctx);
+		return 0;	/* no tdax bus: bus_present stays false */
 	}
-	closedir(dp);
+	if (!err) {
+		out->bus_present = true;
+		err = copy_scan(ctx, out);
+	}
+	tdax_ctx_free(ctx);
 	if (err)
 		tdax_sysfs_free(out);
 	return err;

@@ -142,6 +142,49 @@ int tdax_collector_event_fd(const struct tdax_collector *c);
 /* ---- snapshots ---------------------------------------------------------- */
 
 /*
+ * Flushes of one device in one persistence domain (tdax_flush records):
+ * fsync, fdatasync, msync(MS_SYNC) and O_SYNC/O_DSYNC writes.  Counters.
+ */
+struct tdax_snap_flush {
+	__u64 flushes;			/* requests, skipped or not */
+	__u64 bytes;			/* bytes of those requests */
+	__u64 skipped;			/* requests the domain needed no work for */
+	__u64 skipped_bytes;		/* ... their bytes */
+	__u64 errors;			/* requests that failed (result < 0) */
+	struct tdax_hist lat;		/* latency (ns) of the flushes that did work */
+};
+
+/*
+ * tdax_kmem state of one device (system-ram mode), summed over its ranges.
+ * Gauges from the last tdax_kmem_add/remove and tdax_kmem_block records,
+ * except the counters marked so.  seen false: no tdax_kmem record named
+ * this device since the programs were loaded.
+ */
+struct tdax_snap_kmem {
+	bool seen;
+	__u32 mode;			/* enum tdax_mode the records imply */
+	__u32 ranges;			/* ranges recorded */
+	__u64 bytes;			/* bytes of the memory blocks added (or kept) */
+	__u64 block_size;		/* memory block size */
+	__u32 blocks;			/* memory blocks added (or kept); 0 once removed */
+	__u32 blocks_online;		/* of which online */
+	__u32 online[TDAX_KZ_NR];	/* online blocks by enum tdax_kmem_zone */
+	__s32 node;			/* numa node (-1 if unknown) */
+	__s32 tier;			/* memory tier (-1: none or unknown) */
+	__s32 adistance;
+	__u8 zone;			/* enum tdax_kmem_zone of the online blocks */
+	__u8 memmap_on_memory;
+	__s32 last_result;		/* of the last add/remove */
+	__u16 last_reason;		/* enum tdax_kmem_reason of it */
+	__u64 update_ns;		/* CLOCK_MONOTONIC of the last record */
+	/* counters */
+	__u64 adds, add_errors;		/* tdax_kmem_add records, failed ones */
+	__u64 removes, remove_errors;	/* tdax_kmem_remove records, failed (kept) ones */
+	__u64 offline_failures[TDAX_KR_NR];	/* failed removes by reason */
+	__u64 block_ops[TDAX_KB_NR];	/* block records by enum tdax_kmem_block_op */
+};
+
+/*
  * One device instance: counters from the maps, names from sysfs and the
  * create records.  instance 0: a device present in sysfs that no record
  * has named yet (created before the programs were attached, no fault yet).
@@ -167,6 +210,9 @@ struct tdax_snap_dev {
 	__u64 mmaps;			/* result 0 */
 	__u64 mmap_errors;		/* result < 0 */
 	__u32 binds, unbinds;		/* seen while attached */
+	char mode[20];			/* sysfs "mode" ("devdax", "system-ram", ...); "" unknown */
+	struct tdax_snap_flush flush[TDAX_PD_NR];	/* by persistence domain */
+	struct tdax_snap_kmem kmem;
 };
 
 /* fault_counts row: faults per (device instance, size, outcome, reason). */
@@ -331,7 +377,28 @@ size_t tdax_top_reasons(const struct tdax_snapshot *s, __u64 instance, bool by_o
 __u64 tdax_reason_ended(const struct tdax_snapshot *s, __u64 instance, unsigned int reason,
 			int outcome);
 
+void tdax_flush_add(struct tdax_snap_flush *dst, const struct tdax_snap_flush *src);
+/* Flushes of a device summed over the persistence domains. */
+void tdax_flush_total(const struct tdax_snap_dev *d, struct tdax_snap_flush *out);
+/* Flushes that did work: flushes - skipped. */
+__u64 tdax_flush_done(const struct tdax_snap_flush *f);
+/* Bytes written back: bytes of the flushes that did work. */
+__u64 tdax_flush_bytes_done(const struct tdax_snap_flush *f);
+/* Bytes of online memory of a system-ram device: blocks online x block size. */
+__u64 tdax_kmem_online_bytes(const struct tdax_snap_kmem *k);
+/*
+ * Mode of a device: sysfs "mode" while present; else what the tdax_kmem
+ * records imply; else from the bound driver; "unbound" otherwise.
+ */
+const char *tdax_dev_mode(const struct tdax_snap_dev *d);
+
 /* ---- names ---------------------------------------------------------------- */
+
+const char *tdax_domain_name(unsigned int domain);	/* "memory_controller", ... */
+const char *tdax_mode_name(unsigned int mode);		/* "devdax", "system-ram", ... */
+const char *tdax_kmem_zone_name(unsigned int zone);	/* "normal", "movable", ... */
+const char *tdax_kmem_reason_name(unsigned int reason);	/* "pages_in_use", ... */
+const char *tdax_kmem_block_op_name(unsigned int op);	/* "online", "offline_failed", ... */
 
 const char *tdax_size_name(unsigned int size_idx);	/* "4K","2M","1G","other" */
 const char *tdax_fault_reason_name(unsigned int reason);	/* "?" if unknown */

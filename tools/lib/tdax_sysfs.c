@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,7 @@ static struct tdax_region *region_get(struct tdax_ctx *ctx, int id, const char *
 	read_u64(rdir, "align", &r->align);
 	read_u64(rdir, "available_size", &r->available_size);
 	tdax_read_attr(rdir, "seed", r->seed, sizeof(r->seed));
+	r->has_instance = !read_u64(rdir, "instance", &r->instance);
 	r->has_persistence = !tdax_read_attr(rdir, "persistence_domain", r->persistence_domain,
 					     sizeof(r->persistence_domain));
 	return r;
@@ -241,6 +243,10 @@ static int scan_one(struct tdax_ctx *ctx, const char *devdir, const char *name, 
 	read_int(real, "target_node", &d.target_node);
 	tdax_read_attr(real, "fault_policy", d.fault_policy, sizeof(d.fault_policy));
 	tdax_read_attr(real, "dev", d.devt, sizeof(d.devt));
+	tdax_read_attr(real, "mode", d.mode, sizeof(d.mode));
+	d.memmap_on_memory = -1;
+	read_int(real, "memmap_on_memory", &d.memmap_on_memory);
+	d.has_instance = !read_u64(real, "instance", &d.instance);
 	d.has_persistence = !tdax_read_attr(real, "persistence_domain", d.persistence_domain,
 					    sizeof(d.persistence_domain));
 	snprintf(link, sizeof(link), "%s/driver", real);
@@ -320,6 +326,8 @@ struct tdax_region *tdax_device_region(struct tdax_ctx *ctx, const struct tdax_d
 
 const char *tdax_device_mode(const struct tdax_device *dev)
 {
+	if (!dev->driver[0] && !strcmp(dev->mode, "system-ram-kept"))
+		return "system-ram-kept";
 	if (!dev->driver[0] || !strcmp(dev->driver, TDAX_DRV_DEVICE))
 		return "devdax";
 	if (!strcmp(dev->driver, TDAX_DRV_KMEM))
@@ -494,9 +502,10 @@ static int memblocks_walk(struct tdax_ctx *ctx, const struct tdax_device *dev,
 	if (rc)
 		return rc;
 	for (i = 0; i < dev->nmappings; i++) {
-		uint64_t b;
+		uint64_t b, first = (dev->mappings[i].start + bs - 1) / bs;
+		uint64_t end = (dev->mappings[i].end + 1) / bs;	/* exclusive */
 
-		for (b = dev->mappings[i].start / bs; b <= dev->mappings[i].end / bs; b++) {
+		for (b = first; b < end; b++) {
 			snprintf(bdir, sizeof(bdir), "%s/memory%llu", mdir, (unsigned long long)b);
 			if (access(bdir, F_OK))
 				continue;
@@ -541,6 +550,85 @@ int tdax_memblock_write(struct tdax_ctx *ctx, long block, const char *state)
 
 	snprintf(path, sizeof(path), "%s/devices/system/memory/memory%ld/state", ctx->root, block);
 	return tdax_write(ctx, path, state);
+}
+
+static volatile sig_atomic_t alarm_fired;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarm_fired = 1;
+}
+
+int tdax_memblock_write_timeout(struct tdax_ctx *ctx, long block, const char *state,
+				unsigned int secs)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int rc;
+
+	if (!secs)
+		return tdax_memblock_write(ctx, block, state);
+	/* no SA_RESTART: the signal must end the kernel's retry loop */
+	sigemptyset(&sa.sa_mask);
+	alarm_fired = 0;
+	sigaction(SIGALRM, &sa, &old);
+	alarm(secs);
+	rc = tdax_memblock_write(ctx, block, state);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	if (rc == -EINTR && alarm_fired)
+		rc = -ETIMEDOUT;
+	return rc;
+}
+
+int tdax_memblock_state(struct tdax_ctx *ctx, long block, bool *movable)
+{
+	char dir[PATH_MAX], st[32], zones[64];
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/devices/system/memory/memory%ld", ctx->root, block);
+	rc = tdax_read_attr(dir, "state", st, sizeof(st));
+	if (rc)
+		return rc;
+	/* the kernel's states: online, offline, going-offline */
+	if (strncmp(st, "online", 6) && strcmp(st, "going-offline"))
+		return 0;
+	if (movable)
+		*movable = !tdax_read_attr(dir, "valid_zones", zones, sizeof(zones)) &&
+			   !strncmp(zones, "Movable", 7);
+	return 1;
+}
+
+int tdax_device_memblock_list(struct tdax_ctx *ctx, const struct tdax_device *dev,
+			      long *blocks, int max, int *n)
+{
+	char mdir[PATH_MAX];
+	uint64_t bs;
+	size_t i;
+	int rc = memblock_dir(ctx, mdir, sizeof(mdir), &bs);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	for (i = 0; i < dev->nmappings; i++) {
+		uint64_t b, first = (dev->mappings[i].start + bs - 1) / bs;
+		uint64_t end = (dev->mappings[i].end + 1) / bs;
+
+		for (b = first; b < end; b++) {
+			if (*n >= max)
+				return -E2BIG;
+			blocks[(*n)++] = (long)b;
+		}
+	}
+	return 0;
+}
+
+int tdax_memory_auto_online(struct tdax_ctx *ctx, char *buf, size_t len)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/devices/system/memory", ctx->root);
+	return tdax_read_attr(dir, "auto_online_blocks", buf, len);
 }
 
 struct set_arg {

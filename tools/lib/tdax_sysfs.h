@@ -13,12 +13,14 @@
  *   ROOT/bus/tdax/devices/tdaxR.N -> .../PROVIDER_DEV/tdaxR.N
  *       size align fault_policy resource numa_node target_node dev
  *       mappings ("start-end page_offset" per line)  driver -> .../NAME
+ *       mode memmap_on_memory instance
  *       persistence_domain (only with providers that have one)
  *   .../PROVIDER_DEV/tdax_region/{id,size,align,available_size,seed,
- *       create,delete[,persistence_domain]}
+ *       create,delete,instance[,persistence_domain]}
  *   .../PROVIDER_DEV/driver -> the provider's driver (e.g. tdax_hmem)
  *   ROOT/bus/tdax/drivers/NAME/{bind,unbind,new_id,remove_id}
- *   ROOT/devices/system/memory/{block_size_bytes,memoryK/{state,valid_zones}}
+ *   ROOT/devices/system/memory/{block_size_bytes,auto_online_blocks,
+ *       memoryK/{state,valid_zones}}
  */
 #ifndef TDAX_SYSFS_H
 #define TDAX_SYSFS_H
@@ -47,6 +49,11 @@ struct tdax_mapping {
  * @id:		N
  * @path:	the device's real sysfs directory
  * @driver:	bound driver's name, "" when unbound
+ * @mode:	the driver core's mode attribute (devdax, system-ram,
+ *		system-ram-kept, unbound), "" on kernels without it
+ * @memmap_on_memory: 0 or 1, -1 when the attribute is absent
+ * @instance:	the device instance id (never reused while tdax.ko is
+ *		loaded), when @has_instance
  * @persistence_domain: value of the attribute, when @has_persistence
  */
 struct tdax_device {
@@ -62,6 +69,10 @@ struct tdax_device {
 	char fault_policy[16];
 	char devt[16];
 	char driver[TDAX_SYSFS_NAME_LEN];
+	char mode[24];
+	int memmap_on_memory;
+	bool has_instance;
+	uint64_t instance;
 	bool has_persistence;
 	char persistence_domain[32];
 	struct tdax_mapping *mappings;
@@ -85,6 +96,8 @@ struct tdax_region {
 	uint64_t align;
 	uint64_t available_size;
 	char seed[TDAX_SYSFS_NAME_LEN];
+	bool has_instance;
+	uint64_t instance;
 	bool has_persistence;
 	char persistence_domain[32];
 	struct tdax_device *devices;
@@ -120,7 +133,9 @@ int tdax_parse_name(const char *name, int *region_id, int *id);
 
 /*
  * The mode a device is in, from its bound driver: "devdax" (tdax_device
- * or unbound), "system-ram" (tdax_kmem), else the driver's name.
+ * or unbound), "system-ram" (tdax_kmem), "system-ram-kept" (unbound, but
+ * a tdax_kmem unbind could not offline its memory: see docs/kmem.md),
+ * else the driver's name.
  */
 const char *tdax_device_mode(const struct tdax_device *dev);
 static inline bool tdax_device_enabled(const struct tdax_device *dev)
@@ -152,7 +167,11 @@ int tdax_region_new_device(struct tdax_ctx *ctx, int region_id, char *name, size
 			   bool *created);
 int tdax_region_delete_device(struct tdax_ctx *ctx, int region_id, const char *name);
 
-/* Memory blocks under ROOT/devices/system/memory covering @dev's mappings. */
+/*
+ * Memory blocks under ROOT/devices/system/memory that @dev's mappings hold
+ * whole (tdax_kmem adds only whole blocks; a block a range covers in part
+ * belongs to someone else).
+ */
 int tdax_device_memblocks(struct tdax_ctx *ctx, const struct tdax_device *dev,
 			  struct tdax_memblocks *mb);
 /*
@@ -164,6 +183,27 @@ int tdax_device_memblocks(struct tdax_ctx *ctx, const struct tdax_device *dev,
 int tdax_device_memblocks_set(struct tdax_ctx *ctx, const struct tdax_device *dev,
 			      const char *state, long *changed, int max, int *done);
 int tdax_memblock_write(struct tdax_ctx *ctx, long block, const char *state);
+/*
+ * The same, giving up after @secs seconds (0: no limit).  Offlining a block
+ * whose pages cannot be migrated (pinned) retries until the writer gets a
+ * signal: an alarm ends it with -ETIMEDOUT, and the kernel then puts the
+ * block back online as it was.
+ */
+int tdax_memblock_write_timeout(struct tdax_ctx *ctx, long block, const char *state,
+				unsigned int secs);
+/*
+ * Memory block @block: 1 online or going-offline (*@movable: in
+ * ZONE_MOVABLE), 0 offline, -ENOENT when not present, other -errno.
+ */
+int tdax_memblock_state(struct tdax_ctx *ctx, long block, bool *movable);
+/*
+ * The numbers of the memory blocks a device's ranges hold whole (those
+ * tdax_kmem adds), present or not: up to @max in @blocks, the count in @n.
+ */
+int tdax_device_memblock_list(struct tdax_ctx *ctx, const struct tdax_device *dev,
+			      long *blocks, int max, int *n);
+/* ROOT/devices/system/memory/auto_online_blocks ("offline", "online", ...) */
+int tdax_memory_auto_online(struct tdax_ctx *ctx, char *buf, size_t len);
 
 /* "512M", "1G", "4096", "0x200000", "2m" -> bytes.  0 or -EINVAL. */
 int tdax_parse_size(const char *s, uint64_t *out);

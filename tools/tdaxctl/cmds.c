@@ -60,6 +60,16 @@ static void parse_mode(struct dev_conf *c, const char *s)
 	snprintf(c->mode, sizeof(c->mode), "%s", s);
 }
 
+static int parse_timeout(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 0 || v > 86400)
+		usage_error("bad offline timeout '%s' (seconds, 0 for no limit)", s);
+	return (int)v;
+}
+
 static void help(const char *text)
 {
 	fputs(text, stdout);
@@ -433,16 +443,23 @@ static const char online_help[] =
 "      --no-movable   online in ZONE_NORMAL (online_kernel)\n";
 
 static const char offline_help[] =
-"Usage: tdaxctl offline-memory DEV... | all [-r REGION]\n"
+"Usage: tdaxctl offline-memory DEV... | all [-r REGION] [--offline-timeout SECS]\n"
 "\n"
-"Offline the memory blocks of devices in system-ram mode.  If a block\n"
-"refuses (memory in use), the ones offlined are onlined again.\n";
+"Offline the memory blocks of devices in system-ram mode: the kernel\n"
+"migrates the pages in use to other memory first.  If a block refuses\n"
+"(unmovable pages) or its pages cannot be migrated in time (pinned), the\n"
+"blocks offlined are onlined again, in the zones they were in.\n"
+"\n"
+"      --offline-timeout=SECS  give up on a block after SECS seconds (0: no\n"
+"                     limit); default tdax_kmem's offline_timeout parameter\n"
+"                     (/sys/module/tdax_kmem/parameters/offline_timeout, 120)\n";
 
 static int simple_cmd(int argc, char **argv, enum simple what)
 {
 	static const struct option lo[] = {
 		{ "region", required_argument, NULL, 'r' }, { "force", no_argument, NULL, 'f' },
 		{ "no-movable", no_argument, NULL, 'M' }, { "human", no_argument, NULL, 'u' },
+		{ "offline-timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	static const char *helps[] = { destroy_help, enable_help, disable_help, online_help,
@@ -467,6 +484,11 @@ static int simple_cmd(int argc, char **argv, enum simple what)
 			if (what != S_ONLINE)
 				bad_option('?', argv);
 			no_movable = true;
+			break;
+		case 'T':
+			if (what != S_OFFLINE)
+				usage_error("--offline-timeout goes with offline-memory and reconfigure-device");
+			set_offline_timeout(parse_timeout(optarg));
 			break;
 		case 'u': break;
 		case 'v': tdaxctl_verbose = true; break;
@@ -516,20 +538,35 @@ static const char reconfigure_help[] =
 "Change devices: unbind, write align, fault_policy and size (each only if\n"
 "it differs), bind again (to the driver of -m, else the one it had; a\n"
 "disabled device stays disabled).  All-or-nothing: if a step is refused,\n"
-"the device gets its old size, align, policy and driver back.  Prints the\n"
+"the device gets its old size, align, policy and driver back, and memory\n"
+"blocks onlined or offlined go back to their state and zone.  Prints the\n"
 "devices as JSON.\n"
+"\n"
+"To system-ram: refused while a process maps the device (unless -f), and\n"
+"while the kernel's auto_online_blocks policy would online the memory\n"
+"other than as asked (unless -f).  A device whose memory a failed\n"
+"tdax_kmem unbind kept online (mode system-ram-kept) can only be taken\n"
+"back with -m system-ram.\n"
 "\n"
 "  -a, --align=ALIGN      4K, 2M or 1G (every range must be aligned to it)\n"
 "  -s, --size=SIZE        grow from the region's free space, or shrink\n"
 "      --fault-policy=P   strict or fallback\n"
 "  -m, --mode=MODE        devdax (bind tdax_device) or system-ram (bind\n"
-"                         tdax_kmem, which hot-adds the memory; then online\n"
-"                         it).  system-ram needs the tdax_kmem driver.\n"
+"                         tdax_kmem, which hot-adds the memory to the device's\n"
+"                         target_node; then online it in ZONE_MOVABLE).\n"
+"                         system-ram needs the tdax_kmem driver.  Back to\n"
+"                         devdax, the memory must be offline first (or -f).\n"
 "  -N, --no-online        system-ram: leave the memory blocks offline\n"
 "      --no-movable       system-ram: online in ZONE_NORMAL, not ZONE_MOVABLE\n"
+"                         (kernel allocations may then keep it from going\n"
+"                         offline until reboot)\n"
 "  -f, --force            devdax: change a device a process has open or mapped\n"
 "                         (its mappings get SIGBUS); system-ram -> devdax:\n"
-"                         offline the memory first\n"
+"                         offline the memory first (its pages are migrated);\n"
+"                         -> system-ram: even when auto_online_blocks would\n"
+"                         online the memory other than as asked\n"
+"      --offline-timeout=SECS  -f: give up offlining a block after SECS (0: no\n"
+"                         limit; default tdax_kmem's offline_timeout, 120)\n"
 "  -r, --region=R         with \"all\": only region R\n"
 "  -u, --human            human sizes in the JSON printed\n";
 
@@ -541,6 +578,7 @@ int cmd_reconfigure(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' }, { "no-online", no_argument, NULL, 'N' },
 		{ "no-movable", no_argument, NULL, 'M' }, { "force", no_argument, NULL, 'f' },
 		{ "human", no_argument, NULL, 'u' }, { "verbose", no_argument, NULL, 'v' },
+		{ "offline-timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' }, { 0 }
 	};
 	struct dev_conf conf = { .region_id = -1 };
@@ -561,6 +599,7 @@ int cmd_reconfigure(int argc, char **argv)
 		case 'N': conf.no_online = true; break;
 		case 'M': conf.no_movable = true; break;
 		case 'f': force = true; break;
+		case 'T': set_offline_timeout(parse_timeout(optarg)); break;
 		case 'u': flags |= JF_HUMAN; break;
 		case 'v': tdaxctl_verbose = true; break;
 		case 'h': help(reconfigure_help); break;

@@ -88,6 +88,9 @@ int dev_conf_from_json(struct json_object *j, struct dev_conf *c, const char *or
 	if (json_object_object_get_ex(j, "mode", &v)) {
 		const char *m = json_object_get_string(v);
 
+		/* a kept device was meant to be system-ram */
+		if (!strcmp(m, "system-ram-kept"))
+			m = "system-ram";
 		if (strcmp(m, "devdax") && strcmp(m, "system-ram")) {
 			op_error("%s: bad mode '%s'", origin, m);
 			return -EINVAL;
@@ -101,6 +104,10 @@ int dev_conf_from_json(struct json_object *j, struct dev_conf *c, const char *or
 		c->has_mode = false;
 	if (json_object_object_get_ex(j, "movable", &v))
 		c->no_movable = !json_object_get_boolean(v);
+	/* listed with its memory offline (-N): keep it offline */
+	if (c->has_mode && !strcmp(c->mode, "system-ram") &&
+	    json_object_object_get_ex(j, "online_memblocks", &v) && !json_object_get_int(v))
+		c->no_online = true;
 	if (json_object_object_get_ex(j, "mappings", &maps) &&
 	    json_object_is_type(maps, json_type_array)) {
 		size_t n = json_object_array_length(maps);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * json.c - regions, devices and mappings as JSON, with daxctl's field
- * names and order, plus what only tdax has (fault_policy, provider,
- * persistence_domain where the provider has one).
+ * names and order, plus what only tdax has (fault_policy, provider, the
+ * instance id every tdax event of the device or region carries, and
+ * persistence_domain where the provider has one: a device shows its
+ * region's).
  *
  * --human: sizes print as "1024.00 MiB (1073.74 MB)" (plain below 5000K),
  * addresses as "0x..." strings, like daxctl's util/json.c.
@@ -102,7 +104,7 @@ struct json_object *dev_to_json(struct tdax_ctx *ctx, const struct tdax_device *
 	if (dev->align)
 		add(j, "align", jsize(dev->align, flags));
 	add(j, "mode", json_object_new_string(mode));
-	if (!strcmp(mode, "system-ram") && dev->resource) {
+	if (!strncmp(mode, "system-ram", 10) && dev->resource) {
 		struct tdax_memblocks mb;
 
 		if (!tdax_device_memblocks(ctx, dev, &mb)) {
@@ -118,8 +120,17 @@ struct json_object *dev_to_json(struct tdax_ctx *ctx, const struct tdax_device *
 		add(j, "fault_policy", json_object_new_string(dev->fault_policy));
 	if (dev->numa_node >= 0)
 		add(j, "numa_node", json_object_new_int(dev->numa_node));
-	if (dev->has_persistence)
+	if (dev->has_instance)
+		add(j, "instance", json_object_new_int64((int64_t)dev->instance));
+	if (dev->has_persistence) {
 		add(j, "persistence_domain", json_object_new_string(dev->persistence_domain));
+	} else {
+		/* a device of a pmem region persists as its region does */
+		const struct tdax_region *r = tdax_device_region(ctx, dev);
+
+		if (r && r->has_persistence)
+			add(j, "persistence_domain", json_object_new_string(r->persistence_domain));
+	}
 	if (!(flags & JF_MAPPINGS) || !dev->nmappings)
 		return j;
 	{
@@ -162,6 +173,8 @@ struct json_object *region_to_json(struct tdax_ctx *ctx, const struct tdax_regio
 	add(j, "align", json_object_new_int64((int64_t)r->align));
 	if (r->provider[0])
 		add(j, "provider", json_object_new_string(r->provider));
+	if (r->has_instance)
+		add(j, "instance", json_object_new_int64((int64_t)r->instance));
 	if (r->has_persistence)
 		add(j, "persistence_domain", json_object_new_string(r->persistence_domain));
 	if (!(flags & JF_DEVS))

@@ -58,6 +58,14 @@ void kmsg_reason(char *buf, size_t len)
 			*nl = 0;
 		if ((pri & 7) > 4 || !strstr(msg, "tdax"))
 			continue;
+		/*
+		 * the driver core's echo of a probe error ("probe of X failed with
+		 * error -22" on 6.1, "probe with driver X failed with error -22"
+		 * on 6.12): the driver said why before
+		 */
+		if ((strstr(msg, "probe of ") || strstr(msg, "probe with driver ")) &&
+		    strstr(msg, " failed with error "))
+			continue;
 		snprintf(buf, len, "%s", msg);
 	}
 }

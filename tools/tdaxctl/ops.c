@@ -38,8 +38,35 @@ struct op {
 	/* what was done, to undo */
 	bool unbound, attrs_changed, kmem_id_added, kmem_id_removed, created;
 	long onl[MAX_BLOCKS], offl[MAX_BLOCKS];
+	bool offl_movable[MAX_BLOCKS];	/* the zone to put offl[i] back in */
 	int nonl, noffl;
+	unsigned int timeout;		/* seconds per block offline, 0: none */
 };
+
+/*
+ * How long one memory block may take to go offline: --offline-timeout,
+ * else tdax_kmem's own bound for its unbind (offline_timeout parameter),
+ * else 120 s.  The kernel retries pages it cannot migrate (pinned) until
+ * the writer gets a signal.
+ */
+static int offline_timeout_opt = -1;
+
+void set_offline_timeout(int secs)
+{
+	offline_timeout_opt = secs;
+}
+
+static unsigned int offline_timeout(struct tdax_ctx *ctx)
+{
+	char dir[TDAX_SYSFS_PATH_LEN + 64], buf[32];
+
+	if (offline_timeout_opt >= 0)
+		return (unsigned int)offline_timeout_opt;
+	snprintf(dir, sizeof(dir), "%s/module/tdax_kmem/parameters", ctx->root);
+	if (!tdax_read_attr(dir, "offline_timeout", buf, sizeof(buf)))
+		return (unsigned int)strtoul(buf, NULL, 10);
+	return 120;
+}
 
 void tdaxctl_lock(void)
 {
@@ -196,6 +223,9 @@ static int bind_driver(struct op *op, const char *drv, bool undo)
 	char cur[TDAX_SYSFS_NAME_LEN], sink[256];
 	int rc;
 
+	tdax_device_driver(op->ctx, op->name, cur, sizeof(cur));
+	if (!strcmp(cur, drv))
+		return 0;
 	if (!strcmp(drv, TDAX_DRV_KMEM)) {
 		rc = tdax_driver_write(op->ctx, drv, "new_id", op->name);
 		if (rc && rc != -EEXIST)
@@ -295,7 +325,9 @@ static void rollback(struct op *op)
 
 	kmsg_reason(sink, sizeof(sink));	/* the reason is already in op->msg */
 	for (i = op->nonl - 1; i >= 0 && !rc; i--) {
-		rc = tdax_memblock_write(op->ctx, op->onl[i], "offline");
+		if (tdax_memblock_state(op->ctx, op->onl[i], NULL) <= 0)
+			continue;	/* gone or offline already */
+		rc = tdax_memblock_write_timeout(op->ctx, op->onl[i], "offline", op->timeout);
 		if (rc)
 			snprintf(err, sizeof(err), "offline memory%ld: %s", op->onl[i],
 				 strerror(-rc));
@@ -328,7 +360,10 @@ static void rollback(struct op *op)
 			snprintf(err, sizeof(err), "bind to %s: %s", op->driver, strerror(-rc));
 	}
 	for (i = op->noffl - 1; i >= 0 && !rc; i--) {
-		rc = tdax_memblock_write(op->ctx, op->offl[i], "online");
+		if (tdax_memblock_state(op->ctx, op->offl[i], NULL) == 1)
+			continue;	/* online again already (a kept range) */
+		rc = tdax_memblock_write(op->ctx, op->offl[i],
+					 op->offl_movable[i] ? "online_movable" : "online_kernel");
 		if (rc)
 			snprintf(err, sizeof(err), "online memory%ld: %s", op->offl[i],
 				 strerror(-rc));
@@ -368,30 +403,123 @@ static int kmem_missing(const char *name, const char *what)
 	return -ENOENT;
 }
 
-/* Online (or offline) the memory blocks of the device; records them in @op. */
+/* Why a block refused to go offline, for the one-line message. */
+static const char *offline_why(int rc, char *buf, size_t len, unsigned int secs)
+{
+	switch (rc) {
+	case -ETIMEDOUT:
+		snprintf(buf, len, "pages still in use after %u s (pinned, or not migratable: free or unpin them first, or give --offline-timeout more time)",
+			 secs);
+		break;
+	case -EBUSY:
+		snprintf(buf, len, "%s (unmovable pages: kernel memory in a block onlined with --no-movable, which may stay until reboot)",
+			 strerror(-rc));
+		break;
+	default:
+		snprintf(buf, len, "%s", strerror(-rc));
+	}
+	return buf;
+}
+
+/*
+ * Online (or offline) the memory blocks of the device that are not in that
+ * state yet, recording each one changed in @op (with its zone when it goes
+ * offline, so rollback puts it back where it was).
+ */
 static int set_memory(struct op *op, bool online, bool no_movable)
 {
 	struct tdax_device *d = rescan(op);
 	const char *state = !online ? "offline" : no_movable ? "online_kernel" : "online_movable";
-	long *list = online ? op->onl : op->offl;
-	int *n = online ? &op->nonl : &op->noffl;
-	struct tdax_memblocks mb;
-	int rc, done = 0;
+	static long blocks[MAX_BLOCKS];
+	static int states[MAX_BLOCKS];
+	int rc, i, n, present = 0, todo = 0, done = 0;
 
 	if (!d)
 		return step_fail(op, -ENODEV, "rescan");
-	rc = tdax_device_memblocks(op->ctx, d, &mb);
+	rc = tdax_device_memblock_list(op->ctx, d, blocks, MAX_BLOCKS, &n);
 	if (rc)
 		return step_fail(op, rc, "read %s/devices/system/memory", op->ctx->root);
-	if (!mb.total)
+	for (i = 0; i < n; i++) {
+		states[i] = tdax_memblock_state(op->ctx, blocks[i], NULL);
+		if (states[i] < 0 && states[i] != -ENOENT)
+			return step_fail(op, states[i], "read memory%ld/state", blocks[i]);
+		present += states[i] >= 0;
+		todo += states[i] >= 0 && states[i] != online;
+	}
+	if (!present)
 		return check_fail(op, -ENXIO, "no memory blocks of %s in %s/devices/system/memory",
 				  op->name, op->ctx->root);
-	rc = tdax_device_memblocks_set(op->ctx, d, state, list + *n, MAX_BLOCKS - *n, &done);
-	*n += done;
-	if (rc)
-		return step_fail(op, rc, "%s memory (%d of %d blocks done)",
-				 online ? "online" : "offline", done, mb.total);
+	for (i = 0; i < n; i++) {
+		bool movable = false;
+
+		if (states[i] < 0 || states[i] == online)
+			continue;
+		tdax_memblock_state(op->ctx, blocks[i], &movable);
+		if (online) {
+			rc = tdax_memblock_write(op->ctx, blocks[i], state);
+			if (rc)
+				return step_fail(op, rc, "%s memory%ld (%d of %d blocks done)", state,
+						 blocks[i], done, todo);
+			op->onl[op->nonl++] = blocks[i];
+		} else {
+			char why[256];
+
+			rc = tdax_memblock_write_timeout(op->ctx, blocks[i], state, op->timeout);
+			if (rc == -ETIMEDOUT || rc == -EBUSY) {
+				char sink[256];
+
+				kmsg_reason(sink, sizeof(sink));
+				return check_fail(op, rc, "offline memory%ld (%d of %d blocks done): %s",
+						  blocks[i], done, todo,
+						  offline_why(rc, why, sizeof(why), op->timeout));
+			}
+			if (rc)
+				return step_fail(op, rc, "offline memory%ld (%d of %d blocks done)",
+						 blocks[i], done, todo);
+			op->offl_movable[op->noffl] = movable;
+			op->offl[op->noffl++] = blocks[i];
+		}
+		done++;
+	}
 	return 0;
+}
+
+static const char kept_msg[] =
+	"its memory stayed online when tdax_kmem could not offline it (mode system-ram-kept): 'reconfigure-device -m system-ram' takes it back, then offline-memory and -m devdax";
+
+static bool is_kept(struct op *op)
+{
+	struct tdax_device *d = rescan(op);
+
+	return d && !strcmp(tdax_device_mode(d), "system-ram-kept");
+}
+
+/*
+ * Before memory is added: the kernel's auto-online policy would online it
+ * at once, maybe not as asked.  Refused unless --force (as daxctl), except
+ * for online_movable when movable online memory is what was asked.
+ */
+static int check_auto_online(struct op *op, const struct dev_conf *c)
+{
+	char pol[32];
+
+	if (tdax_memory_auto_online(op->ctx, pol, sizeof(pol)) || !strcmp(pol, "offline"))
+		return 0;
+	if (!strcmp(pol, "online_movable") && !c->no_online && !c->no_movable)
+		return 0;
+	return check_fail(op, -EBUSY, "the kernel's policy auto_online_blocks=%s would online the memory %s: write offline to %s/devices/system/memory/auto_online_blocks first, or use --force",
+			  pol, c->no_online ? "although --no-online was given" :
+			  !strcmp(pol, "online_movable") ? "movable, not in ZONE_NORMAL as --no-movable asks" :
+			  "in the kernel's zone, maybe ZONE_NORMAL (which may never go offline again)",
+			  op->ctx->root);
+}
+
+/* After an unbind from tdax_kmem: the driver may have kept the memory. */
+static int check_unbind_kept(struct op *op)
+{
+	if (op->failed || !op->unbound || strcmp(op->driver, TDAX_DRV_KMEM) || !is_kept(op))
+		return 0;
+	return step_fail(op, -EBUSY, "unbind from tdax_kmem: its memory could not be offlined");
 }
 
 bool dev_conf_matches(struct tdax_ctx *ctx, const struct tdax_device *d,
@@ -434,11 +562,17 @@ int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf
 		free(op);
 		return -ENODEV;
 	}
+	op->timeout = offline_timeout(ctx);
 	target = c->has_mode ? mode_driver(c->mode) : op->driver;
 	if ((!strcmp(target, TDAX_DRV_KMEM) || !strcmp(op->driver, TDAX_DRV_KMEM)) &&
 	    !tdax_driver_present(ctx, TDAX_DRV_KMEM)) {
 		free(op);
 		return kmem_missing(name, "mode system-ram");
+	}
+	if (is_kept(op) && strcmp(target, TDAX_DRV_KMEM)) {
+		op_error("%s: %s; %s left as it was", name, kept_msg, name);
+		free(op);
+		return -EBUSY;
 	}
 	ch_size = c->has_size && c->size != op->size;
 	ch_align = c->has_align && c->align != op->align;
@@ -461,8 +595,12 @@ int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf
 	}
 	if (!op->failed && need_unbind && !strcmp(op->driver, TDAX_DRV_DEVICE) && !force)
 		check_not_in_use(op);
+	if (!op->failed && !force && !strcmp(target, TDAX_DRV_KMEM) &&
+	    strcmp(op->driver, TDAX_DRV_KMEM) && !is_kept(op))
+		check_auto_online(op, c);
 	if (!op->failed && need_unbind)
 		do_unbind(op);
+	check_unbind_kept(op);
 	if (!op->failed && ch_align) {
 		rc = tdax_device_write_u64(ctx, name, "align", c->align);
 		if (rc == -EINVAL && ch_size) {
@@ -486,16 +624,8 @@ int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf
 		write_u64(op, "size", c->size);
 	if (!op->failed && need_bind)
 		bind_driver(op, target, false);
-	if (!op->failed && !strcmp(target, TDAX_DRV_KMEM) && !c->no_online) {
-		struct tdax_memblocks mb;
-
-		d = rescan(op);
-		if (d && !tdax_device_memblocks(ctx, d, &mb) && mb.online < mb.total)
-			set_memory(op, true, c->no_movable);
-		else if (d && mb.total == 0)
-			check_fail(op, -ENXIO, "no memory blocks of %s in %s/devices/system/memory",
-				   name, ctx->root);
-	}
+	if (!op->failed && !strcmp(target, TDAX_DRV_KMEM) && !c->no_online)
+		set_memory(op, true, c->no_movable);
 	rc = finish(op);
 	free(op);
 	return rc;
@@ -581,7 +711,8 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 {
 	struct op *op = calloc(1, sizeof(*op));
 	struct tdax_device *d;
-	int rc;
+	int rc, region_id;
+	bool kept;
 
 	if (!op)
 		return -ENOMEM;
@@ -593,8 +724,12 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 		free(op);
 		return -ENODEV;
 	}
+	kept = is_kept(op);	/* rescans: look the device up after it */
 	d = tdax_device_find(ctx, name);
-	if (d->id == 0)
+	region_id = d->region_id;
+	if (kept)
+		check_fail(op, -EBUSY, "%s", kept_msg);
+	else if (d->id == 0)
 		check_fail(op, -EBUSY, "device 0 stays while its region exists: shrink it with reconfigure-device -s instead");
 	else if (op->driver[0] && !force)
 		check_fail(op, -EBUSY, "active, specify --force for deletion");
@@ -609,10 +744,11 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 		check_not_in_use(op);
 	if (!op->failed)
 		do_unbind(op);
+	check_unbind_kept(op);
 	if (!op->failed && op->size)
 		write_attr(op, "size", "0");
 	if (!op->failed) {
-		rc = tdax_region_delete_device(ctx, d->region_id, name);
+		rc = tdax_region_delete_device(ctx, region_id, name);
 		if (rc)
 			step_fail(op, rc, "tdax_region/delete %s", name);
 	}
@@ -645,6 +781,8 @@ int op_enable(struct tdax_ctx *ctx, const char *name)
 	}
 	if (!strcmp(op->driver, TDAX_DRV_KMEM))
 		check_fail(op, -EBUSY, "in system-ram mode: use reconfigure-device -m devdax");
+	else if (is_kept(op))
+		check_fail(op, -EBUSY, "%s", kept_msg);
 	else if (!op->driver[0] && !op->size)
 		check_fail(op, -ENXIO, "size is 0: give it a size first (reconfigure-device -s)");
 	if (!op->failed)
@@ -709,12 +847,18 @@ int op_memory(struct tdax_ctx *ctx, const char *name, bool online, bool no_movab
 		free(op);
 		return kmem_missing(name, online ? "online-memory" : "offline-memory");
 	}
+	if (is_kept(op)) {
+		op_error("%s: %s; %s left as it was", name, kept_msg, name);
+		free(op);
+		return -EBUSY;
+	}
 	if (strcmp(op->driver, TDAX_DRV_KMEM)) {
 		op_error("%s: memory operations are not applicable in devdax mode (reconfigure-device -m system-ram first)",
 			 name);
 		free(op);
 		return -ENXIO;
 	}
+	op->timeout = offline_timeout(ctx);
 	set_memory(op, online, no_movable);
 	if (op->failed && !op->nonl && !op->noffl) {
 		op_error("%s: %s; %s left as it was", name, op->msg, name);

@@ -78,6 +78,8 @@ bool dev_conf_matches(struct tdax_ctx *ctx, const struct tdax_device *dev,
 int op_enable(struct tdax_ctx *ctx, const char *name);
 int op_disable(struct tdax_ctx *ctx, const char *name, bool force);
 int op_memory(struct tdax_ctx *ctx, const char *name, bool online, bool no_movable);
+/* --offline-timeout SECS (0: wait as long as it takes); default tdax_kmem's */
+void set_offline_timeout(int secs);
 int dev_conf_from_json(struct json_object *j, struct dev_conf *c, const char *origin);
 
 /* commands */

@@ -44,6 +44,7 @@ is() {
 		tap_fail "$1"
 		echo "#   got:  '$2'"
 		echo "#   want: '$3'"
+		return 1
 	fi
 }
 

@@ -190,6 +190,61 @@ static void test_series(void **state)
 	expo_free(&e);
 }
 
+/* tdax_flush_* and tdax_kmem_* series of a pmem device and a system-ram device. */
+static void test_flush_kmem(void **state)
+{
+	struct tdax_snapshot s;
+	struct expo e;
+
+	(void)state;
+	build(&s, 1);
+	devs[0].flush[TDAX_PD_MEMORY_CONTROLLER].flushes = 6;
+	devs[0].flush[TDAX_PD_MEMORY_CONTROLLER].bytes = 40960;
+	devs[0].flush[TDAX_PD_MEMORY_CONTROLLER].lat.slots[14] = 6;	/* (8192, 16384] ns */
+	devs[0].flush[TDAX_PD_MEMORY_CONTROLLER].lat.count = 6;
+	devs[0].flush[TDAX_PD_MEMORY_CONTROLLER].lat.sum = 60000;
+	devs[0].flush[TDAX_PD_CPU_CACHE].flushes = 3;
+	devs[0].flush[TDAX_PD_CPU_CACHE].skipped = 3;
+	devs[0].flush[TDAX_PD_CPU_CACHE].bytes = 12288;
+	devs[0].flush[TDAX_PD_CPU_CACHE].skipped_bytes = 12288;
+	devs[0].kmem.seen = true;
+	devs[0].kmem.mode = TDAX_MODE_SYSTEM_RAM;
+	devs[0].kmem.node = 1;
+	devs[0].kmem.tier = 22;
+	devs[0].kmem.zone = TDAX_KZ_MOVABLE;
+	devs[0].kmem.block_size = 128 << 20;
+	devs[0].kmem.blocks = 4;
+	devs[0].kmem.blocks_online = 3;
+	devs[0].kmem.online[TDAX_KZ_MOVABLE] = 3;
+	devs[0].kmem.bytes = 512 << 20;
+	devs[0].kmem.adds = 1;
+	devs[0].kmem.removes = 2;
+	devs[0].kmem.remove_errors = 1;
+	devs[0].kmem.offline_failures[TDAX_KR_PAGES_IN_USE] = 1;
+	snprintf(devs[0].mode, sizeof(devs[0].mode), "system-ram");
+	render(&e, &s);
+	has(e.buf, "tdax_flush_total{device=\"tdax0.0\",device_instance=\"3\",domain=\"memory_controller\"} 6");
+	has(e.buf, "tdax_flush_bytes_total{device=\"tdax0.0\",device_instance=\"3\",domain=\"memory_controller\"} 40960");
+	has(e.buf, "tdax_flush_skipped_total{device=\"tdax0.0\",device_instance=\"3\",domain=\"cpu_cache\"} 3");
+	has(e.buf, "tdax_flush_skipped_bytes_total{device=\"tdax0.0\",device_instance=\"3\",domain=\"cpu_cache\"} 12288");
+	has(e.buf, "tdax_flush_latency_seconds_bucket{device=\"tdax0.0\",device_instance=\"3\",domain=\"memory_controller\",le=\"1.6384e-05\"} 6");
+	has(e.buf, "tdax_flush_latency_seconds_count{device=\"tdax0.0\",device_instance=\"3\",domain=\"memory_controller\"} 6");
+	lacks(e.buf, "tdax_flush_latency_seconds_count{device=\"tdax0.0\",device_instance=\"3\",domain=\"cpu_cache\"}");
+	lacks(e.buf, "domain=\"none\"");
+	has(e.buf, "tdax_kmem_info{device=\"tdax0.0\",device_instance=\"3\",mode=\"system-ram\",node=\"1\",tier=\"22\",zone=\"movable\"} 1");
+	has(e.buf, "tdax_kmem_online_bytes{device=\"tdax0.0\",device_instance=\"3\",node=\"1\",zone=\"movable\"} 402653184");
+	has(e.buf, "tdax_kmem_online_bytes{device=\"tdax0.0\",device_instance=\"3\",node=\"1\",zone=\"normal\"} 0");
+	has(e.buf, "tdax_kmem_blocks{device=\"tdax0.0\",device_instance=\"3\",state=\"online\"} 3");
+	has(e.buf, "tdax_kmem_blocks{device=\"tdax0.0\",device_instance=\"3\",state=\"offline\"} 1");
+	has(e.buf, "tdax_kmem_bytes{device=\"tdax0.0\",device_instance=\"3\",node=\"1\"} 536870912");
+	has(e.buf, "tdax_kmem_operations_total{device=\"tdax0.0\",device_instance=\"3\",op=\"remove\",result=\"error\"} 1");
+	has(e.buf, "tdax_kmem_operations_total{device=\"tdax0.0\",device_instance=\"3\",op=\"remove\",result=\"ok\"} 1");
+	has(e.buf, "tdax_kmem_offline_failures_total{device=\"tdax0.0\",device_instance=\"3\",reason=\"pages_in_use\"} 1");
+	/* tdax1.0 never saw tdax_kmem and is not system-ram: no kmem series */
+	lacks(e.buf, "tdax_kmem_info{device=\"tdax1.0\"");
+	expo_free(&e);
+}
+
 static void test_histograms(void **state)
 {
 	struct tdax_snapshot s;
@@ -356,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_series),
 		cmocka_unit_test(test_histograms),
+		cmocka_unit_test(test_flush_kmem),
 		cmocka_unit_test(test_promtool),
 		cmocka_unit_test(test_alert_feed),
 		cmocka_unit_test(test_feed_reason),

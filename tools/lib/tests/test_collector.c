@@ -204,6 +204,79 @@ static void test_delta(void **state)
 	assert_int_equal(d.ndevs, 0);
 }
 
+/* Flushes and tdax_kmem state: deltas of the counters, gauges from cur, measures. */
+static void test_flush_kmem(void **state)
+{
+	struct tdax_snapshot a, b, d;
+	struct tdax_snap_flush tot;
+	struct tdax_snap_dev *x;
+	const struct tdax_snap_dev *y;
+	int i;
+
+	(void)state;
+	make_snap(&a, 1000000000ULL, 1);
+	make_snap(&b, 3000000000ULL, 1);
+	for (i = 0; i < 2; i++) {
+		struct tdax_snapshot *s = i ? &b : &a;
+		__u64 n = i ? 9 : 3;
+
+		x = (struct tdax_snap_dev *)tdax_snapshot_dev_instance(s, INST0);
+		x->flush[TDAX_PD_MEMORY_CONTROLLER].flushes = n;
+		x->flush[TDAX_PD_MEMORY_CONTROLLER].bytes = n * 8192;
+		x->flush[TDAX_PD_MEMORY_CONTROLLER].lat.count = n;
+		x->flush[TDAX_PD_MEMORY_CONTROLLER].lat.slots[14] = n;
+		x->flush[TDAX_PD_CPU_CACHE].flushes = n + 1;
+		x->flush[TDAX_PD_CPU_CACHE].skipped = n + 1;
+		x->flush[TDAX_PD_CPU_CACHE].bytes = (n + 1) * 4096;
+		x->flush[TDAX_PD_CPU_CACHE].skipped_bytes = (n + 1) * 4096;
+		x->kmem.seen = true;
+		x->kmem.mode = TDAX_MODE_SYSTEM_RAM;
+		x->kmem.block_size = 128 << 20;
+		x->kmem.blocks = 4;
+		x->kmem.blocks_online = i ? 4 : 0;
+		x->kmem.adds = 1;
+		x->kmem.block_ops[TDAX_KB_ONLINE] = i ? 4 : 0;
+		x->kmem.offline_failures[TDAX_KR_PAGES_IN_USE] = i;
+		snprintf(x->mode, sizeof(x->mode), "system-ram");
+		x->present = true;
+	}
+	tdax_snapshot_init(&d);
+	assert_int_equal(tdax_snapshot_delta(&a, &b, &d), 0);
+	y = tdax_snapshot_dev_instance(&d, INST0);
+	assert_int_equal(y->flush[TDAX_PD_MEMORY_CONTROLLER].flushes, 6);
+	assert_int_equal(y->flush[TDAX_PD_MEMORY_CONTROLLER].bytes, 6 * 8192);
+	assert_int_equal(y->flush[TDAX_PD_MEMORY_CONTROLLER].lat.count, 6);
+	assert_int_equal(y->flush[TDAX_PD_MEMORY_CONTROLLER].lat.slots[14], 6);
+	tdax_flush_total(y, &tot);
+	assert_int_equal(tot.flushes, 12);
+	assert_int_equal(tot.skipped, 6);
+	assert_int_equal(tdax_flush_done(&tot), 6);
+	assert_int_equal(tdax_flush_bytes_done(&tot), 6 * 8192);
+	/* kmem: counters are deltas, gauges the current state */
+	assert_int_equal(y->kmem.adds, 0);
+	assert_int_equal(y->kmem.block_ops[TDAX_KB_ONLINE], 4);
+	assert_int_equal(y->kmem.offline_failures[TDAX_KR_PAGES_IN_USE], 1);
+	assert_int_equal(y->kmem.blocks_online, 4);
+	assert_int_equal(tdax_kmem_online_bytes(&y->kmem), 4ULL * (128 << 20));
+	assert_string_equal(tdax_dev_mode(y), "system-ram");
+	/* a gone device: the mode its records imply, else its driver */
+	x = (struct tdax_snap_dev *)y;
+	x->present = false;
+	x->kmem.mode = TDAX_MODE_KEPT;
+	assert_string_equal(tdax_dev_mode(x), "system-ram-kept");
+	x->kmem.seen = false;
+	snprintf(x->driver, sizeof(x->driver), "tdax_device");
+	assert_string_equal(tdax_dev_mode(x), "devdax");
+	assert_string_equal(tdax_domain_name(TDAX_PD_CPU_CACHE), "cpu_cache");
+	assert_string_equal(tdax_kmem_zone_name(TDAX_KZ_MOVABLE), "movable");
+	assert_string_equal(tdax_kmem_reason_name(TDAX_KR_PAGES_IN_USE), "pages_in_use");
+	assert_string_equal(tdax_kmem_block_op_name(TDAX_KB_OFFLINE_FAILED), "offline_failed");
+	assert_string_equal(tdax_mode_name(99), "?");
+	tdax_snapshot_free(&a);
+	tdax_snapshot_free(&b);
+	tdax_snapshot_free(&d);
+}
+
 static void test_copy_and_lookup(void **state)
 {
 	struct tdax_snapshot a, c;
@@ -602,6 +675,7 @@ int main(void)
 		cmocka_unit_test(test_rate_ratio),
 		cmocka_unit_test(test_hist),
 		cmocka_unit_test(test_delta),
+		cmocka_unit_test(test_flush_kmem),
 		cmocka_unit_test(test_copy_and_lookup),
 		cmocka_unit_test(test_sort_names),
 		cmocka_unit_test(test_top_reasons),
