@@ -137,7 +137,7 @@ EXPORT_SYMBOL_GPL(tdax_dev_put);
  * smp_store_release() before tdax_run().
  */
 static long tdax_dev_direct_access(struct tdax_dax *dax, pgoff_t pgoff,
-				   long nr_pages, void **kaddr, pfn_t *pfn)
+				   long nr_pages, void **kaddr, tdax_pfn_t *pfn)
 {
 	struct tdax_dev *tdev = tdax_get_private(dax);
 	phys_addr_t phys;
@@ -160,7 +160,7 @@ static long tdax_dev_direct_access(struct tdax_dax *dax, pgoff_t pgoff,
 	if (kaddr)
 		*kaddr = __va(phys);
 	if (pfn)
-		*pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
+		*pfn = tdax_phys_to_pfn_t(phys);
 	return min(avail, nr_pages);
 }
 

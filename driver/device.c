@@ -111,21 +111,9 @@ static int tdax_mmap(struct file *filp, struct vm_area_struct *vma)
 		return rc;
 	}
 	vma->vm_ops = &tdax_vm_ops;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-	vm_flags_set(vma, VM_HUGEPAGE);
-#else
-	vma->vm_flags |= VM_HUGEPAGE;
-#endif
+	tdax_vm_flags_set(vma, VM_HUGEPAGE);
 	return 0;
 }
-
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define tdax_mm_unmapped_area(f, a, l, p, fl) \
-	mm_get_unmapped_area(current->mm, f, a, l, p, fl)
-#else
-#define tdax_mm_unmapped_area(f, a, l, p, fl) \
-	current->mm->get_unmapped_area(f, a, l, p, fl)
-#endif
 
 /* Place mappings on an address aligned to the device alignment. */
 static unsigned long tdax_get_unmapped_area(struct file *filp,
@@ -153,13 +141,13 @@ static unsigned long tdax_get_unmapped_area(struct file *filp,
 	len_align = len + align;
 	if (len_align < len || off + len_align < off)
 		goto out;
-	addr_align = tdax_mm_unmapped_area(filp, addr, len_align, pgoff, flags);
+	addr_align = tdax_mm_get_unmapped_area(filp, addr, len_align, pgoff, flags);
 	if (!IS_ERR_VALUE(addr_align)) {
 		addr_align += (off - addr_align) & (align - 1);
 		return addr_align;
 	}
 out:
-	return tdax_mm_unmapped_area(filp, addr, len, pgoff, flags);
+	return tdax_mm_get_unmapped_area(filp, addr, len, pgoff, flags);
 }
 
 /*
@@ -222,11 +210,7 @@ static const struct file_operations tdax_fops = {
 	.release = tdax_release,
 	.get_unmapped_area = tdax_get_unmapped_area,
 	.mmap = tdax_mmap,
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	.fop_flags = FOP_MMAP_SYNC,
-#else
-	.mmap_supported_flags = MAP_SYNC,
-#endif
+	TDAX_FOPS_MAP_SYNC
 };
 
 static void tdax_device_kill(void *data)

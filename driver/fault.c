@@ -13,7 +13,6 @@
  */
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
-#include <linux/pfn_t.h>
 #include <linux/memremap.h>
 #include <linux/sched/coredump.h>
 #include <linux/ktime.h>
@@ -132,8 +131,7 @@ static unsigned int tdax_fault_around(struct vm_fault *vmf, struct tdax_dev *tde
 		if (p == PHYS_ADDR_MAX || p != phys + (a - addr))
 			continue;
 		tdax_set_mapping(pgmap, vmf, PHYS_PFN(p), PAGE_SIZE, pgoff);
-		if (vmf_insert_mixed(vma, a, phys_to_pfn_t(p, PFN_DEV | PFN_MAP)) &
-		    VM_FAULT_NOPAGE)
+		if (tdax_insert_entry(vmf, a, p, PAGE_SIZE, false) & VM_FAULT_NOPAGE)
 			n++;
 	}
 	return n;
@@ -170,7 +168,6 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 	phys_addr_t phys = 0;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	vm_fault_t ret;
-	pfn_t pfn;
 	int id;
 
 	/*
@@ -239,14 +236,8 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 		phys = 0;
 		goto out;
 	}
-	pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
 	tdax_set_mapping(pgmap, vmf, PHYS_PFN(phys), size, pgoff);
-	if (size == PAGE_SIZE)
-		ret = vmf_insert_mixed(vma, addr, pfn);
-	else if (size == PMD_SIZE)
-		ret = vmf_insert_pfn_pmd(vmf, pfn, write);
-	else
-		ret = vmf_insert_pfn_pud(vmf, pfn, write);
+	ret = tdax_insert_entry(vmf, addr, phys, size, write);
 	if (!(ret & VM_FAULT_NOPAGE)) {
 		if (reason == TDAX_FR_OK)
 			reason = TDAX_FR_INSERT_FAILED;
@@ -280,36 +271,13 @@ out:
 	return ret;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-static vm_fault_t tdax_huge_fault(struct vm_fault *vmf, unsigned int order)
-{
-	return tdax_do_fault(vmf, PAGE_SIZE << order);
-}
+/* ->huge_fault with the kernel's signature, calling tdax_do_fault() */
+TDAX_DEFINE_HUGE_FAULT(tdax_huge_fault, tdax_do_fault)
 
 static vm_fault_t tdax_fault(struct vm_fault *vmf)
 {
-	return tdax_huge_fault(vmf, 0);
+	return tdax_do_fault(vmf, PAGE_SIZE);
 }
-#else
-static vm_fault_t tdax_huge_fault(struct vm_fault *vmf,
-				  enum page_entry_size pe_size)
-{
-	switch (pe_size) {
-	case PE_SIZE_PTE:
-		return tdax_do_fault(vmf, PAGE_SIZE);
-	case PE_SIZE_PMD:
-		return tdax_do_fault(vmf, PMD_SIZE);
-	case PE_SIZE_PUD:
-		return tdax_do_fault(vmf, PUD_SIZE);
-	}
-	return VM_FAULT_SIGBUS;
-}
-
-static vm_fault_t tdax_fault(struct vm_fault *vmf)
-{
-	return tdax_huge_fault(vmf, PE_SIZE_PTE);
-}
-#endif
 
 static int tdax_may_split(struct vm_area_struct *vma, unsigned long addr)
 {
@@ -338,25 +306,22 @@ static unsigned long tdax_pagesize(struct vm_area_struct *vma)
 	return READ_ONCE(tdax_file(vma->vm_file)->tdev->align);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#ifdef TDAX_VMA_LOCK_FILE_FAULTS
 /*
- * Since 6.7 the mm calls ->fault under the per-VMA lock only when the vma's
- * ops have ->map_pages (vmf_can_call_fault()); without it every 4K fault is
- * retried under mmap_lock.  tdax_do_fault() needs nothing that the per-VMA
- * lock does not give: it reads the vma and its mm's flags and inserts into
- * the vma's own range, as anonymous faults do under that lock.  So it opts
- * in with a ->map_pages that maps nothing (it runs under rcu_read_lock()
- * and may not allocate page tables): mapping around is the device's own
- * fault_around, done in ->fault, where it may sleep.
+ * The mm calls ->fault under the per-VMA lock only when the vma's ops have
+ * ->map_pages (tdax_compat.h); without it every 4K fault is retried under
+ * mmap_lock.  tdax_do_fault() needs nothing that the per-VMA lock does not
+ * give: it reads the vma and its mm's flags and inserts into the vma's own
+ * range, as anonymous faults do under that lock.  So it opts in with a
+ * ->map_pages that maps nothing (it runs under rcu_read_lock() and may not
+ * allocate page tables): mapping around is the device's own fault_around,
+ * done in ->fault, where it may sleep.
  */
 static vm_fault_t tdax_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff,
 				 pgoff_t end_pgoff)
 {
 	return 0;
 }
-#define TDAX_MAP_PAGES	.map_pages = tdax_map_pages,
-#else
-#define TDAX_MAP_PAGES
 #endif
 
 const struct vm_operations_struct tdax_vm_ops = {
@@ -365,5 +330,5 @@ const struct vm_operations_struct tdax_vm_ops = {
 	.may_split = tdax_may_split,
 	.mremap = tdax_mremap,
 	.pagesize = tdax_pagesize,
-	TDAX_MAP_PAGES
+	TDAX_VM_OPS_MAP_PAGES(tdax_map_pages)
 };

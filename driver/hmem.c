@@ -22,19 +22,15 @@
 #include <linux/memregion.h>
 #include <linux/numa.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <linux/dax.h>
 #include "tdax_private.h"
 
 /*
- * From 6.4 on, the kernel no longer creates hmem.N itself: one
- * "hmem_platform" device stands for all soft-reserved ranges and the hmem
- * driver walks them.  We do the same and add a "tdax_soft.N" device per
- * range, which then binds like hmem.N.
+ * Where the kernel no longer creates hmem.N itself (TDAX_HMEM_PLATFORM,
+ * tdax_compat.h): one "hmem_platform" device stands for all soft-reserved
+ * ranges and the hmem driver walks them.  We do the same and add a
+ * "tdax_soft.N" device per range, which then binds like hmem.N.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define TDAX_HMEM_PLATFORM 1
-#endif
 
 #define TDAX_HMEM_MAX_RANGES	8
 

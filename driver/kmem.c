@@ -64,7 +64,6 @@
 #include <linux/slab.h>
 #include <linux/bitmap.h>
 #include <linux/spinlock.h>
-#include <linux/version.h>
 #include "tdax_private.h"
 #include "tdax_trace.h"
 
@@ -73,11 +72,6 @@
 #ifndef MEMTIER_DEFAULT_DAX_ADISTANCE
 /* as upstream's kmem: five times the DRAM distance (memory_tier22) */
 #define MEMTIER_DEFAULT_DAX_ADISTANCE	(MEMTIER_ADISTANCE_DRAM * 5)
-#endif
-
-/* mt_calc_adistance() (6.7) and mt_find_alloc_memory_type() (6.10) */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
-#define TDAX_KMEM_HMAT_TIERS 1
 #endif
 
 static unsigned int offline_timeout = 120;

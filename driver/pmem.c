@@ -168,7 +168,7 @@ static bool tdax_pmem_wb(struct tdax_dev *tdev)
 /* ---- dax operations ------------------------------------------------------ */
 
 static long tdax_pmem_direct_access(struct tdax_dax *dax, pgoff_t pgoff,
-				    long nr_pages, void **kaddr, pfn_t *pfn)
+				    long nr_pages, void **kaddr, tdax_pfn_t *pfn)
 {
 	struct tdax_dev *tdev = tdax_get_private(dax);
 	struct tdax_pmem *pmem;
@@ -208,7 +208,7 @@ static long tdax_pmem_direct_access(struct tdax_dax *dax, pgoff_t pgoff,
 	if (kaddr)
 		*kaddr = __va(phys);
 	if (pfn)
-		*pfn = phys_to_pfn_t(phys, PFN_DEV | PFN_MAP);
+		*pfn = tdax_phys_to_pfn_t(phys);
 	return avail;
 }
 

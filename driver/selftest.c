@@ -42,7 +42,7 @@ static void test_live(struct tdax_dev *tdev)
 	struct iov_iter it;
 	void *kaddr = NULL;
 	phys_addr_t phys;
-	pfn_t pfn = {};
+	tdax_pfn_t pfn = {};
 	long n;
 
 	if (!buf) {
@@ -57,7 +57,7 @@ static void test_live(struct tdax_dev *tdev)
 	phys = tdax_pgoff_to_phys(tdev, 1, PAGE_SIZE);
 	n = tdax_direct_access(tdev->dax, 1, 4, &kaddr, &pfn);
 	check(n == 4, "direct_access gives 4 contiguous pages at pgoff 1");
-	check(pfn_t_to_pfn(pfn) == PHYS_PFN(phys), "direct_access pfn is the page's");
+	check(tdax_pfn_t_to_pfn(pfn) == PHYS_PFN(phys), "direct_access pfn is the page's");
 	if (n <= 0 || !kaddr)
 		goto out;
 	memset(buf, 0x5a, PAGE_SIZE);

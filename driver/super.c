@@ -248,7 +248,7 @@ EXPORT_SYMBOL_GPL(tdax_get_private);
  * called without the read lock.
  */
 long tdax_direct_access(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
-			void **kaddr, pfn_t *pfn)
+			void **kaddr, tdax_pfn_t *pfn)
 {
 	long avail;
 

@@ -27,6 +27,15 @@ extern const struct vm_operations_struct tdax_vm_ops;
 void tdax_trace_mmap(struct tdax_dev *tdev, struct vm_area_struct *vma,
 		     int result, unsigned int reason);
 
+/*
+ * The fault back end: the one place that writes page-table entries, since
+ * how a driver inserts device memory is what changes between kernels (pfn_t
+ * inserts up to 6.14, folio-based ones after).  One implementation per
+ * kernel family, chosen by driver/Makefile: fault_pfn.c today.
+ */
+vm_fault_t tdax_insert_entry(struct vm_fault *vmf, unsigned long addr,
+			     phys_addr_t phys, unsigned long size, bool write);
+
 /* rw.c: read/write/fsync through the dax operations */
 struct kiocb;
 loff_t tdax_llseek(struct file *filp, loff_t off, int whence);

@@ -16,22 +16,9 @@
 #include <linux/idr.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/pfn_t.h>
 #include <linux/uio.h>
-#include <linux/version.h>
 #include "../include/tdax_abi.h"
-
-/* bus_type callbacks became const in 6.3 (uevent) and 6.11 (match) */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
-#define TDAX_MATCH_CONST const
-#else
-#define TDAX_MATCH_CONST
-#endif
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define TDAX_UEVENT_CONST const
-#else
-#define TDAX_UEVENT_CONST
-#endif
+#include "tdax_compat.h"
 
 struct tdax_dax;
 struct dev_pagemap;
@@ -56,7 +43,7 @@ struct cdev;
  */
 struct tdax_operations {
 	long (*direct_access)(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
-			      void **kaddr, pfn_t *pfn);
+			      void **kaddr, tdax_pfn_t *pfn);
 	int (*zero_page_range)(struct tdax_dax *dax, pgoff_t pgoff,
 			       size_t nr_pages);
 	size_t (*copy_from_iter)(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
@@ -105,7 +92,7 @@ bool tdax_read_lock_held(void);
 struct inode *tdax_inode(struct tdax_dax *dax);
 void *tdax_get_private(struct tdax_dax *dax);
 long tdax_direct_access(struct tdax_dax *dax, pgoff_t pgoff, long nr_pages,
-			void **kaddr, pfn_t *pfn);
+			void **kaddr, tdax_pfn_t *pfn);
 int tdax_zero_page_range(struct tdax_dax *dax, pgoff_t pgoff, size_t nr_pages);
 size_t tdax_copy_from_iter(struct tdax_dax *dax, pgoff_t pgoff, void *addr,
 			   size_t bytes, struct iov_iter *i);

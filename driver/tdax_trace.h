@@ -15,8 +15,8 @@
 
 #include <linux/tracepoint.h>
 #include <linux/mm_types.h>
-#include <linux/version.h>
 #include "../include/tdax_abi.h"
+#include "tdax_compat.h"
 
 /* { value, "name" }, list entries; each list ends with a sentinel entry. */
 #define TDAX_TP_SYM(name, val, str)	{ val, str },
@@ -26,9 +26,7 @@
 TRACE_DEFINE_ENUM(VM_FAULT_OOM);
 TRACE_DEFINE_ENUM(VM_FAULT_SIGBUS);
 TRACE_DEFINE_ENUM(VM_FAULT_MAJOR);
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
-TRACE_DEFINE_ENUM(VM_FAULT_WRITE);
-#endif
+TDAX_TRACE_DEFINE_VM_FAULT_WRITE
 TRACE_DEFINE_ENUM(VM_FAULT_HWPOISON);
 TRACE_DEFINE_ENUM(VM_FAULT_HWPOISON_LARGE);
 TRACE_DEFINE_ENUM(VM_FAULT_SIGSEGV);

@@ -1,12 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# NOT RUN BY make check (not executable): after the session-2 merge this test hangs on
-# 6.1 right after tdax-faultlat.bt attaches (the first 4K workload, tdax2.0), twice out
-# of two runs, while it passes on 6.12 (103 s). Run it by hand with
-# `bash tests/guest/bpftrace.t` in `tests/vm/run --load` to investigate; make it
-# executable again once fixed.
-#
 # bpftrace.t - the tools/bpftrace scripts (built standalone into
 # build/bpftrace/) on Debian's bpftrace, against workloads with known counts:
 # fallbacks by reason and size, fault latency by size, refused mmaps with
@@ -18,6 +12,7 @@ BT=build/bpftrace
 LOAD=build/tests/bin/daxload
 OUT=/tmp/bpftrace-t
 mkdir -p $OUT
+exec 3>&1
 
 # bt_start NAME N: run build/bpftrace/NAME.bt with JSON output into $OUT/NAME.json;
 # waits (bounded) until its N tracepoint probes are attached: bpftrace prints
@@ -36,9 +31,46 @@ bt_start() { # runs in the test's shell (sets BTPID)
 	echo "# bpftrace $1 did not attach its $2 probes ($n):"; sed 's/^/#   /' "$OUT/$1.err" | tail -n 10
 	return 1
 }
-bt_stop() { # NAME: SIGINT, wait; bpftrace's stderr when it failed
-	local rc
-	kill -INT $BTPID; wait $BTPID; rc=$?
+# stuck PID WHAT: a process that did not finish in time: its state and kernel
+# stacks (every thread), the kernel log's tail; then SIGKILL, so the file goes
+# on and fails instead of hanging until the guest's timeout.
+stuck() {
+	local t
+	echo "# $2 (pid $1) did not finish: state and kernel stacks:"
+	for t in /proc/$1/task/*; do
+		echo "#   task ${t##*/}: $(cut -d' ' -f3 $t/stat 2>/dev/null) wchan $(cat $t/wchan 2>/dev/null)"
+		sed 's/^/#     /' $t/stack 2>/dev/null | head -n 12
+	done
+	dmesg | tail -n 10 | sed 's/^/#   /'
+	kill -KILL $1 2>/dev/null
+} >&3	# the TAP stream, also when the caller's output goes to a file
+# load ARGS...: build/tests/bin/daxload, bounded (120 s; a stall is reported)
+load() {
+	local pid i
+	$LOAD "$@" &
+	pid=$!
+	for i in $(seq 1200); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $pid 2>/dev/null && stuck $pid "daxload $*"
+	wait $pid
+}
+# bt_stop NAME: SIGINT (bpftrace prints its maps and exits), wait; SIGINT once
+# more after 30 s and SIGTERM (also a clean exit) after 60 s in case one was
+# lost; a bpftrace still there after 120 s is reported. bpftrace's stderr when
+# it failed.
+bt_stop() {
+	local rc i
+	kill -INT $BTPID
+	for i in $(seq 1200); do
+		kill -0 $BTPID 2>/dev/null || break
+		[ $i = 300 ] && { echo "# bpftrace $1: no exit 30 s after SIGINT, again" >&3; kill -INT $BTPID; }
+		[ $i = 600 ] && { echo "# bpftrace $1: no exit 60 s after SIGINT, SIGTERM" >&3; kill -TERM $BTPID; }
+		sleep 0.1
+	done
+	kill -0 $BTPID 2>/dev/null && stuck $BTPID "bpftrace $1 after SIGINT"
+	wait $BTPID; rc=$?
 	[ $rc = 0 ] || { echo "# bpftrace $1 exited $rc:"; tail -n 10 "$OUT/$1.err" | sed 's/^/#   /'; }
 }
 
@@ -76,9 +108,9 @@ done
 # --- fallbacks: 512 nohugepage (-N, 2M) + 1024 thp_disabled (-T, 4M), SIGBUS (strict)
 bt_start tdax-fallbacks 1
 is "tdax-fallbacks.bt attaches" $? 0
-$LOAD -s 2M -N /dev/tdax1.0 >$OUT/fb1.out 2>&1
-$LOAD -s 4M -T /dev/tdax1.0 >$OUT/fb2.out 2>&1
-$LOAD -s 8M /dev/tdax0.0 >$OUT/fb3.out 2>&1	# 4 faults served at 2M: not counted
+load -s 2M -N /dev/tdax1.0 >$OUT/fb1.out 2>&1
+load -s 4M -T /dev/tdax1.0 >$OUT/fb2.out 2>&1
+load -s 8M /dev/tdax0.0 >$OUT/fb3.out 2>&1	# 4 faults served at 2M: not counted
 bt_stop tdax-fallbacks
 is "fallbacks by reason and size" "$(jmap tdax-fallbacks @by_reason)" \
 	"nohugepage,4K=512 thp_disabled,4K=1024"
@@ -98,9 +130,9 @@ is "fallbacks by process with a user stack: all 1536 from daxload" "$STACKS" "Tr
 t "tdax2.0: align 4K" set_dev tdax2.0 4096
 bt_start tdax-faultlat 2
 is "tdax-faultlat.bt attaches" $? 0
-$LOAD -s 1M /dev/tdax2.0 >$OUT/lat1.out 2>&1
-$LOAD -s 16M /dev/tdax0.0 >$OUT/lat2.out 2>&1
-$LOAD -s 2M -N /dev/tdax1.0 >$OUT/lat3.out 2>&1
+load -s 1M /dev/tdax2.0 >$OUT/lat1.out 2>&1
+load -s 16M /dev/tdax0.0 >$OUT/lat2.out 2>&1
+load -s 2M -N /dev/tdax1.0 >$OUT/lat3.out 2>&1
 bt_stop tdax-faultlat
 is "latency histograms: faults per mapped size" "$(jmap tdax-faultlat @latency_ns)" "2M=8 4K=256"
 is "mapped counts per size" "$(jmap tdax-faultlat @mapped)" "2M=8 4K=256"
@@ -118,7 +150,7 @@ is "latency_ns is measured while traced (no bucket at 0)" "$NZ" True
 # --- refused mmaps: 3 MAP_PRIVATE, one unaligned length, one unaligned offset
 bt_start tdax-mmap-refused 1
 is "tdax-mmap-refused.bt attaches" $? 0
-$LOAD -s 2M -P 3 /dev/tdax1.0 >$OUT/mm1.out 2>&1
+load -s 2M -P 3 /dev/tdax1.0 >$OUT/mm1.out 2>&1
 is "daxtest: length 2M+4K is EINVAL" "$(dt mmap /dev/tdax0.0 $((2097152 + 4096)) 0 shared)" EINVAL
 is "daxtest: offset 4K is EINVAL" "$(dt mmap /dev/tdax0.0 2097152 4096 shared)" EINVAL
 is "daxtest: an aligned mmap works (not reported)" "$(dt mmap /dev/tdax0.0 2097152 0 shared)" ok

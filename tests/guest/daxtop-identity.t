@@ -43,11 +43,13 @@ wait_for() { # SECS CMD...
 }
 scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
 # PYEXPR over the JSON documents of FILE: d (the last), docs (all: only the
-# lines that contain PATTERN, when given; the documents pile up)
+# lines that contain PATTERN, when given; the documents pile up).  Only
+# complete lines: a document longer than daxtop's stdio buffer (8K) reaches
+# the file in pieces, and a read between two of them sees half a line.
 jq_() {
 	python3 -c '
 import json, sys
-lines = open(sys.argv[1]).read().splitlines()
+lines = open(sys.argv[1]).read().split("\n")[:-1]
 d = json.loads(lines[-1])
 pat = sys.argv[3] if len(sys.argv) > 3 else None
 docs = [json.loads(l) for l in lines if l.strip() and (pat is None or pat in l)] if "docs" in sys.argv[2] else []

@@ -36,7 +36,8 @@ is "$VP persistence_domain" "$(cat $ND/devices/$VP/tdax_region/persistence_domai
 is "$NVD is synchronous" "$(cat $BUS/devices/$NVD/synchronous)" 1
 is "$VPD is not synchronous" "$(cat $BUS/devices/$VPD/synchronous)" 0
 is "hmem tdax0.0 is synchronous" "$(cat $BUS/devices/tdax0.0/synchronous)" 1
-t "hmem regions have no persistence_domain" test ! -e /sys/bus/platform/devices/hmem.0/tdax_region/persistence_domain
+P0=$(readlink -f $BUS/devices/tdax0.0/..)	# hmem.0 (tdax_soft.0 from 6.4 on)
+t "hmem regions have no persistence_domain" sh -c "test -d $P0/tdax_region && test ! -e $P0/tdax_region/persistence_domain"
 t "the info area is a busy 'tdax_pmem info' resource" grep -q 'tdax_pmem info' /proc/iomem
 
 # --- faults at 4K, 2M, 1G ------------------------------------------------------

@@ -5,7 +5,8 @@
 #  - size and align writes on an unbound device while other processes hold
 #    files opened under its earlier binding and call mmap() on them all
 #    along (ENXIO every time after the unbind, even after the rebind);
-#  - the provider (tdax_hmem) unbound from hmem.0 and bound again, while
+#  - the provider (tdax_hmem) unbound from hmem.0 (tdax_soft.0 from 6.4)
+#    and bound again, while
 #    tdax0.0 is mapped by several processes (they SIGBUS), with rmmod
 #    attempts throughout (refused while files are open);
 #  - rmmod tdax_hmem while devices are mapped, and a reload;
@@ -21,6 +22,9 @@ ROUNDS=${STRESS_ROUNDS:-6}
 WRITES=${STRESS_WRITES:-40}
 [ "${STRESS:-}" = long ] && { ROUNDS=60; WRITES=600; }
 STOP=/tmp/stress-stop
+# The provider device of tdax0.0 (its region's parent): hmem.0 up to 6.3,
+# tdax_soft.0 under hmem_platform.0 from 6.4 (driver/hmem.c).
+PROV0=$(basename "$(readlink -f $BUS/devices/tdax0.0/..)")
 READY=/tmp/tdax-ready
 
 # --- size/align writes on an unbound device while stale files call mmap() --------
@@ -82,7 +86,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	fi
 	rmmod tdax_device 2>/dev/null && { echo "# round $r: rmmod tdax_device succeeded while mapped"; bad=$((bad + 1)); }
 	rmmod tdax 2>/dev/null && { echo "# round $r: rmmod tdax succeeded"; bad=$((bad + 1)); }
-	w=$(sysfs_write $HMEM/unbind hmem.0)
+	w=$(sysfs_write $HMEM/unbind $PROV0)
 	[ "$w" = ok ] || { echo "# round $r: provider unbind: $w"; bad=$((bad + 1)); }
 	[ -e $BUS/devices/tdax0.0 ] && { echo "# round $r: tdax0.0 still on the bus"; bad=$((bad + 1)); }
 	grep -q tdax0.0 /proc/iomem &&
@@ -93,7 +97,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for i in 1 2 3; do
 		[ "$(cat /tmp/hold.$i)" = sigbus ] || { echo "# round $r: holder $i: $(cat /tmp/hold.$i)"; bad=$((bad + 1)); }
 	done
-	w=$(sysfs_write $HMEM/bind hmem.0)
+	w=$(sysfs_write $HMEM/bind $PROV0)
 	[ "$w" = ok ] || { echo "# round $r: provider bind: $w"; bad=$((bad + 1)); }
 	for _ in $(seq 100); do [ -c /dev/tdax0.0 ] && break; sleep 0.05; done
 	dt fault /dev/tdax0.0 4M -e 2 > /dev/null || { echo "# round $r: tdax0.0 does not fault after the rebind"; bad=$((bad + 1)); }

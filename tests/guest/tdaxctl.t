@@ -75,6 +75,14 @@ hold_start() { # DEV LEN
 hold_finish() { rm -f $READY; wait $HOLD; cat $W/hold.out; }
 
 G=1073741824 M2=2097152
+# The provider device of the soft-reserved regions 0-2: hmem.N up to 6.3;
+# from 6.4 the kernel makes one hmem_platform.0 and tdax_hmem adds a
+# tdax_soft.N under it per range (driver/hmem.c).
+if [ -d /sys/devices/platform/hmem_platform.0 ]; then
+	SOFT=/platform/hmem_platform.0/tdax_soft.
+else
+	SOFT=/platform/hmem.
+fi
 
 # --- list ---------------------------------------------------------------------
 want="[$(djson tdax0.0 $G $M2 strict),$(djson tdax1.0 $G $M2 strict),$(djson tdax2.0 $G $M2 strict),$(djson tdax3.0 $G $M2 strict)]"
@@ -82,13 +90,14 @@ is "list: the four default devices" "$(J list)" "$want"
 is "list -D is the default" "$(J list -D)" "$want"
 is "list -j is accepted and the same" "$(J list -j)" "$want"
 rj() { printf '{"path":"/platform/%s","id":%s,"size":1073741824,"align":2097152,"provider":"tdax_hmem","instance":%s}' $2 $1 $(rinst $1); }
-want="[$(rj 0 hmem.0),$(rj 1 hmem.1),$(rj 2 hmem.2),$(rj 3 tdax_range.0)]"
+S=${SOFT#/platform/}
+want="[$(rj 0 ${S}0),$(rj 1 ${S}1),$(rj 2 ${S}2),$(rj 3 tdax_range.0)]"
 is "list -R: regions with path, id, size, align, provider, instance" "$(J list -R)" "$want"
 is "  the instance ids are the regions' and devices' own: all different" \
 	"$(J list -R -D | jq '[.[].instance, .[].devices[].instance] | unique | length')" 8
-is "list -r 1 alone: region 1 without devices" "$(J list -r 1)" "[$(rj 1 hmem.1)]"
+is "list -r 1 alone: region 1 without devices" "$(J list -r 1)" "[$(rj 1 ${S}1)]"
 is "list -R -D -M -r 1: devices with mappings inside the region" "$(J list -R -D -M -r 1)" \
-	"[{\"path\":\"/platform/hmem.1\",\"id\":1,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\",\"instance\":$(rinst 1),\"devices\":[$(djson tdax1.0 $G $M2 strict | sed 's/}$//'),\"mappings\":[{\"page_offset\":0,\"start\":6442450944,\"end\":7516192767,\"size\":$G}]}]}]"
+	"[{\"path\":\"${SOFT}1\",\"id\":1,\"size\":$G,\"align\":$M2,\"provider\":\"tdax_hmem\",\"instance\":$(rinst 1),\"devices\":[$(djson tdax1.0 $G $M2 strict | sed 's/}$//'),\"mappings\":[{\"page_offset\":0,\"start\":6442450944,\"end\":7516192767,\"size\":$G}]}]}]"
 is "list -u -d tdax1.0 -M: one object, human sizes, hex addresses" "$(J list -u -d tdax1.0 -M)" \
 	"{\"chardev\":\"tdax1.0\",\"size\":\"1024.00 MiB (1073.74 MB)\",\"target_node\":$(tn tdax1.0),\"align\":2097152,\"mode\":\"devdax\",\"fault_policy\":\"strict\",\"numa_node\":0,\"instance\":$(cat $BUS/devices/tdax1.0/instance),\"mappings\":[{\"page_offset\":\"0\",\"start\":\"0x180000000\",\"end\":\"0x1bfffffff\",\"size\":\"1024.00 MiB (1073.74 MB)\"}]}"
 is "list -d 1.0 (daxctl's short name) finds tdax1.0" "$(J list -d 1.0 | jq -r '.[0].chardev')" tdax1.0
