@@ -17,29 +17,7 @@
 #include "collector_int.h"
 #include "tdax_stock.h"
 
-static char root[256];
-
-static void put(const char *rel, const char *val)
-{
-	char p[512], cmd[600];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
-	assert_int_equal(system(cmd), 0);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(val, f);
-	fclose(f);
-}
-
-static void link_to(const char *target, const char *rel)
-{
-	char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	assert_int_equal(symlink(target, p), 0);
-}
+#include "fakesys.h"
 
 /* in-tree layout: hmem.1 carries dax_region/, dax1.0 bound to device_dax */
 static int setup(void **state)
