@@ -56,6 +56,21 @@ load() {
 	kill -0 $pid 2>/dev/null && stuck $pid "daxload $*"
 	wait $pid
 }
+# bt_events NAME N: wait (bounded, 60 s) until bpftrace has written N printf
+# events to its output. bpftrace 0.17 handles SIGINT by dropping the events it
+# has not printed yet, and when one is pending it exits without printing its
+# maps either; symbolizing a user stack takes it a second or more under TCG, so
+# a script is stopped only once it has printed everything it was sent.
+bt_events() {
+	local i n
+	for i in $(seq 600); do
+		n=$(grep -c '^{"type": "printf"' "$OUT/$1.json")
+		[ "$n" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "# bpftrace $1: $n of $2 printf events after 60 s" >&3
+	return 1
+}
 # bt_stop NAME: SIGINT (bpftrace prints its maps and exits), wait; SIGINT once
 # more after 30 s and SIGTERM (also a clean exit) after 60 s in case one was
 # lost; a bpftrace still there after 120 s is reported. bpftrace's stderr when
@@ -154,6 +169,7 @@ load -s 2M -P 3 /dev/tdax1.0 >$OUT/mm1.out 2>&1
 is "daxtest: length 2M+4K is EINVAL" "$(dt mmap /dev/tdax0.0 $((2097152 + 4096)) 0 shared)" EINVAL
 is "daxtest: offset 4K is EINVAL" "$(dt mmap /dev/tdax0.0 2097152 4096 shared)" EINVAL
 is "daxtest: an aligned mmap works (not reported)" "$(dt mmap /dev/tdax0.0 2097152 0 shared)" ok
+bt_events tdax-mmap-refused 6	# the header, 5 refusals
 bt_stop tdax-mmap-refused
 is "refused mmaps by caller and reason" "$(jmap tdax-mmap-refused @refused)" \
 	"daxload,not_shared=3 daxtest,len_unaligned=1 daxtest,pgoff_unaligned=1"
@@ -168,12 +184,23 @@ print(n)
 PY
 )
 is "one line per refused mmap" "$LINES" 5
+STACKS=$(python3 - $OUT/tdax-mmap-refused.json <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    d = json.loads(l) if l.strip() else {}
+    if d.get("type") == "map" and "@stacks" in d["data"]:
+        m = d["data"]["@stacks"]
+        print(sorted(set(k.split(",")[0] for k in m)), all("\n" in k for k in m), sum(m.values()))
+PY
+)
+is "refused mmaps by caller, reason and user stack" "$STACKS" "['daxload', 'daxtest'] True 5"
 
 # --- lifetimes: unload and reload the provider (4 regions, each with its device)
 bt_start tdax-lifetimes 4
 is "tdax-lifetimes.bt attaches" $? 0
 t "rmmod tdax_hmem" rmmod tdax_hmem
 t "tdax_hmem loaded again (tests/vm/load)" sh tests/vm/load
+bt_events tdax-lifetimes 17	# the header, 16 lifetime events
 bt_stop tdax-lifetimes
 is "lifetime events" "$(jmap tdax-lifetimes @events)" \
 	"dev_create=4 dev_destroy=4 region_create=4 region_destroy=4"
