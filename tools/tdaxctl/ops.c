@@ -391,6 +391,53 @@ static int finish(struct op *op)
 	return op->rc ? op->rc : -EIO;
 }
 
+/*
+ * op_begin - a new operation on device @name, its state saved for rollback.
+ * NULL, with *rc set, when it cannot start (no memory, no such device: said).
+ */
+static struct op *op_begin(struct tdax_ctx *ctx, const char *name, int *rc)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	if (!op) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	op->ctx = ctx;
+	op->name = name;
+	kmsg_start();
+	if (save_state(op)) {
+		op_error("%s: no such device", name);
+		free(op);
+		*rc = -ENODEV;
+		return NULL;
+	}
+	return op;
+}
+
+/* op_refuse - refused before any change: one line naming @why, then @rc. */
+static int op_refuse(struct op *op, int rc, const char *why)
+{
+	op_error("%s: %s; %s left as it was", op->name, why, op->name);
+	free(op);
+	return rc;
+}
+
+/*
+ * op_end - the operation's result. @untouched: nothing was changed, so a
+ * failure is reported as a refusal; otherwise a failure is rolled back.
+ */
+static int op_end(struct op *op, bool untouched)
+{
+	int rc;
+
+	if (op->failed && untouched)
+		return op_refuse(op, op->rc, op->msg);
+	rc = finish(op);
+	free(op);
+	return rc;
+}
+
 static const char *mode_driver(const char *mode)
 {
 	return !strcmp(mode, "system-ram") ? TDAX_DRV_KMEM : TDAX_DRV_DEVICE;
@@ -546,22 +593,15 @@ bool dev_conf_matches(struct tdax_ctx *ctx, const struct tdax_device *d,
 int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf *c,
 		   bool force)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op;
 	bool ch_size, ch_align, ch_policy, ch_drv, need_unbind, need_bind, size_done = false;
 	const char *target;
 	struct tdax_device *d;
 	int rc;
 
+	op = op_begin(ctx, name, &rc);
 	if (!op)
-		return -ENOMEM;
-	op->ctx = ctx;
-	op->name = name;
-	kmsg_start();
-	if (save_state(op)) {
-		op_error("%s: no such device", name);
-		free(op);
-		return -ENODEV;
-	}
+		return rc;
 	op->timeout = offline_timeout(ctx);
 	target = c->has_mode ? mode_driver(c->mode) : op->driver;
 	if ((!strcmp(target, TDAX_DRV_KMEM) || !strcmp(op->driver, TDAX_DRV_KMEM)) &&
@@ -569,11 +609,8 @@ int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf
 		free(op);
 		return kmem_missing(name, "mode system-ram");
 	}
-	if (is_kept(op) && strcmp(target, TDAX_DRV_KMEM)) {
-		op_error("%s: %s; %s left as it was", name, kept_msg, name);
-		free(op);
-		return -EBUSY;
-	}
+	if (is_kept(op) && strcmp(target, TDAX_DRV_KMEM))
+		return op_refuse(op, -EBUSY, kept_msg);
 	ch_size = c->has_size && c->size != op->size;
 	ch_align = c->has_align && c->align != op->align;
 	ch_policy = c->has_policy && strcmp(c->policy, op->policy);
@@ -626,9 +663,7 @@ int do_reconfigure(struct tdax_ctx *ctx, const char *name, const struct dev_conf
 		bind_driver(op, target, false);
 	if (!op->failed && !strcmp(target, TDAX_DRV_KMEM) && !c->no_online)
 		set_memory(op, true, c->no_movable);
-	rc = finish(op);
-	free(op);
-	return rc;
+	return op_end(op, false);
 }
 
 int do_create(struct tdax_ctx *ctx, const struct dev_conf *c, char *name, size_t len)
@@ -709,21 +744,14 @@ int do_create(struct tdax_ctx *ctx, const struct dev_conf *c, char *name, size_t
 
 int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op;
 	struct tdax_device *d;
 	int rc, region_id;
 	bool kept;
 
+	op = op_begin(ctx, name, &rc);
 	if (!op)
-		return -ENOMEM;
-	op->ctx = ctx;
-	op->name = name;
-	kmsg_start();
-	if (save_state(op)) {
-		op_error("%s: no such device", name);
-		free(op);
-		return -ENODEV;
-	}
+		return rc;
 	kept = is_kept(op);	/* rescans: look the device up after it */
 	d = tdax_device_find(ctx, name);
 	region_id = d->region_id;
@@ -752,33 +780,18 @@ int do_destroy(struct tdax_ctx *ctx, const char *name, bool force)
 		if (rc)
 			step_fail(op, rc, "tdax_region/delete %s", name);
 	}
-	if (op->failed && !op->unbound && !op->attrs_changed) {
-		/* refused before any change */
-		op_error("%s: %s; %s left as it was", name, op->msg, name);
-		rc = op->rc;
-	} else {
-		rc = finish(op);
-	}
-	free(op);
-	return rc;
+	return op_end(op, !op->unbound && !op->attrs_changed);
 }
 
 /* enable/disable/online/offline: small operations with the same rollback */
 int op_enable(struct tdax_ctx *ctx, const char *name)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op;
 	int rc;
 
+	op = op_begin(ctx, name, &rc);
 	if (!op)
-		return -ENOMEM;
-	op->ctx = ctx;
-	op->name = name;
-	kmsg_start();
-	if (save_state(op)) {
-		op_error("%s: no such device", name);
-		free(op);
-		return -ENODEV;
-	}
+		return rc;
 	if (!strcmp(op->driver, TDAX_DRV_KMEM))
 		check_fail(op, -EBUSY, "in system-ram mode: use reconfigure-device -m devdax");
 	else if (is_kept(op))
@@ -787,71 +800,40 @@ int op_enable(struct tdax_ctx *ctx, const char *name)
 		check_fail(op, -ENXIO, "size is 0: give it a size first (reconfigure-device -s)");
 	if (!op->failed)
 		bind_driver(op, TDAX_DRV_DEVICE, false);
-	if (op->failed && !op->unbound) {
-		op_error("%s: %s; %s left as it was", name, op->msg, name);
-		rc = op->rc;
-	} else {
-		rc = finish(op);
-	}
-	free(op);
-	return rc;
+	return op_end(op, !op->unbound);
 }
 
 int op_disable(struct tdax_ctx *ctx, const char *name, bool force)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op;
 	int rc;
 
+	op = op_begin(ctx, name, &rc);
 	if (!op)
-		return -ENOMEM;
-	op->ctx = ctx;
-	op->name = name;
-	kmsg_start();
-	if (save_state(op)) {
-		op_error("%s: no such device", name);
-		free(op);
-		return -ENODEV;
-	}
+		return rc;
 	if (!strcmp(op->driver, TDAX_DRV_KMEM))
 		check_fail(op, -EBUSY, "in system-ram mode: use reconfigure-device -m devdax");
 	else if (op->driver[0] && !force)
 		check_not_in_use(op);
 	if (!op->failed)
 		do_unbind(op);
-	if (op->failed && !op->unbound) {
-		op_error("%s: %s; %s left as it was", name, op->msg, name);
-		rc = op->rc;
-	} else {
-		rc = finish(op);
-	}
-	free(op);
-	return rc;
+	return op_end(op, !op->unbound);
 }
 
 int op_memory(struct tdax_ctx *ctx, const char *name, bool online, bool no_movable)
 {
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op;
 	int rc;
 
+	op = op_begin(ctx, name, &rc);
 	if (!op)
-		return -ENOMEM;
-	op->ctx = ctx;
-	op->name = name;
-	kmsg_start();
-	if (save_state(op)) {
-		op_error("%s: no such device", name);
-		free(op);
-		return -ENODEV;
-	}
+		return rc;
 	if (!tdax_driver_present(ctx, TDAX_DRV_KMEM)) {
 		free(op);
 		return kmem_missing(name, online ? "online-memory" : "offline-memory");
 	}
-	if (is_kept(op)) {
-		op_error("%s: %s; %s left as it was", name, kept_msg, name);
-		free(op);
-		return -EBUSY;
-	}
+	if (is_kept(op))
+		return op_refuse(op, -EBUSY, kept_msg);
 	if (strcmp(op->driver, TDAX_DRV_KMEM)) {
 		op_error("%s: memory operations are not applicable in devdax mode (reconfigure-device -m system-ram first)",
 			 name);
@@ -860,12 +842,5 @@ int op_memory(struct tdax_ctx *ctx, const char *name, bool online, bool no_movab
 	}
 	op->timeout = offline_timeout(ctx);
 	set_memory(op, online, no_movable);
-	if (op->failed && !op->nonl && !op->noffl) {
-		op_error("%s: %s; %s left as it was", name, op->msg, name);
-		rc = op->rc;
-	} else {
-		rc = finish(op);
-	}
-	free(op);
-	return rc;
+	return op_end(op, !op->nonl && !op->noffl);
 }
