@@ -307,6 +307,14 @@ int alert_measure(const struct rule *r, const struct alert_counts *older,
 	case RM_MISS_RATE:
 		*value = (r->reason_mask ? n : misses) / dt;
 		return 0;
+	case RM_FAULT_RATE:
+		/*
+		 * Every fault that ended, hits included: with match.reason the
+		 * faults of those reasons at any size, e.g. offset_misaligned,
+		 * mapped at the alignment (a hit) but at the wrong address.
+		 */
+		*value = (r->reason_mask ? n : hits + misses) / dt;
+		return 0;
 	case RM_BYTE_COVERAGE: {
 		uint64_t mapped = delta(newer->bytes_mapped, older->bytes_mapped);
 		uint64_t aligned = delta(newer->bytes_aligned, older->bytes_aligned);
