@@ -526,6 +526,25 @@ static void test_feed_wrong_memory(void **state)
 	assert_string_equal(wm.device, "dax1.0");
 	assert_int_equal(alert_engine_firing(eng, wi), 0);
 	alert_engine_free(eng);
+
+	/*
+	 * A device that appears between two rounds with its misaligned faults
+	 * already counted (created, mapped and faulted within one interval):
+	 * a new instance counts from zero, so it fires all the same.
+	 */
+	memset(&wm, 0, sizeof(wm));
+	eng = alert_engine_new(&rs, note_wm, &wm);
+	build_stock(&s, 10, 0);
+	s.ndevs = 1;			/* dax1.0 not there yet */
+	s.nfaults = 1;
+	metrics_feed_alerts(eng, &s, 0);
+	build_stock(&s, 10, 2);		/* dax1.0 new: 12 hits, 2 of them wrong */
+	metrics_feed_alerts(eng, &s, 5);
+	assert_int_equal(wm.n, 1);
+	assert_int_equal(wm.firing, 1);
+	assert_string_equal(wm.device, "dax1.0");
+	assert_string_equal(wm.reason, "offset_misaligned");
+	alert_engine_free(eng);
 	rules_free(&rs);
 }
 
