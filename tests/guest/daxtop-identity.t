@@ -223,6 +223,9 @@ t "and resolves when the workload is over" \
 is "the default alert stayed quiet for the 99 % device" \
 	"$(grep -c '"alert":"TdaxLowByteCoverage".*"device":"tdax2.0"' $OUT/alerts.jsonl)" 0
 scrape >$OUT/s4.prom
+# the stock-kernel rule of the same file: tdax refuses misaligned offsets
+is "the default TdaxWrongMemory rule stayed quiet on tdax devices" \
+	"$(grep -c '"alert":"TdaxWrongMemory"' $OUT/alerts.jsonl) $(grep -cx 'tdax_collector_alerts_firing{alert="TdaxWrongMemory",severity="critical"} 0' $OUT/s4.prom)" "0 1"
 is "daxcollect: tdax2.0 bytes mapped 200M, at the alignment 198M" \
 	"$(awk '$1 ~ /^tdax_fault_(mapped|aligned)_bytes_total\{device="tdax2.0",/ { printf "%s ", $2 }' $OUT/s4.prom)" \
 	"209715200 207618048 "

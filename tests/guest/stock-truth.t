@@ -6,7 +6,8 @@
 # in-tree dax_hmem + device_dax bound to the soft-reserved ranges and tdax NOT
 # loaded (no --load): the stock source (BPF on device_dax) reports known
 # workloads exactly, with fentry and with kprobes forced, and catches the
-# misaligned-offset mapping (the in-tree driver maps the wrong memory).
+# misaligned-offset mapping (the in-tree driver maps the wrong memory): in
+# daxtop, in the metric, and in daxcollect's default TdaxWrongMemory rule.
 #
 #   dax0.0 align 4K   16 MiB touched at 4K           -> 4096 4K mapped (hits)
 #   dax1.0 align 2M   64 MiB touched                 -> 32 2M mapped
@@ -138,16 +139,32 @@ PY
 run_mode fentry
 run_mode kprobe
 
-# daxcollect as a daemon: a scrape has the workload's counts and the
-# misaligned-offset metric; the alert expression of TdaxWrongMemory (>0) holds.
+# daxcollect as a daemon with the default rules (actions into files, windows
+# as shipped: TdaxWrongMemory fires at once and stays firing for 5 m): a
+# scrape has the workload's counts and the misaligned-offset metric; the
+# alert expression of TdaxWrongMemory (>0) holds and daxcollect's own
+# TdaxWrongMemory fires, critical, for dax1.0 and its instance only.
 PORT=19477
-$DAXCOLLECT -l 127.0.0.1:$PORT -i 0.5 >$OUT/dc.out 2>&1 &
+sed -e "s|json: /var/log/daxcollect/alerts.jsonl|json: $OUT/alerts.jsonl|; s|log: syslog|log: stderr|" \
+	tools/daxcollect/alerts.example.yaml >$OUT/rules.yaml
+: >$OUT/alerts.jsonl
+$DAXCOLLECT -l 127.0.0.1:$PORT -i 0.5 -r $OUT/rules.yaml >$OUT/dc.out 2>&1 &
 DCPID=$!
 scrape() { wget -q -O $OUT/scrape.prom http://127.0.0.1:$PORT/metrics; }
 t "daxcollect serves /metrics" wait_for 60 scrape
 t "workload under daxcollect" workload dc
 misaligned_seen() { scrape && grep -q '^tdax_offset_misaligned_faults_total{device="dax1.0",[^}]*} 2$' $OUT/scrape.prom; }
 t "scrape: tdax_offset_misaligned_faults_total{device=dax1.0} 2" wait_for 60 misaligned_seen
+WMI=$(sed -n 's/^tdax_offset_misaligned_faults_total{device="dax1.0",device_instance="\([0-9]*\)"} 2$/\1/p' $OUT/scrape.prom)
+WM='"alert":"TdaxWrongMemory","state":"firing","severity":"critical","scope":"device","device":"dax1.0","device_instance":'$WMI',.*"reason":"offset_misaligned".*"summary":"device_dax is mapping the wrong memory"'
+t "default rule TdaxWrongMemory firing: critical, dax1.0, instance $WMI, offset_misaligned" \
+	wait_for 30 grep -q "$WM" $OUT/alerts.jsonl
+wm_gauge() { scrape && grep -qx 'tdax_collector_alerts_firing{alert="TdaxWrongMemory",severity="critical"} 1' $OUT/scrape.prom; }
+t "scrape: one TdaxWrongMemory firing" wait_for 30 wm_gauge
+is "TdaxWrongMemory for no other device" \
+	"$(grep '"alert":"TdaxWrongMemory"' $OUT/alerts.jsonl | grep -vc '"device":"dax1.0"')" 0
+t "daxcollect logged it with the summary" grep -q \
+	"alert TdaxWrongMemory firing: device=dax1.0 reason=offset_misaligned fault_rate=.* severity=critical device_instance=$WMI: device_dax is mapping the wrong memory" $OUT/dc.out
 val() { sed -n "s/^$1{device=\"$2\",[^}]*} //p" $OUT/scrape.prom | head -1; }
 scrape
 is "scrape: dax0.0 hits 4096" "$(val tdax_fault_hits_total dax0.0)" 4096
@@ -161,6 +178,9 @@ grep -q '^tdax_fault_hits_total{device="dax0.0"' $OUT/scrape.prom ||
 kill -TERM $DCPID
 wait $DCPID
 is "daxcollect exits 0 on SIGTERM" $? 0
+is "TdaxWrongMemory: fired once, resolved once at exit" \
+	"$(sed -n 's/.*"alert":"TdaxWrongMemory","state":"\([a-z]*\)".*"device":"\([^"]*\)".*/\1 \2/p' $OUT/alerts.jsonl | tr '\n' ' ')" \
+	"firing dax1.0 resolved dax1.0 "
 
 # --source tdax without the tdax module: one line, exit 1
 $DAXTOP -J --source tdax 1 1 >/dev/null 2>$OUT/src.err

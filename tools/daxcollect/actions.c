@@ -76,6 +76,7 @@ int actions_env(const struct alert_event *ev, char env[][512], int max)
 	ENV("TDAX_SEVERITY=%s", r->severity);
 	ENV("TDAX_SCOPE=%s", rule_scope_name(r->scope));
 	ENV("TDAX_DEVICE=%s", ev->key->device);
+	ENV("TDAX_DEVICE_INSTANCE=%llu", (unsigned long long)ev->key->instance);
 	ENV("TDAX_PID=%d", (int)ev->key->pid);
 	ENV("TDAX_COMM=%s", ev->key->comm);
 	ENV("TDAX_MEASURE=%s", rule_measure_name(r->measure));
@@ -110,6 +111,7 @@ char *actions_json(const struct alert_event *ev)
 	json_object_object_add(o, "severity", json_object_new_string(r->severity));
 	json_object_object_add(o, "scope", json_object_new_string(rule_scope_name(r->scope)));
 	json_object_object_add(o, "device", json_object_new_string(ev->key->device));
+	json_object_object_add(o, "device_instance", json_object_new_uint64(ev->key->instance));
 	if (r->scope == RS_PROCESS) {
 		json_object_object_add(o, "pid", json_object_new_int(ev->key->pid));
 		json_object_object_add(o, "comm", json_object_new_string(ev->key->comm));
@@ -135,7 +137,9 @@ char *actions_json(const struct alert_event *ev)
 static void do_log(const struct alert_event *ev, const struct rule_action *act)
 {
 	const struct rule *r = ev->rule;
-	char v[64], who[64] = "";
+	char v[64], who[64] = "", line[1536];
+	/* the summary's first line: a log entry is one line */
+	int sumlen = r->summary ? (int)strcspn(r->summary, "\r\n") : 0;
 	int prio;
 
 	fmt_num(v, sizeof(v), ev->value);
@@ -149,18 +153,19 @@ static void do_log(const struct alert_event *ev, const struct rule_action *act)
 		prio = LOG_INFO;
 	else
 		prio = LOG_WARNING;
+	snprintf(line, sizeof(line),
+		 "alert %s %s: device=%s%s reason=%s %s=%s (%s %g over %gs, for %gs) severity=%s device_instance=%llu%s%.*s",
+		 r->name, ev->firing ? "firing" : "resolved", ev->key->device, who,
+		 ev->reason[0] ? ev->reason : "-", rule_measure_name(r->measure), v,
+		 rule_op_name(r->op), r->threshold, r->window, r->hold, r->severity,
+		 (unsigned long long)ev->key->instance, r->summary ? ": " : "",
+		 sumlen, r->summary ? r->summary : "");
 	if (act->syslog && !log_uses_syslog()) {
 		openlog("daxcollect", LOG_PID, LOG_DAEMON);
-		syslog(prio, "alert %s %s: device=%s%s reason=%s %s=%s (%s %g over %gs, for %gs) severity=%s",
-		       r->name, ev->firing ? "firing" : "resolved", ev->key->device, who,
-		       ev->reason[0] ? ev->reason : "-", rule_measure_name(r->measure), v,
-		       rule_op_name(r->op), r->threshold, r->window, r->hold, r->severity);
+		syslog(prio, "%s", line);
 		return;
 	}
-	logmsg(prio, "alert %s %s: device=%s%s reason=%s %s=%s (%s %g over %gs, for %gs) severity=%s",
-	       r->name, ev->firing ? "firing" : "resolved", ev->key->device, who,
-	       ev->reason[0] ? ev->reason : "-", rule_measure_name(r->measure), v,
-	       rule_op_name(r->op), r->threshold, r->window, r->hold, r->severity);
+	logmsg(prio, "%s", line);
 }
 
 static int do_json(const struct alert_event *ev, const struct rule_action *act)

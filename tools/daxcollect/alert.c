@@ -48,6 +48,7 @@ struct alert_engine {
 	alert_notify_fn notify;
 	void *ctx;
 	double now;
+	double prev;		/* time of the previous round, < 0 before the second */
 	double spacing;		/* min time between kept samples */
 	struct key_ent *keys;
 	size_t nkeys;
@@ -106,6 +107,8 @@ struct alert_engine *alert_engine_new(const struct rule_set *rs,
 	e->notify = notify;
 	e->ctx = ctx;
 	e->spacing = rs->max_window / (ALERT_HISTORY_MAX / 2);
+	e->now = -1;
+	e->prev = -1;
 	rehash(e);
 	return e;
 }
@@ -134,6 +137,7 @@ void alert_engine_begin(struct alert_engine *e, double now)
 {
 	size_t i;
 
+	e->prev = e->now;
 	e->now = now;
 	for (i = 0; i < e->nkeys; i++)
 		e->keys[i].seen = 0;
@@ -212,6 +216,18 @@ void alert_engine_observe(struct alert_engine *e, const struct alert_key *key,
 		k->key = *key;
 		k->next = e->buckets[h];
 		e->buckets[h] = (int)e->nkeys++;
+		/*
+		 * A key first seen after the first round is a device instance
+		 * or process that appeared since the previous round: its
+		 * counters started at zero then (a new instance counts from
+		 * zero), so the faults of its first interval are a rate too
+		 * (else a new device's first burst, e.g. of wrong-memory
+		 * faults, would only be the base of its history).
+		 */
+		if (e->prev >= 0 && e->prev < e->now) {
+			k->hist[0].t = e->prev;
+			k->len = 1;
+		}
 	}
 	if (k->seen)	/* observed twice in one round: keep the first */
 		return;
@@ -306,6 +322,14 @@ int alert_measure(const struct rule *r, const struct alert_counts *older,
 		return 0;
 	case RM_MISS_RATE:
 		*value = (r->reason_mask ? n : misses) / dt;
+		return 0;
+	case RM_FAULT_RATE:
+		/*
+		 * Every fault that ended, hits included: with match.reason the
+		 * faults of those reasons at any size, e.g. offset_misaligned,
+		 * mapped at the alignment (a hit) but at the wrong address.
+		 */
+		*value = (r->reason_mask ? n : hits + misses) / dt;
 		return 0;
 	case RM_BYTE_COVERAGE: {
 		uint64_t mapped = delta(newer->bytes_mapped, older->bytes_mapped);

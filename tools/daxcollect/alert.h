@@ -31,8 +31,10 @@
  * @sigbus_total:   faults ended in SIGBUS
  * @bytes_mapped:   bytes mapped by faults that ended mapped
  * @bytes_aligned:  of those, bytes mapped at the device alignment
- * @fallback: faults mapped below the alignment, by tdax fault reason (may
- *            stay zero when reasons are not known for this key)
+ * @fallback: faults that ended mapped, by tdax fault reason other than ok:
+ *            below the alignment, or (offset_misaligned, stock kernels) at
+ *            it but at the wrong address (may stay zero when reasons are
+ *            not known for this key)
  * @sigbus:   faults ended in SIGBUS, by reason (same)
  */
 struct alert_counts {
@@ -76,8 +78,8 @@ enum alert_state {
  * @key:       device / process
  * @firing:    1 for firing, 0 for resolved
  * @value:     the measure at this evaluation (NaN if no longer measurable)
- * @reason:    dominant fault reason over the window (fallback/sigbus/miss
- *             measures); "" when none
+ * @reason:    dominant fault reason over the window (rate measures); ""
+ *             when none
  * @reasons:   "reason=count,..." over the window, most frequent first
  * @active_at: when the condition started to hold (seconds, monotonic
  *             clock of the caller)

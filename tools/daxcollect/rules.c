@@ -26,6 +26,7 @@ static const char *const measure_names[RM_NR] = {
 	[RM_HIT_RATIO] = "hit_ratio",
 	[RM_BYTE_COVERAGE] = "byte_coverage",
 	[RM_MISS_RATIO] = "miss_ratio",
+	[RM_FAULT_RATE] = "fault_rate",
 };
 
 static const char *const reason_names[TDAX_FR_NR] = {
@@ -416,7 +417,7 @@ static int parse_rule(struct pctx *p, yaml_node_t *n, struct rule *r)
 				if (!strcmp(s, measure_names[i]))
 					break;
 			if (i == RM_NR)
-				return perr(p, v, "unknown measure '%.40s' (fallback_rate, sigbus_rate, miss_rate, hit_ratio, miss_ratio, byte_coverage)",
+				return perr(p, v, "unknown measure '%.40s' (fallback_rate, sigbus_rate, miss_rate, fault_rate, hit_ratio, miss_ratio, byte_coverage)",
 					    s);
 			r->measure = i;
 			break;

@@ -25,6 +25,7 @@ enum rule_measure {
 	RM_HIT_RATIO,		/* hits / (hits + misses), 0..1 */
 	RM_MISS_RATIO,		/* misses / (hits + misses), 0..1 */
 	RM_BYTE_COVERAGE,	/* bytes mapped at the alignment / bytes mapped, 0..1 */
+	RM_FAULT_RATE,		/* faults/s that ended (mapped or SIGBUS), at any size */
 	RM_NR
 };
 
@@ -75,8 +76,8 @@ struct rule_action {
  * @hold:        seconds the condition must hold before firing ("for")
  * @severity:    free word (e.g. info, warning, critical)
  * @min_faults:  ratios: the window must hold at least this many faults
- * @reason_mask: fallback/sigbus/miss measures: bit per tdax fault reason
- *               counted; all reasons when 0
+ * @reason_mask: rates (fallback/sigbus/miss/fault): bit per tdax fault
+ *               reason counted; all reasons when 0
  * @match_device: fnmatch(3) pattern on the device name, or NULL
  * @match_comm:   fnmatch(3) pattern on the process name, or NULL
  * @actions:     what happens on firing and resolved transitions

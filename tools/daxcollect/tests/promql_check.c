@@ -3,7 +3,8 @@
  * promql-check - check that every PromQL expression of the Grafana
  * dashboards and Prometheus rules names only metrics daxcollect exports,
  * and that the dashboards are well formed (datasource variable, every
- * panel and target on it, an expression in every target).
+ * panel and target on it, an expression in every target, a latency
+ * heatmap, fallback reasons, a red wrong-memory panel by device).
  *
  *   promql-check --scrape FILE  DASHBOARD.json... RULES.yml...
  *       names must appear in FILE, a real scrape of daxcollect
@@ -242,10 +243,31 @@ static int ds_ok(struct json_object *o)
 	return uid && !strcmp(uid, "${datasource}");
 }
 
+/* A threshold step of the panel's defaults is red (the wrong-memory panel). */
+static int has_red_step(struct json_object *p)
+{
+	struct json_object *fc, *def, *th, *steps;
+	size_t i;
+
+	if (!json_object_object_get_ex(p, "fieldConfig", &fc) ||
+	    !json_object_object_get_ex(fc, "defaults", &def) ||
+	    !json_object_object_get_ex(def, "thresholds", &th) ||
+	    !json_object_object_get_ex(th, "steps", &steps))
+		return 0;
+	for (i = 0; i < json_object_array_length(steps); i++) {
+		const char *c = jstr(json_object_array_get_idx(steps, i), "color");
+
+		if (c && !strcmp(c, "red"))
+			return 1;
+	}
+	return 0;
+}
+
 static void check_dashboard(const char *file)
 {
 	struct json_object *root = json_object_from_file(file), *panels, *tl, *list;
 	int bad = 0, exprs = 0, have_ds_var = 0, have_heatmap = 0, have_stacked_reason = 0;
+	int have_wrong_memory = 0;
 	size_t i, j;
 
 	if (!root) {
@@ -327,6 +349,11 @@ static void check_dashboard(const char *file)
 			}
 			if (strstr(expr, "by (reason)") && strstr(expr, "tdax_fault_reasons_total"))
 				have_stacked_reason = 1;
+			/* stock kernels: the wrong memory, per device, in red */
+			if (strstr(expr, "tdax_offset_misaligned_faults_total") &&
+			    strstr(expr, "device)") && has_red_step(p) && type &&
+			    (!strcmp(type, "stat") || !strcmp(type, "timeseries")))
+				have_wrong_memory = 1;
 			check_expr(file, where, expr, &bad);
 			exprs++;
 		}
@@ -337,6 +364,11 @@ static void check_dashboard(const char *file)
 	}
 	if (!have_stacked_reason) {
 		printf("# %s: no panel of fallback reasons\n", file);
+		bad++;
+	}
+	if (!have_wrong_memory) {
+		printf("# %s: no red wrong-memory panel by device on tdax_offset_misaligned_faults_total\n",
+		       file);
 		bad++;
 	}
 	json_object_put(root);

@@ -203,6 +203,79 @@ static void test_zero_hold_and_ratio(void **state)
 	rules_free(&rs);
 }
 
+/*
+ * fault_rate: every fault that ended, hits included.  With match.reason
+ * offset_misaligned (the default TdaxWrongMemory rule) it fires on faults
+ * mapped at the alignment but at the wrong address, which no fallback,
+ * SIGBUS or miss measure counts, and stays quiet on every other reason.
+ */
+static void test_fault_rate_wrong_memory(void **state)
+{
+	struct rule_set rs;
+	struct rec rec = { 0 };
+	struct alert_engine *e;
+	struct alert_counts c = { 0 }, older = { 0 };
+	uint64_t by_reason[TDAX_FR_NR];
+	double v;
+	int n;
+
+	(void)state;
+	load("rules:\n- {name: W, measure: fault_rate, threshold: 0, window: 10s,"
+	     " severity: critical, match: {reason: offset_misaligned}}\n"
+	     "- {name: All, measure: fault_rate, threshold: 0, window: 10s}\n", &rs);
+	/* the measure: 2 misaligned 2M hits + 30 good ones + 4 nohugepage fallbacks, 2 s */
+	c.hits = 32;
+	c.misses = 4;
+	c.fallback_total = 4;
+	c.fallback[TDAX_FR_OFFSET_MISALIGNED] = 2;
+	c.fallback[TDAX_FR_NOHUGEPAGE] = 4;
+	assert_int_equal(alert_measure(&rs.rules[0], &older, &c, 2, &v, by_reason), 0);
+	assert_true(v == 1);
+	assert_int_equal(by_reason[TDAX_FR_OFFSET_MISALIGNED], 2);
+	assert_int_equal(by_reason[TDAX_FR_NOHUGEPAGE], 0);
+	assert_int_equal(alert_measure(&rs.rules[1], &older, &c, 2, &v, by_reason), 0);
+	assert_true(v == 18);	/* 36 faults ended */
+
+	e = alert_engine_new(&rs, record, &rec);
+	memset(&c, 0, sizeof(c));
+	round1(e, 0, &c);
+	/* good hits and fallbacks of other reasons: only "All" fires */
+	c.hits = 30;
+	c.misses = 4;
+	c.fallback_total = 4;
+	c.fallback[TDAX_FR_NOHUGEPAGE] = 4;
+	c.sigbus[TDAX_FR_THP_DISABLED] = 1;
+	c.sigbus_total = 1;
+	round1(e, 1, &c);
+	assert_int_equal(rec.n, 1);
+	assert_string_equal(rec.ev[0].rule, "All");
+	assert_int_equal(alert_engine_firing(e, 0), 0);
+	/* two faults mapped at 2M on a misaligned offset: W fires at once */
+	c.hits += 2;
+	c.fallback[TDAX_FR_OFFSET_MISALIGNED] = 2;
+	round1(e, 2, &c);
+	assert_int_equal(rec.n, 2);
+	assert_string_equal(rec.ev[1].rule, "W");
+	assert_string_equal(rec.ev[1].device, "tdax0.0");
+	assert_int_equal(rec.ev[1].firing, 1);
+	assert_string_equal(rec.ev[1].reason, "offset_misaligned");
+	assert_string_equal(rec.ev[1].reasons, "offset_misaligned=2");
+	assert_true(fabs(rec.ev[1].value - 2 / 2.0) < 1e-9);
+	assert_int_equal(alert_engine_firing(e, 0), 1);
+	/* no more of them: resolves once the 10 s window has passed them */
+	round1(e, 8, &c);
+	assert_int_equal(alert_engine_firing(e, 0), 1);
+	n = rec.n;
+	round1(e, 13, &c);
+	assert_int_equal(alert_engine_firing(e, 0), 0);
+	assert_int_equal(rec.n, n + 2);	/* W, then All, resolved */
+	assert_string_equal(rec.ev[n].rule, "W");
+	assert_int_equal(rec.ev[n].firing, 0);
+	assert_string_equal(rec.ev[n].reason, "offset_misaligned");
+	alert_engine_free(e);
+	rules_free(&rs);
+}
+
 /* Device filter and reason filter; per-device instances are independent. */
 static void test_match_and_instances(void **state)
 {
@@ -345,6 +418,7 @@ static void test_action_fields(void **state)
 	(void)state;
 	load("rules:\n- {name: Fb, measure: fallback_rate, threshold: 0, severity: critical,"
 	     " summary: \"quote \\\" and newline\\n\"}\n", &rs);
+	k.instance = 4611686027281563649ull;	/* a stock instance id: bit 62 */
 	memset(&ev, 0, sizeof(ev));
 	ev.rule = &rs.rules[0];
 	ev.key = &k;
@@ -363,8 +437,9 @@ static void test_action_fields(void **state)
 		found += !strcmp(env[i], "TDAX_VALUE=12.5");
 		found += !strcmp(env[i], "TDAX_SEVERITY=critical");
 		found += !strcmp(env[i], "TDAX_MEASURE=fallback_rate");
+		found += !strcmp(env[i], "TDAX_DEVICE_INSTANCE=4611686027281563649");
 	}
-	assert_int_equal(found, 7);
+	assert_int_equal(found, 8);
 
 	js = actions_json(&ev);
 	assert_non_null(js);
@@ -373,6 +448,8 @@ static void test_action_fields(void **state)
 	assert_non_null(o);
 	assert_true(json_object_object_get_ex(o, "device", &v));
 	assert_string_equal(json_object_get_string(v), "tdax2.0");
+	assert_true(json_object_object_get_ex(o, "device_instance", &v));
+	assert_true(json_object_get_uint64(v) == 4611686027281563649ull);
 	assert_true(json_object_object_get_ex(o, "state", &v));
 	assert_string_equal(json_object_get_string(v), "firing");
 	assert_true(json_object_object_get_ex(o, "reason", &v));
@@ -457,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_fire_hold_resolve),
 		cmocka_unit_test(test_pending_not_firing),
 		cmocka_unit_test(test_zero_hold_and_ratio),
+		cmocka_unit_test(test_fault_rate_wrong_memory),
 		cmocka_unit_test(test_match_and_instances),
 		cmocka_unit_test(test_counter_reset),
 		cmocka_unit_test(test_process_scope),

@@ -406,6 +406,148 @@ static void test_feed_unnamed_device(void **state)
 	rules_free(&rs);
 }
 
+/*
+ * A stock-kernel snapshot (in-tree device_dax): dax1.0 (2M) got faults on a
+ * mapping whose file offset is not 2M-aligned, mapped at 2M (hits, reason
+ * offset_misaligned: the wrong memory); dax0.0 only good hits.  The default
+ * rules (alerts.example.yaml) fire TdaxWrongMemory, critical, for dax1.0 and
+ * its instance, and for nothing else; without misaligned faults, never.
+ */
+struct wm {
+	int n, firing;
+	char device[32], reason[32], severity[16];
+	unsigned long long instance;
+};
+
+static void note_wm(const struct alert_event *ev, void *ctx)
+{
+	struct wm *w = ctx;
+
+	if (strcmp(ev->rule->name, "TdaxWrongMemory"))
+		return;
+	w->n++;
+	w->firing = ev->firing;
+	snprintf(w->device, sizeof(w->device), "%s", ev->key->device);
+	snprintf(w->reason, sizeof(w->reason), "%s", ev->reason);
+	snprintf(w->severity, sizeof(w->severity), "%s", ev->rule->severity);
+	w->instance = (unsigned long long)ev->key->instance;
+}
+
+#define STOCK_INST(n)	((1ull << 62) | (n))
+
+static void build_stock(struct tdax_snapshot *s, uint64_t good, uint64_t misaligned)
+{
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	memset(devs, 0, sizeof(devs));
+	for (i = 0; i < 2; i++) {
+		snprintf(devs[i].name, sizeof(devs[i].name), "dax%d.0", i);
+		devs[i].dev = TDAX_KDEV(251, i);
+		devs[i].instance = STOCK_INST(i + 1);
+		devs[i].region_id = i;
+		devs[i].size = 1ull << 30;
+		devs[i].align = 2ull << 20;
+		snprintf(devs[i].driver, sizeof(devs[i].driver), "device_dax");
+		devs[i].present = true;
+		devs[i].g.hits = good;
+		devs[i].g.bytes_mapped = good << 21;
+		devs[i].g.bytes_aligned = good << 21;
+	}
+	/* the misaligned faults are hits: mapped at the alignment */
+	devs[1].g.hits += misaligned;
+	devs[1].g.bytes_mapped += misaligned << 21;
+	devs[1].g.bytes_aligned += misaligned << 21;
+	faults[0] = (struct tdax_snap_fault){ STOCK_INST(1), devs[0].dev, TDAX_SZ_2M,
+					      TDAX_FO_MAPPED, TDAX_FR_OK, good };
+	faults[1] = (struct tdax_snap_fault){ STOCK_INST(2), devs[1].dev, TDAX_SZ_2M,
+					      TDAX_FO_MAPPED, TDAX_FR_OK, good };
+	faults[2] = (struct tdax_snap_fault){ STOCK_INST(2), devs[1].dev, TDAX_SZ_2M,
+					      TDAX_FO_MAPPED, TDAX_FR_OFFSET_MISALIGNED, misaligned };
+	s->ts_ns = 100000000000ull;
+	s->ndevs = 2;
+	s->devs = devs;
+	s->nfaults = misaligned ? 3 : 2;
+	s->faults = faults;
+}
+
+static void test_feed_wrong_memory(void **state)
+{
+	struct rule_set rs;
+	struct alert_engine *eng;
+	struct tdax_snapshot s;
+	struct wm wm = { 0 };
+	char err[512];
+	size_t i, wi = 0;
+
+	(void)state;
+	assert_int_equal(rules_load_file(EXAMPLE_RULES, &rs, err, sizeof(err)), 0);
+	for (i = 0; i < rs.n; i++)
+		if (!strcmp(rs.rules[i].name, "TdaxWrongMemory"))
+			wi = i + 1;
+	assert_true(wi > 0);
+	wi--;
+
+	/* only good 2M hits, growing: quiet */
+	eng = alert_engine_new(&rs, note_wm, &wm);
+	build_stock(&s, 10, 0);
+	metrics_feed_alerts(eng, &s, 0);
+	build_stock(&s, 40, 0);
+	metrics_feed_alerts(eng, &s, 5);
+	build_stock(&s, 90, 0);
+	metrics_feed_alerts(eng, &s, 10);
+	assert_int_equal(wm.n, 0);
+	assert_int_equal(alert_engine_firing(eng, wi), 0);
+	alert_engine_free(eng);
+
+	/* the same, plus 2 misaligned faults on dax1.0 in the second round */
+	memset(&wm, 0, sizeof(wm));
+	eng = alert_engine_new(&rs, note_wm, &wm);
+	build_stock(&s, 10, 0);
+	metrics_feed_alerts(eng, &s, 0);
+	build_stock(&s, 40, 2);
+	metrics_feed_alerts(eng, &s, 5);
+	assert_int_equal(wm.n, 1);
+	assert_int_equal(wm.firing, 1);
+	assert_string_equal(wm.device, "dax1.0");
+	assert_true(wm.instance == STOCK_INST(2));
+	assert_string_equal(wm.reason, "offset_misaligned");
+	assert_string_equal(wm.severity, "critical");
+	assert_int_equal(alert_engine_firing(eng, wi), 1);
+	/* still within the 5 m window: firing, not repeated */
+	build_stock(&s, 90, 2);
+	metrics_feed_alerts(eng, &s, 60);
+	assert_int_equal(wm.n, 1);
+	/* the window no longer holds them: resolved once */
+	build_stock(&s, 120, 2);
+	metrics_feed_alerts(eng, &s, 400);
+	assert_int_equal(wm.n, 2);
+	assert_int_equal(wm.firing, 0);
+	assert_string_equal(wm.device, "dax1.0");
+	assert_int_equal(alert_engine_firing(eng, wi), 0);
+	alert_engine_free(eng);
+
+	/*
+	 * A device that appears between two rounds with its misaligned faults
+	 * already counted (created, mapped and faulted within one interval):
+	 * a new instance counts from zero, so it fires all the same.
+	 */
+	memset(&wm, 0, sizeof(wm));
+	eng = alert_engine_new(&rs, note_wm, &wm);
+	build_stock(&s, 10, 0);
+	s.ndevs = 1;			/* dax1.0 not there yet */
+	s.nfaults = 1;
+	metrics_feed_alerts(eng, &s, 0);
+	build_stock(&s, 10, 2);		/* dax1.0 new: 12 hits, 2 of them wrong */
+	metrics_feed_alerts(eng, &s, 5);
+	assert_int_equal(wm.n, 1);
+	assert_int_equal(wm.firing, 1);
+	assert_string_equal(wm.device, "dax1.0");
+	assert_string_equal(wm.reason, "offset_misaligned");
+	alert_engine_free(eng);
+	rules_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_alert_feed),
 		cmocka_unit_test(test_feed_reason),
 		cmocka_unit_test(test_feed_unnamed_device),
+		cmocka_unit_test(test_feed_wrong_memory),
 	};
 
 	return cmocka_run_group_tests_name("daxcollect metrics", tests, NULL, NULL);

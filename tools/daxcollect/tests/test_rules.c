@@ -103,6 +103,30 @@ static void test_defaults(void **state)
 	rules_free(&rs);
 }
 
+/* fault_rate: every fault that ended, optionally of some reasons; a rate. */
+static void test_fault_rate(void **state)
+{
+	struct rule_set rs;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load("rules:\n- {name: W, measure: fault_rate, threshold: 0,"
+			      " match: {reason: offset_misaligned}}\n"
+			      "- {name: F, measure: fault_rate, threshold: 5000}\n",
+			      &rs, err, sizeof(err)), 0);
+	assert_int_equal(rs.n, 2);
+	assert_int_equal(rs.rules[0].measure, RM_FAULT_RATE);
+	assert_string_equal(rule_measure_name(RM_FAULT_RATE), "fault_rate");
+	assert_int_equal(rs.rules[0].op, RO_GT);	/* a rate: ">" by default */
+	assert_int_equal(rs.rules[0].reason_mask, 1u << TDAX_FR_OFFSET_MISALIGNED);
+	assert_int_equal(rs.rules[1].reason_mask, 0);
+	rules_free(&rs);
+	/* a rate, not a ratio: any threshold >= 0, none below */
+	assert_int_equal(load("rules:\n- {name: F, measure: fault_rate, threshold: -1}\n",
+			      &rs, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "t.yaml:2: rule 'F': a rate threshold is >= 0"));
+}
+
 static void test_durations(void **state)
 {
 	double d;
@@ -214,14 +238,31 @@ static void test_refusals(void **state)
 
 static void test_file(void **state)
 {
+	const struct rule *r;
 	struct rule_set rs;
 	char err[512];
+	size_t i;
 
 	(void)state;
 	assert_int_equal(rules_load_file(EXAMPLE_RULES, &rs, err, sizeof(err)), 0);
 	assert_true(rs.n >= 2);
 	assert_string_equal(rs.rules[0].name, "TdaxLowByteCoverage");
 	assert_int_equal(rs.rules[0].measure, RM_BYTE_COVERAGE);
+	/* the wrong-memory rule of stock kernels: critical, any misaligned fault */
+	r = NULL;
+	for (i = 0; i < rs.n; i++)
+		if (!strcmp(rs.rules[i].name, "TdaxWrongMemory"))
+			r = &rs.rules[i];
+	assert_non_null(r);
+	assert_string_equal(r->summary, "device_dax is mapping the wrong memory");
+	assert_int_equal(r->measure, RM_FAULT_RATE);
+	assert_int_equal(r->scope, RS_DEVICE);
+	assert_int_equal(r->op, RO_GT);
+	assert_true(r->threshold == 0);
+	assert_true(r->hold == 0);
+	assert_int_equal(r->reason_mask, 1u << TDAX_FR_OFFSET_MISALIGNED);
+	assert_null(r->match_device);
+	assert_string_equal(r->severity, "critical");
 	rules_free(&rs);
 	assert_int_equal(rules_load_file("/nonexistent/rules.yaml", &rs, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/rules.yaml: No such file"));
@@ -232,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_rule),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_fault_rate),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_file),
