@@ -366,6 +366,11 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 	c->clk_tck = sysconf(_SC_CLK_TCK);
 	if (c->clk_tck <= 0)
 		c->clk_tck = 100;
+	c->procs = tdax_procs_new("/proc", c->clk_tck, true);
+	if (!c->procs) {
+		err = tdax_set_err(c, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		err = tdax_set_err(c, c->ncpus ? c->ncpus : -EINVAL, "cannot count possible CPUs");
@@ -410,6 +415,7 @@ void tdax_collector_close(struct tdax_collector *c)
 	tdax_collect__destroy(c->skel);
 	tdax_sysfs_free(&c->sysfs);
 	tdax_snapshot_free(&c->archive);
+	tdax_procs_free(c->procs);
 	free(c->seen);
 	free(c);
 }

@@ -18,6 +18,7 @@ struct ring_buffer;
 struct bpf_program;
 struct map_dump;
 struct tdax_stock_src;
+struct tdax_procs;
 
 /** struct tdax_seen - when the collector first saw a device or region. */
 struct tdax_seen {
@@ -95,6 +96,8 @@ struct tdax_collector {
 	struct tdax_stock_src *stock;
 	unsigned int want;
 	char note[320];
+	/* procs.c: liveness of the processes of proc_stats rows */
+	struct tdax_procs *procs;
 	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
 	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
 	struct map_dump *md_fl, *md_km;
@@ -115,6 +118,26 @@ void tdax_stock_close(struct tdax_collector *c);
 enum tdax_attach_mode tdax_stock_mode(const struct tdax_collector *c);
 __u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt);
 int tdax_stock_scan(struct tdax_collector *c);
+
+/*
+ * procs.c: is the process (pid, start) of a row running, as /proc says?
+ * begin/end bracket one snapshot; alive answers from a cache that a pidfd
+ * per process invalidates (see procs.c).
+ */
+struct tdax_procs_stats {
+	__u64 proc_reads;	/* /proc/PID/stat reads, in total */
+	__u64 syscalls;		/* epoll_wait calls, in total */
+	size_t pidfds;		/* pidfds held now */
+	size_t entries;		/* processes cached after the last end */
+};
+struct tdax_procs *tdax_procs_new(const char *proc_root, long clk_tck, bool use_pidfd);
+void tdax_procs_free(struct tdax_procs *pc);
+void tdax_procs_begin(struct tdax_procs *pc);
+bool tdax_procs_alive(struct tdax_procs *pc, __u32 pid, __u64 start_ns);
+void tdax_procs_end(struct tdax_procs *pc);
+struct tdax_procs_stats tdax_procs_stats(const struct tdax_procs *pc);
+/* The uncached answer: one read of PROC_ROOT/PID/stat. */
+bool tdax_proc_stat_alive(const char *proc_root, long clk_tck, __u32 pid, __u64 start_ns);
 
 int tdax_sysfs_scan(const char *root, struct tdax_sysfs *out);
 void tdax_sysfs_free(struct tdax_sysfs *s);
