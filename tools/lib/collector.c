@@ -503,11 +503,21 @@ int tdax_collector_refresh(struct tdax_collector *c)
 		if (ino)
 			c->mod_ino = ino;
 	}
-	c->scan_ns = tdax_now_ns(CLOCK_MONOTONIC);
-	tdax_sysfs_free(&c->sysfs);
-	err = tdax_sysfs_scan(c->root, &c->sysfs);
-	if (err)
-		return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root, strerror(-err));
+	{
+		/*
+		 * scan_ns stays the time of the last scan that was done: a
+		 * device created after it is not gone, only not scanned yet
+		 * (its uevent brings the next scan).
+		 */
+		__u64 t = tdax_now_ns(CLOCK_MONOTONIC);
+
+		err = tdax_sysfs_refresh(c->root, &c->sysfs, &c->sysfs_gen);
+		if (err < 0)
+			return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root,
+					    strerror(-err));
+		if (err > 0)
+			c->scan_ns = t;
+	}
 	if ((c->want & TDAX_SOURCE_STOCK) && tdax_stock_scan(c) == -ENOMEM)
 		return tdax_set_err(c, -ENOMEM, "out of memory");
 	for (i = 0; i < c->sysfs.ndevs; i++) {

@@ -61,6 +61,13 @@ struct tdax_sysfs {
 	struct tdax_sysfs_region *regions;
 };
 
+/** struct tdax_sysfs_gen - when the last scan was (see tdax_sysfs_refresh). */
+struct tdax_sysfs_gen {
+	bool valid;			/* seqnum read before that scan */
+	__u64 seqnum;			/* /sys/kernel/uevent_seqnum then */
+	__u64 scans;			/* scans done, in total */
+};
+
 /**
  * struct tdax_collector - one loaded instance of the BPF programs.
  * @skel:	the skeleton (maps survive detach/attach and reloads)
@@ -85,7 +92,8 @@ struct tdax_collector {
 	struct tdax_seen *seen;
 	size_t nseen, cseen;
 	struct tdax_sysfs sysfs;
-	__u64 scan_ns;
+	struct tdax_sysfs_gen sysfs_gen;
+	__u64 scan_ns;			/* when c->sysfs was read */
 	struct tdax_snapshot archive;
 	size_t cap_adevs, cap_afaults, cap_ammaps, cap_aprocs, cap_aregions;
 	bool retire_all;
@@ -141,6 +149,11 @@ bool tdax_proc_stat_alive(const char *proc_root, long clk_tck, __u32 pid, __u64 
 
 int tdax_sysfs_scan(const char *root, struct tdax_sysfs *out);
 void tdax_sysfs_free(struct tdax_sysfs *s);
+/*
+ * Scan into s again only if the bus may have changed since g's scan;
+ * 1 if it did, 0 if s is still current, -errno.
+ */
+int tdax_sysfs_refresh(const char *root, struct tdax_sysfs *s, struct tdax_sysfs_gen *g);
 
 /* Parse "MAJ:MIN" into a kernel dev_t; -EINVAL if malformed. */
 int tdax_parse_devt(const char *s, __u32 *out);
