@@ -114,7 +114,7 @@ t "BPF run time exported with kernel.bpf_stats_enabled=1" grep -q '^tdax_collect
 
 # ---- Prometheus on loopback ---------------------------------------------------
 # The project's alerting rules with the windows shortened: 5m/10m -> 10s, for -> 2s.
-sed -e 's/\[5m\]/[10s]/g; s/\[10m\]/[10s]/g; s/for: [0-9]*m$/for: 2s/' \
+sed -e 's/\[5m\]/[10s]/g; s/offset 5m/offset 10s/g; s/\[10m\]/[10s]/g; s/for: [0-9]*m$/for: 2s/' \
 	dashboards/prometheus/tdax-alerts.yml >$W/tdax-alerts.yml
 cat >$W/prometheus.yml <<PCONF
 global:
