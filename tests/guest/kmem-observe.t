@@ -22,9 +22,7 @@ W=/tmp/kmem-observe
 mkdir -p $W
 ip link set lo up 2>/dev/null
 
-# (the last complete line: daxtop may be writing the next one, and a partial
-# line read by tail gave an empty field once in three runs)
-jlast() { python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); i = d.rfind(b"\n"); sys.stdout.write(d[d.rfind(b"\n", 0, i) + 1:i + 1].decode())' $W/daxtop.json; }
+jlast() { last_doc $W/daxtop.json; }
 # a field of the present row of $D in daxtop's last document
 jf() { jlast | jq -r --arg d "$D" "[.devices[] | select(.name == \$d and .present)][0] | $1"; }
 jfc() { jlast | jq -c --arg d "$D" "[.devices[] | select(.name == \$d and .present)][0] | $1"; }

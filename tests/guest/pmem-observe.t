@@ -58,7 +58,7 @@ is "2 x fsync of hmem tdax0.0" $ok 2
 MC_N=6 MC_B=$((5 * 8192 + NVSIZE)) CC_N=3 CC_B=$((3 * 4096)) NO_N=2 NO_B=$((2 * HSIZE))
 
 # --- daxtop -J ------------------------------------------------------------------
-jlast() { tail -n 1 $W/daxtop.json; }
+jlast() { last_doc $W/daxtop.json; }
 done_in_daxtop() {
 	jlast | jq -e --arg d $NVD "([.devices[] | select(.name == \$d and .present)][0].flush.flushes == $((MC_N + CC_N))) and
 		([.devices[] | select(.name == \"tdax0.0\" and .present)][0].flush.flushes == $NO_N)" >/dev/null

@@ -12,6 +12,16 @@ until_ok() {
 	done
 }
 
+# last_doc FILE: the last complete line of FILE (daxtop -J output). daxtop may
+# be writing the next document: `tail -n 1` can return half a line, which jq
+# reads as nothing (seen once in three full runs).
+last_doc() {
+	python3 -c 'import sys
+d = open(sys.argv[1], "rb").read()
+i = d.rfind(b"\n")
+sys.stdout.write(d[d.rfind(b"\n", 0, i) + 1:i + 1].decode())' "$1"
+}
+
 # one scrape of daxcollect's endpoint
 scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
 
