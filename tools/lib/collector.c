@@ -366,6 +366,11 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 	c->clk_tck = sysconf(_SC_CLK_TCK);
 	if (c->clk_tck <= 0)
 		c->clk_tck = 100;
+	c->procs = tdax_procs_new("/proc", c->clk_tck, true);
+	if (!c->procs) {
+		err = tdax_set_err(c, -ENOMEM, "out of memory");
+		goto fail;
+	}
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		err = tdax_set_err(c, c->ncpus ? c->ncpus : -EINVAL, "cannot count possible CPUs");
@@ -410,6 +415,7 @@ void tdax_collector_close(struct tdax_collector *c)
 	tdax_collect__destroy(c->skel);
 	tdax_sysfs_free(&c->sysfs);
 	tdax_snapshot_free(&c->archive);
+	tdax_procs_free(c->procs);
 	free(c->seen);
 	free(c);
 }
@@ -497,11 +503,21 @@ int tdax_collector_refresh(struct tdax_collector *c)
 		if (ino)
 			c->mod_ino = ino;
 	}
-	c->scan_ns = tdax_now_ns(CLOCK_MONOTONIC);
-	tdax_sysfs_free(&c->sysfs);
-	err = tdax_sysfs_scan(c->root, &c->sysfs);
-	if (err)
-		return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root, strerror(-err));
+	{
+		/*
+		 * scan_ns stays the time of the last scan that was done: a
+		 * device created after it is not gone, only not scanned yet
+		 * (its uevent brings the next scan).
+		 */
+		__u64 t = tdax_now_ns(CLOCK_MONOTONIC);
+
+		err = tdax_sysfs_refresh(c->root, &c->sysfs, &c->sysfs_gen);
+		if (err < 0)
+			return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root,
+					    strerror(-err));
+		if (err > 0)
+			c->scan_ns = t;
+	}
 	if ((c->want & TDAX_SOURCE_STOCK) && tdax_stock_scan(c) == -ENOMEM)
 		return tdax_set_err(c, -ENOMEM, "out of memory");
 	for (i = 0; i < c->sysfs.ndevs; i++) {

@@ -18,6 +18,7 @@ struct ring_buffer;
 struct bpf_program;
 struct map_dump;
 struct tdax_stock_src;
+struct tdax_procs;
 
 /** struct tdax_seen - when the collector first saw a device or region. */
 struct tdax_seen {
@@ -60,6 +61,13 @@ struct tdax_sysfs {
 	struct tdax_sysfs_region *regions;
 };
 
+/** struct tdax_sysfs_gen - when the last scan was (see tdax_sysfs_refresh). */
+struct tdax_sysfs_gen {
+	bool valid;			/* seqnum read before that scan */
+	__u64 seqnum;			/* /sys/kernel/uevent_seqnum then */
+	__u64 scans;			/* scans done, in total */
+};
+
 /**
  * struct tdax_collector - one loaded instance of the BPF programs.
  * @skel:	the skeleton (maps survive detach/attach and reloads)
@@ -84,7 +92,8 @@ struct tdax_collector {
 	struct tdax_seen *seen;
 	size_t nseen, cseen;
 	struct tdax_sysfs sysfs;
-	__u64 scan_ns;
+	struct tdax_sysfs_gen sysfs_gen;
+	__u64 scan_ns;			/* when c->sysfs was read */
 	struct tdax_snapshot archive;
 	size_t cap_adevs, cap_afaults, cap_ammaps, cap_aprocs, cap_aregions;
 	bool retire_all;
@@ -95,6 +104,8 @@ struct tdax_collector {
 	struct tdax_stock_src *stock;
 	unsigned int want;
 	char note[320];
+	/* procs.c: liveness of the processes of proc_stats rows */
+	struct tdax_procs *procs;
 	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
 	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
 	struct map_dump *md_fl, *md_km;
@@ -116,8 +127,33 @@ enum tdax_attach_mode tdax_stock_mode(const struct tdax_collector *c);
 __u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt);
 int tdax_stock_scan(struct tdax_collector *c);
 
+/*
+ * procs.c: is the process (pid, start) of a row running, as /proc says?
+ * begin/end bracket one snapshot; alive answers from a cache that a pidfd
+ * per process invalidates (see procs.c).
+ */
+struct tdax_procs_stats {
+	__u64 proc_reads;	/* /proc/PID/stat reads, in total */
+	__u64 syscalls;		/* epoll_wait calls, in total */
+	size_t pidfds;		/* pidfds held now */
+	size_t entries;		/* processes cached after the last end */
+};
+struct tdax_procs *tdax_procs_new(const char *proc_root, long clk_tck, bool use_pidfd);
+void tdax_procs_free(struct tdax_procs *pc);
+void tdax_procs_begin(struct tdax_procs *pc);
+bool tdax_procs_alive(struct tdax_procs *pc, __u32 pid, __u64 start_ns);
+void tdax_procs_end(struct tdax_procs *pc);
+struct tdax_procs_stats tdax_procs_stats(const struct tdax_procs *pc);
+/* The uncached answer: one read of PROC_ROOT/PID/stat. */
+bool tdax_proc_stat_alive(const char *proc_root, long clk_tck, __u32 pid, __u64 start_ns);
+
 int tdax_sysfs_scan(const char *root, struct tdax_sysfs *out);
 void tdax_sysfs_free(struct tdax_sysfs *s);
+/*
+ * Scan into s again only if the bus may have changed since g's scan;
+ * 1 if it did, 0 if s is still current, -errno.
+ */
+int tdax_sysfs_refresh(const char *root, struct tdax_sysfs *s, struct tdax_sysfs_gen *g);
 
 /* Parse "MAJ:MIN" into a kernel dev_t; -EINVAL if malformed. */
 int tdax_parse_devt(const char *s, __u32 *out);

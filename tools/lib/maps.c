@@ -16,6 +16,7 @@
  * (alive false) and then folded into its device's "exited" row (pid 0).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,35 +143,6 @@ static void dump_delete_instance(struct map_dump *d, __u64 inst)
 	for (i = 0; i < d->n; i++)
 		if (key_instance(d, i) == inst)
 			bpf_map_delete_elem(d->fd, dump_key(d, i));
-}
-
-/* ---- processes ------------------------------------------------------------ */
-
-/* pid runs now and started at start_ns (boot-time ns, as /proc/PID/stat). */
-static bool proc_alive(const struct tdax_collector *c, __u32 pid, __u64 start_ns)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ticks = 0;
-	FILE *f;
-	size_t n;
-	int field;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p)
-		return false;
-	/* field 3 (state) follows ") "; starttime is field 22 */
-	for (field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return false;
-	return ticks == start_ns / (1000000000ULL / (unsigned long long)c->clk_tck);
 }
 
 /* ---- the archive -------------------------------------------------------- */
@@ -642,6 +614,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			md_ld = {}, md_lr = {}, md_fl = {}, md_km = {};
 	struct tdax_collect *sk = c->skel;
 	bool retire_all, *gone = NULL;
+	size_t *proc_row = NULL;	/* md_proc entry -> its row in s.procs */
 	struct tdax_snapshot s;
 	struct caps cap = {};
 	size_t i, j, nmap_devs;
@@ -812,12 +785,17 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			d->age_ns = s.ts_ns > v->create_ns ? s.ts_ns - v->create_ns : 0;
 		}
 	}
+	proc_row = malloc((md_proc.n + 1) * sizeof(*proc_row));
+	if (!proc_row)
+		goto fail;
+	tdax_procs_begin(c->procs);
 	for (i = 0; i < md_proc.n; i++) {
 		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
 		const struct tdax_proc_val *v = dump_val(&md_proc, i, 0);
 		struct tdax_snap_proc *p;
 		struct tdax_snap_dev *d;
 
+		proc_row[i] = SIZE_MAX;
 		if (archived_dev(c, pk->instance)) {
 			/* a process row of a retired instance: straight into "exited" */
 			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
@@ -833,6 +811,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (!p)
 			goto fail;
 		s.procs = p;
+		proc_row[i] = s.nprocs;
 		p = &s.procs[s.nprocs++];
 		memset(p, 0, sizeof(*p));
 		p->pid = pk->tgid;
@@ -845,7 +824,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		memcpy(p->reasons, v->reasons, sizeof(p->reasons));
 		memcpy(p->comm, v->comm, sizeof(p->comm));
 		p->comm[TDAX_COMM_LEN - 1] = 0;
-		p->alive = proc_alive(c, p->pid, p->start_ns);
+		p->alive = tdax_procs_alive(c->procs, p->pid, p->start_ns);
 		d = tdax_snapshot_dev_add(&s, &cap.devs, pk->instance, 0);
 		if (!d)
 			goto fail;
@@ -1025,15 +1004,14 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		dump_delete_instance(&md_fl, d->instance);
 		dump_delete_instance(&md_km, d->instance);
 	}
+	tdax_procs_end(c->procs);	/* forget processes whose rows are gone */
 	for (i = 0; i < md_proc.n; i++) {
-		const struct tdax_snap_proc *p = NULL;
 		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
-		const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(&s, pk->instance);
+		const struct tdax_snap_proc *p = proc_row[i] == SIZE_MAX ? NULL :
+						 &s.procs[proc_row[i]];
+		const struct tdax_snap_dev *d = p ? tdax_snapshot_dev_instance(&s, pk->instance) :
+						    NULL;
 
-		for (j = 0; j < s.nprocs; j++)
-			if (!s.procs[j].exited && s.procs[j].pid == pk->tgid &&
-			    s.procs[j].start_ns == pk->start_ns && s.procs[j].instance == pk->instance)
-				p = &s.procs[j];
 		if (!p || (p->alive && !(d && d->retired)))
 			continue;
 		/* reported in this snapshot; from the next one on, in "exited" */
@@ -1092,6 +1070,7 @@ fail:
 	tdax_snapshot_free(&s);
 out:
 	free(gone);
+	free(proc_row);
 	c->md_dev = c->md_lat = c->md_fc = c->md_mm = c->md_ld = NULL;
 	c->md_fl = c->md_km = NULL;
 	dump_free(&md_fl);

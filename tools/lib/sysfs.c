@@ -9,11 +9,23 @@
  * driver; per region (the tdax_region/ group on the provider device, as
  * upstream): id, size, align, available_size, the provider device's name,
  * its device count and the lowest physical start of its devices.
+ *
+ * A scan reads a dozen attributes per device; tdax_sysfs_refresh() does
+ * it only when the bus may have changed since the last one: the kernel's
+ * uevent sequence number (/sys/kernel/uevent_seqnum) moved (every device
+ * add, remove, rename, bind and unbind sends a uevent), or a device is
+ * unbound (its size, align, fault_policy, fault_around, memmap_on_memory
+ * are written only while unbound, without a uevent; resizing it changes
+ * its region's available_size), or the bus was absent, or the counter
+ * cannot be read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <limits.h>
 
 #include "collector_int.h"
 #include "tdax_sysfs.h"
@@ -107,4 +119,51 @@ void tdax_sysfs_free(struct tdax_sysfs *s)
 	free(s->devs);
 	free(s->regions);
 	memset(s, 0, sizeof(*s));
+}
+
+static int read_seqnum(const char *root, __u64 *out)
+{
+	char path[PATH_MAX + 32], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/kernel/uevent_seqnum", root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = 0;
+	*out = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+int tdax_sysfs_refresh(const char *root, struct tdax_sysfs *s, struct tdax_sysfs_gen *g)
+{
+	bool have_seq;
+	__u64 seq = 0;
+	size_t i;
+	int err;
+
+	if (!root)
+		root = "/sys";
+	have_seq = read_seqnum(root, &seq) == 0;	/* before the scan: no change lost */
+	if (g->valid && have_seq && seq == g->seqnum && s->bus_present) {
+		for (i = 0; i < s->ndevs; i++)
+			if (!s->devs[i].driver[0])
+				break;
+		if (i == s->ndevs)
+			return 0;
+	}
+	g->valid = false;
+	tdax_sysfs_free(s);
+	err = tdax_sysfs_scan(root, s);
+	if (err)
+		return err;
+	g->valid = have_seq;
+	g->seqnum = seq;
+	g->scans++;
+	return 1;
 }

@@ -617,6 +617,56 @@ static void test_sysfs_scan(void **state)
 	tdax_sysfs_free(&s);
 }
 
+/* The bus is read again only when a uevent was sent or a device is unbound. */
+static void test_sysfs_refresh(void **state)
+{
+	struct tdax_sysfs s = {};
+	struct tdax_sysfs_gen g = {};
+	char p[512];
+
+	(void)state;
+	/* no uevent_seqnum: every refresh scans */
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	put("kernel/uevent_seqnum", "7\n");
+	/* tdax0.1 unbound: its attributes change without a uevent */
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	put("devices/platform/hmem.0/tdax0.1/align", "2097152\n");
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	assert_int_equal(s.ndevs, 2);
+	assert_int_equal(strcmp(s.devs[0].name, "tdax0.1") ? s.devs[1].align : s.devs[0].align,
+			 2097152);
+	/* bind it (a uevent): scanned once, then kept while nothing changes */
+	link_to("../../../../bus/tdax/drivers/tdax_device", "devices/platform/hmem.0/tdax0.1/driver");
+	put("kernel/uevent_seqnum", "8\n");
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 0);
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 0);
+	assert_int_equal(g.scans, 6);
+	assert_int_equal(s.ndevs, 2);
+	/* delete tdax0.1, create tdax0.2 (uevents): both seen at once */
+	snprintf(p, sizeof(p), "%s/bus/tdax/devices/tdax0.1", root);
+	assert_int_equal(unlink(p), 0);
+	put("devices/platform/hmem.0/tdax0.2/dev", "246:2\n");
+	put("devices/platform/hmem.0/tdax0.2/size", "4096\n");
+	put("devices/platform/hmem.0/tdax0.2/align", "4096\n");
+	link_to("../../../devices/platform/hmem.0/tdax0.2", "bus/tdax/devices/tdax0.2");
+	link_to("../../../../bus/tdax/drivers/tdax_device", "devices/platform/hmem.0/tdax0.2/driver");
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 0);	/* no uevent yet */
+	put("kernel/uevent_seqnum", "11\n");
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	assert_int_equal(s.ndevs, 2);
+	assert_true(!strcmp(s.devs[0].name, "tdax0.2") || !strcmp(s.devs[1].name, "tdax0.2"));
+	assert_true(strcmp(s.devs[0].name, "tdax0.1") && strcmp(s.devs[1].name, "tdax0.1"));
+	/* the counter unreadable: scan every time */
+	snprintf(p, sizeof(p), "%s/kernel/uevent_seqnum", root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	assert_int_equal(tdax_sysfs_refresh(root, &s, &g), 1);
+	tdax_sysfs_free(&s);
+}
+
 static void test_sysfs_absent(void **state)
 {
 	struct tdax_sysfs s;
@@ -664,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_gran_add),
 		cmocka_unit_test(test_parse_devt),
 		cmocka_unit_test_setup_teardown(test_sysfs_scan, sysfs_setup, sysfs_teardown),
+		cmocka_unit_test_setup_teardown(test_sysfs_refresh, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_sysfs_absent),
 		cmocka_unit_test(test_open_errors),
 	};
