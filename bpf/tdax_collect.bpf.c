@@ -9,8 +9,11 @@
  *
  * Aggregation only (per-CPU device maps, one atomic per-process map, read
  * by userspace on its own schedule): no per-event wake-up of userspace.
- * Every map is keyed by the device (region) instance id of the records.  The ring buffer is written only when
- * the loader sets the read-only "snoop" flag (daxtop --events).
+ * Every map is keyed by the device (region) instance id of the records.
+ * A fault record costs one per-CPU hash update (fault_counts), plus one
+ * of proc_stats while the loader asks for per-process rows (want_procs).
+ * The ring buffer is written only when the loader sets the read-only
+ * "snoop" flag (daxtop --events).
  * Map layout: tdax_maps.h.
  */
 #include "vmlinux.h"
@@ -23,20 +26,16 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the loader before load. */
 const volatile bool snoop = false;
+/* per-process attribution (proc_stats) wanted by the consumer */
+const volatile bool want_procs = true;
 
+/* preallocated: an insert on the fault path never allocates (tdax_maps.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, TDAX_MAX_FAULT_KEYS);
 	__type(key, struct tdax_fault_key);
-	__type(value, struct tdax_count);
+	__type(value, struct tdax_fault_val);
 } fault_counts SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, TDAX_MAX_DEVS);
-	__type(key, __u64);
-	__type(value, struct tdax_gran_val);
-} dev_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -44,13 +43,6 @@ struct {
 	__type(key, struct tdax_proc_key);
 	__type(value, struct tdax_proc_val);
 } proc_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, TDAX_MAX_LAT_KEYS);
-	__type(key, struct tdax_lat_key);
-	__type(value, struct tdax_hist);
-} fault_lat SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -107,9 +99,8 @@ struct {
 } events SEC(".maps");
 
 /* Zero initial values, larger than the BPF stack allows for some. */
-static const struct tdax_hist zero_hist;
 static const struct tdax_proc_val zero_proc;
-static const struct tdax_gran_val zero_gran;
+static const struct tdax_fault_val zero_fault;
 static const struct tdax_count zero_count;
 static const struct tdax_flush_val zero_flush;
 static const struct tdax_kmem_val zero_kmem;
@@ -180,21 +171,13 @@ static __always_inline __u32 size_index(__u64 size)
 }
 
 /*
- * Add one record to a granularity value.  atomic: the value is shared by
- * all CPUs (proc_stats); else it is this CPU's copy (dev_stats).  "atomic"
- * is a constant at every call, so each inlined copy has one kind of add.
+ * Add one record to the granularity value of a (process, device) row of
+ * proc_stats: one value shared by all CPUs, atomic adds.  The same
+ * definitions (docs/metrics.md) give the library each device's value from
+ * its fault_counts rows (tools/lib/maps.c, gran_of_fault_row()).
  */
-#define GADD(atomic, field, v)						\
-	do {								\
-		if (atomic)						\
-			__sync_fetch_and_add(&(field), (v));		\
-		else							\
-			(field) += (v);					\
-	} while (0)
-
 static __always_inline void gran_update(struct tdax_gran_val *g,
-					const struct tdax_fault_rec *r, __u32 si,
-					bool atomic)
+					const struct tdax_fault_rec *r, __u32 si)
 {
 	bool known = si < TDAX_SZ_NR;
 
@@ -202,42 +185,42 @@ static __always_inline void gran_update(struct tdax_gran_val *g,
 		asm volatile("%0 &= 3" : "+r"(si));
 		if (si >= TDAX_SZ_NR)
 			return;
-		GADD(atomic, g->attempts[si], 1);
+		__sync_fetch_and_add(&g->attempts[si], 1);
 	}
 	switch (r->outcome) {
 	case TDAX_FO_MAPPED:
 		if (!known) {
-			GADD(atomic, g->other, 1);
+			__sync_fetch_and_add(&g->other, 1);
 			break;
 		}
-		GADD(atomic, g->mapped[si], 1);
-		GADD(atomic, g->bytes_mapped, r->size);
+		__sync_fetch_and_add(&g->mapped[si], 1);
+		__sync_fetch_and_add(&g->bytes_mapped, r->size);
 		if (r->size >= r->align) {
-			GADD(atomic, g->hits, 1);
-			GADD(atomic, g->bytes_aligned, r->size);
+			__sync_fetch_and_add(&g->hits, 1);
+			__sync_fetch_and_add(&g->bytes_aligned, r->size);
 		} else {
-			GADD(atomic, g->misses, 1);
-			GADD(atomic, g->below_align, 1);
+			__sync_fetch_and_add(&g->misses, 1);
+			__sync_fetch_and_add(&g->below_align, 1);
 		}
 		break;
 	case TDAX_FO_FALLBACK:
 		if (known)
-			GADD(atomic, g->fallback[si], 1);
+			__sync_fetch_and_add(&g->fallback[si], 1);
 		else
-			GADD(atomic, g->other, 1);
+			__sync_fetch_and_add(&g->other, 1);
 		break;
 	case TDAX_FO_SIGBUS:
 		if (known)
-			GADD(atomic, g->sigbus[si], 1);
+			__sync_fetch_and_add(&g->sigbus[si], 1);
 		else
-			GADD(atomic, g->other, 1);
-		GADD(atomic, g->misses, 1);
+			__sync_fetch_and_add(&g->other, 1);
+		__sync_fetch_and_add(&g->misses, 1);
 		break;
 	default:
-		GADD(atomic, g->other, 1);
+		__sync_fetch_and_add(&g->other, 1);
 		break;
 	}
-	GADD(atomic, g->lat_sum_ns, r->latency_ns);
+	__sync_fetch_and_add(&g->lat_sum_ns, r->latency_ns);
 	/* last-record gauges: plain stores (any CPU's last value will do) */
 	g->align_seen = r->align ? log2_u64(r->align) : 0;
 	g->region_id = r->region_id;
@@ -267,61 +250,52 @@ static __always_inline void proc_comm(struct tdax_proc_val *p)
 		bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), &leader->comm);
 }
 
-static __always_inline int handle_fault(const void *ptr)
+/*
+ * The fault path: one update of one per-CPU map (fault_counts), and of
+ * proc_stats only while per-process attribution is wanted.
+ */
+static __always_inline int fault_body(const struct tdax_fault_rec *rp)
 {
+	const struct tdax_fault_rec r = *rp;
 	struct tdax_fault_key fk = {};
 	struct tdax_proc_key pk = {};
-	struct tdax_lat_key lk = {};
-	struct tdax_fault_rec r;
-	struct tdax_gran_val *g;
+	struct tdax_fault_val *fv;
 	struct tdax_proc_val *p;
-	struct tdax_count *cnt;
-	struct tdax_hist *h;
 	struct tdax_event *ev;
 	__u64 id;
 	__u32 si;
 
-	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
-		stat_inc(TDAX_STAT_READ_ERRORS);
-		return 0;
-	}
-	stat_inc(TDAX_STAT_EV_FAULT);
 	si = size_index(r.size);
-	id = bpf_get_current_pid_tgid();
 
 	fk.instance = r.instance;
 	fk.dev = r.dev;
 	fk.size_idx = si;
 	fk.outcome = r.outcome;
 	fk.reason = r.reason;
-	cnt = lookup_or_init(&fault_counts, &fk, &zero_count, TDAX_STAT_FULL_FAULT_COUNTS);
-	if (cnt)
-		cnt->count++;
-
-	g = lookup_or_init(&dev_stats, &r.instance, &zero_gran, TDAX_STAT_FULL_DEV_STATS);
-	if (g)
-		gran_update(g, &r, si, false);
-
-	proc_key(&pk, r.instance);
-	p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
-	if (p) {
-		gran_update(&p->g, &r, si, true);
-		if ((r.outcome == TDAX_FO_MAPPED || r.outcome == TDAX_FO_SIGBUS) &&
-		    r.reason < TDAX_FR_NR) {
-			__u32 ri = r.reason;
-
-			asm volatile("%0 &= 15" : "+r"(ri));
-			if (ri < TDAX_FR_NR)
-				__sync_fetch_and_add(&p->reasons[r.outcome == TDAX_FO_SIGBUS][ri], 1);
-		}
-		proc_comm(p);
+	fk.align_log2 = r.align ? log2_u64(r.align) : 0;
+	fv = lookup_or_init(&fault_counts, &fk, &zero_fault, TDAX_STAT_FULL_FAULT_COUNTS);
+	if (fv) {
+		hist_add(&fv->lat, r.latency_ns);
+		fv->region_instance = r.region_instance;
+		fv->region_id = r.region_id;
 	}
 
-	lk.instance = r.instance;
-	lk.size_idx = si;
-	h = lookup_or_init(&fault_lat, &lk, &zero_hist, TDAX_STAT_FULL_FAULT_LAT);
-	if (h)
-		hist_add(h, r.latency_ns);
+	if (want_procs) {
+		proc_key(&pk, r.instance);
+		p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
+		if (p) {
+			gran_update(&p->g, &r, si);
+			if ((r.outcome == TDAX_FO_MAPPED || r.outcome == TDAX_FO_SIGBUS) &&
+			    r.reason < TDAX_FR_NR) {
+				__u32 ri = r.reason;
+
+				asm volatile("%0 &= 15" : "+r"(ri));
+				if (ri < TDAX_FR_NR)
+					__sync_fetch_and_add(&p->reasons[r.outcome == TDAX_FO_SIGBUS][ri], 1);
+			}
+			proc_comm(p);
+		}
+	}
 
 	if (!snoop || r.reason == TDAX_FR_OK)
 		return 0;
@@ -330,6 +304,7 @@ static __always_inline int handle_fault(const void *ptr)
 		stat_inc(TDAX_STAT_EVENTS_LOST);
 		return 0;
 	}
+	id = bpf_get_current_pid_tgid();
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->address = r.address;
 	ev->pgoff = r.pgoff;
@@ -352,20 +327,16 @@ static __always_inline int handle_fault(const void *ptr)
 	return 0;
 }
 
-static __always_inline int handle_mmap(const void *ptr)
+static __always_inline int mmap_body(const struct tdax_mmap_rec *rp)
 {
+	const struct tdax_mmap_rec r = *rp;
 	struct tdax_mmap_key mk = {};
 	struct tdax_proc_key pk = {};
-	struct tdax_mmap_rec r;
 	struct tdax_proc_val *p;
 	struct tdax_count *cnt;
 	struct tdax_event *ev;
 	__u64 id;
 
-	if (bpf_probe_read_kernel(&r, sizeof(r), ptr)) {
-		stat_inc(TDAX_STAT_READ_ERRORS);
-		return 0;
-	}
 	stat_inc(TDAX_STAT_EV_MMAP);
 	id = bpf_get_current_pid_tgid();
 
@@ -414,6 +385,110 @@ static __always_inline int handle_mmap(const void *ptr)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
+}
+
+/*
+ * Reading the records.  raw_tp programs get an untyped pointer and copy
+ * the record with bpf_probe_read_kernel() (the layout of
+ * include/tdax_abi.h, which the module and these programs share).
+ * tp_btf programs of the per-fault and per-mmap events get the pointer
+ * typed by the tdax module's BTF and load the fields directly, no helper
+ * call; the ___btf flavours below carry preserve_access_index, so each
+ * load is a CO-RE relocation that libbpf resolves against the module's
+ * BTF at load (a module whose record has these fields elsewhere still
+ * works; one without them fails to load, and the library falls back to
+ * the raw_tp set).  The lifecycle events (rare) copy the record in both
+ * sets.
+ */
+struct tdax_fault_rec___btf {
+	__u64 address;
+	__u64 pgoff;
+	__u64 size;
+	__u64 align;
+	__u64 phys;
+	__u64 latency_ns;
+	__u64 instance;
+	__u64 region_instance;
+	__u32 dev;
+	__u32 region_id;
+	__u32 result;
+	__u16 reason;
+	__u8 outcome;
+	__u8 write;
+} __attribute__((preserve_access_index));
+
+struct tdax_mmap_rec___btf {
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 pgoff;
+	__u64 instance;
+	__u32 dev;
+	__u32 region_id;
+	__s32 result;
+	__u16 reason;
+} __attribute__((preserve_access_index));
+
+static __always_inline int fault_btf(const struct tdax_fault_rec___btf *b)
+{
+	struct tdax_fault_rec r = {
+		.address = b->address,
+		.pgoff = b->pgoff,
+		.size = b->size,
+		.align = b->align,
+		.phys = b->phys,
+		.latency_ns = b->latency_ns,
+		.instance = b->instance,
+		.region_instance = b->region_instance,
+		.dev = b->dev,
+		.region_id = b->region_id,
+		.result = b->result,
+		.reason = b->reason,
+		.outcome = b->outcome,
+		.write = b->write,
+	};
+
+	return fault_body(&r);
+}
+
+static __always_inline int mmap_btf(const struct tdax_mmap_rec___btf *b)
+{
+	struct tdax_mmap_rec r = {
+		.vm_start = b->vm_start,
+		.vm_end = b->vm_end,
+		.pgoff = b->pgoff,
+		.instance = b->instance,
+		.dev = b->dev,
+		.region_id = b->region_id,
+		.result = b->result,
+		.reason = b->reason,
+	};
+
+	return mmap_body(&r);
+}
+
+/* Copy a record of type T at ptr into r, or count a read error and return. */
+#define READ_REC(r, ptr)						\
+	do {								\
+		if (bpf_probe_read_kernel(&(r), sizeof(r), (ptr))) {	\
+			stat_inc(TDAX_STAT_READ_ERRORS);		\
+			return 0;					\
+		}							\
+	} while (0)
+
+static __always_inline int fault_raw(const void *ptr)
+{
+	struct tdax_fault_rec r;
+
+	READ_REC(r, ptr);
+	return fault_body(&r);
+}
+
+static __always_inline int mmap_raw(const void *ptr)
+{
+	struct tdax_mmap_rec r;
+
+	READ_REC(r, ptr);
+	return mmap_body(&r);
 }
 
 static __always_inline int handle_bind(const void *ptr, bool bind)
@@ -683,9 +758,9 @@ static __always_inline int handle_kmem_block(const void *ptr)
 
 /* tp_btf programs: need the BTF of the module defining the tracepoints. */
 SEC("tp_btf/tdax_fault")
-int BPF_PROG(btf_fault, const void *rec) { return handle_fault(rec); }
+int BPF_PROG(btf_fault, const struct tdax_fault_rec___btf *rec) { return fault_btf(rec); }
 SEC("tp_btf/tdax_mmap")
-int BPF_PROG(btf_mmap, const void *rec) { return handle_mmap(rec); }
+int BPF_PROG(btf_mmap, const struct tdax_mmap_rec___btf *rec) { return mmap_btf(rec); }
 SEC("tp_btf/tdax_bind")
 int BPF_PROG(btf_bind, const void *rec) { return handle_bind(rec, true); }
 SEC("tp_btf/tdax_unbind")
@@ -709,9 +784,9 @@ int BPF_PROG(btf_kmem_block, const void *rec) { return handle_kmem_block(rec); }
 
 /* raw_tp programs: the fallback without module BTF. */
 SEC("raw_tp/tdax_fault")
-int BPF_PROG(raw_fault, const void *rec) { return handle_fault(rec); }
+int BPF_PROG(raw_fault, const void *rec) { return fault_raw(rec); }
 SEC("raw_tp/tdax_mmap")
-int BPF_PROG(raw_mmap, const void *rec) { return handle_mmap(rec); }
+int BPF_PROG(raw_mmap, const void *rec) { return mmap_raw(rec); }
 SEC("raw_tp/tdax_bind")
 int BPF_PROG(raw_bind, const void *rec) { return handle_bind(rec, true); }
 SEC("raw_tp/tdax_unbind")

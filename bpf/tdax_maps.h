@@ -22,11 +22,14 @@
  * map is bounded; an update that fails because a map is full increments the
  * matching TDAX_STAT_FULL_* counter of the "stats" map, never silently.
  *
+ * One fault record makes one update of one per-CPU map (fault_counts: its
+ * count and latency histogram, keyed by everything the library derives
+ * the granularity measures from), plus one of proc_stats only while a
+ * consumer asked for per-process attribution (want_procs).
+ *
  * Map names (bpf_map__name) are part of this contract:
- *   fault_counts   PERCPU_HASH  tdax_fault_key  -> tdax_count
- *   dev_stats      PERCPU_HASH  __u64 instance  -> tdax_gran_val
+ *   fault_counts   PERCPU_HASH  tdax_fault_key  -> tdax_fault_val
  *   proc_stats     HASH         tdax_proc_key   -> tdax_proc_val (atomic)
- *   fault_lat      PERCPU_HASH  tdax_lat_key    -> tdax_hist
  *   mmap_counts    PERCPU_HASH  tdax_mmap_key   -> tdax_count
  *   live_regions   HASH         __u64 instance  -> tdax_live_region
  *   live_devs      HASH         __u64 instance  -> tdax_live_dev
@@ -42,10 +45,9 @@
 #include "tdax_abi.h"
 
 /* Upper bounds of the maps (entries). */
-#define TDAX_MAX_FAULT_KEYS	4096
+#define TDAX_MAX_FAULT_KEYS	1024	/* a few rows per device in use */
 #define TDAX_MAX_DEVS		256
 #define TDAX_MAX_PROCS		8192
-#define TDAX_MAX_LAT_KEYS	(TDAX_MAX_DEVS * TDAX_SZ_NR)
 #define TDAX_MAX_MMAP_KEYS	1024
 #define TDAX_MAX_REGIONS	256
 #define TDAX_RINGBUF_BYTES	(256 * 1024)
@@ -62,13 +64,23 @@
 
 #define TDAX_COMM_LEN		16
 
-/* fault_counts: faults per (device instance, attempted size, outcome, reason). */
+/*
+ * fault_counts: faults per (device instance, attempted size, outcome,
+ * reason, device align), with their latency histogram.  The library
+ * derives from these rows the granularity of every device (tdax_gran_val:
+ * attempts, hits, misses, bytes, by size), the fault counts by reason and
+ * the latency histograms by size.  The map is preallocated (an insert
+ * in a fault never allocates, so it cannot fail for lack of memory):
+ * TDAX_MAX_FAULT_KEYS x 544 B per CPU, what the three maps it replaces
+ * (fault_counts, dev_stats, fault_lat) took together.
+ */
 struct tdax_fault_key {
 	__u64 instance;		/* device instance id */
 	__u32 dev;		/* kernel dev_t (for names; identity is instance) */
 	__u8 size_idx;		/* enum tdax_size_idx; TDAX_SZ_NR = other size */
 	__u8 outcome;		/* enum tdax_fault_outcome */
-	__u16 reason;		/* enum tdax_fault_reason */
+	__u8 reason;		/* enum tdax_fault_reason */
+	__u8 align_log2;	/* log2 of the record's device align; 0 if none */
 };
 
 struct tdax_count {
@@ -76,8 +88,8 @@ struct tdax_count {
 };
 
 /*
- * Granularity of faults, per device (dev_stats) and per (process, device)
- * (inside tdax_proc_val).
+ * Granularity of faults, per device (the library derives it from the
+ * fault_counts rows) and per (process, device) (inside tdax_proc_val).
  *
  * A fault "ends" when the handler maps something (outcome mapped) or
  * gives SIGBUS; outcome fallback is an intermediate step (the mm retries at
@@ -123,17 +135,18 @@ struct tdax_proc_val {
 	char comm[TDAX_COMM_LEN];	/* the process's (group leader's) comm */
 };
 
-/* fault_lat: latency log2 histogram per (device instance, attempted size). */
-struct tdax_lat_key {
-	__u64 instance;
-	__u32 size_idx;		/* enum tdax_size_idx; TDAX_SZ_NR = other */
-	__u32 pad;
-};
-
 struct tdax_hist {
 	__u64 slots[TDAX_HIST_SLOTS];
 	__u64 count;
 	__u64 sum;		/* ns */
+};
+
+/* fault_counts value: count (lat.count), latency and the region gauges. */
+struct tdax_fault_val {
+	struct tdax_hist lat;	/* latency_ns of the records; lat.count = records */
+	__u64 region_instance;	/* of the last record */
+	__u32 region_id;
+	__u32 pad;
 };
 
 /* mmap_counts: mmap outcomes per (device instance, result, reason). */
@@ -257,7 +270,12 @@ struct tdax_kmem_val {
 	char name[TDAX_NAME_LEN];
 };
 
-/* stats: event counters and health. */
+/*
+ * stats: event counters and health.  Three contiguous groups: events seen
+ * (EV_*), updates dropped because a map was full (FULL_*, named after the
+ * map), and health.  The fault events are not counted here: the library
+ * sums them from fault_counts (one map update per fault record).
+ */
 #define TDAX_STATS(X)						\
 	X(EV_FAULT,		0,	"fault")			\
 	X(EV_MMAP,		1,	"mmap")				\
@@ -267,21 +285,19 @@ struct tdax_kmem_val {
 	X(EV_REGION_DESTROY,	5,	"region_destroy")		\
 	X(EV_DEV_CREATE,	6,	"dev_create")			\
 	X(EV_DEV_DESTROY,	7,	"dev_destroy")			\
-	X(FULL_FAULT_COUNTS,	8,	"fault_counts")			\
-	X(FULL_DEV_STATS,	9,	"dev_stats")			\
-	X(FULL_PROC_STATS,	10,	"proc_stats")			\
-	X(FULL_FAULT_LAT,	11,	"fault_lat")			\
-	X(FULL_MMAP_COUNTS,	12,	"mmap_counts")			\
-	X(FULL_LIVE_REGIONS,	13,	"live_regions")			\
-	X(FULL_LIVE_DEVS,	14,	"live_devs")			\
-	X(EVENTS_LOST,		15,	"events_lost")			\
-	X(READ_ERRORS,		16,	"read_errors")			\
-	X(EV_FLUSH,		17,	"flush")			\
-	X(EV_KMEM_ADD,		18,	"kmem_add")			\
-	X(EV_KMEM_REMOVE,	19,	"kmem_remove")			\
-	X(EV_KMEM_BLOCK,	20,	"kmem_block")			\
-	X(FULL_FLUSH_STATS,	21,	"flush_stats")			\
-	X(FULL_KMEM_STATS,	22,	"kmem_stats")
+	X(EV_FLUSH,		8,	"flush")			\
+	X(EV_KMEM_ADD,		9,	"kmem_add")			\
+	X(EV_KMEM_REMOVE,	10,	"kmem_remove")			\
+	X(EV_KMEM_BLOCK,	11,	"kmem_block")			\
+	X(FULL_FAULT_COUNTS,	12,	"fault_counts")			\
+	X(FULL_PROC_STATS,	13,	"proc_stats")			\
+	X(FULL_MMAP_COUNTS,	14,	"mmap_counts")			\
+	X(FULL_LIVE_REGIONS,	15,	"live_regions")			\
+	X(FULL_LIVE_DEVS,	16,	"live_devs")			\
+	X(FULL_FLUSH_STATS,	17,	"flush_stats")			\
+	X(FULL_KMEM_STATS,	18,	"kmem_stats")			\
+	X(EVENTS_LOST,		19,	"events_lost")			\
+	X(READ_ERRORS,		20,	"read_errors")
 
 enum tdax_stat_idx {
 #define TDAX_X_ENUM(name, val, str) TDAX_STAT_##name = val,
@@ -289,6 +305,11 @@ enum tdax_stat_idx {
 #undef TDAX_X_ENUM
 	TDAX_STAT_NR
 };
+
+#define TDAX_STAT_EV_FIRST	TDAX_STAT_EV_FAULT
+#define TDAX_STAT_EV_LAST	TDAX_STAT_EV_KMEM_BLOCK
+#define TDAX_STAT_FULL_FIRST	TDAX_STAT_FULL_FAULT_COUNTS
+#define TDAX_STAT_FULL_LAST	TDAX_STAT_FULL_KMEM_STATS
 
 /* events: snoop records (faults not ok, refused mmaps). */
 enum tdax_event_kind {

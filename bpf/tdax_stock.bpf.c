@@ -8,7 +8,7 @@
  * the tdax object's map fds and enables only the programs below.  Each probe
  * builds the record the tdax driver would have emitted (include/tdax_abi.h)
  * from the kernel's own structures, read with CO-RE, and hands it to the
- * same handle_fault()/handle_mmap().
+ * same fault_body()/mmap_body().
  *
  * Probed (both 6.1 and 6.12; __dev_dax_p{te,md,ud}_fault are inlined, and
  * dev_dax_fault tail-calls dev_dax_huge_fault, so one probe sees every fault):
@@ -239,7 +239,7 @@ static __always_inline int fault_done(__u64 ret)
 	r.outcome = outcome_of(r.result);
 	r.reason = fault_reason(vmf, vma, dd, &r);
 	r.write = (BPF_CORE_READ(vmf, flags) & ST_FAULT_FLAG_WRITE) != 0;
-	return handle_fault(&r);
+	return fault_body(&r);
 }
 
 static __always_inline int mmap_done(long ret)
@@ -283,7 +283,7 @@ static __always_inline int mmap_done(long ret)
 		r.reason = TDAX_MR_LEN_UNALIGNED;
 	else
 		r.reason = TDAX_MR_OK;
-	return handle_mmap(&r);
+	return mmap_body(&r);
 }
 
 /*

@@ -156,7 +156,7 @@ static vm_fault_t tdax_do_fault(struct vm_fault *vmf, unsigned long size)
 	struct tdax_file *tf = tdax_file(vma->vm_file);
 	struct tdax_dev *tdev = tf->tdev;
 	bool timed = trace_tdax_fault_enabled();
-	u64 t0 = timed ? ktime_get_ns() : 0;
+	u64 t0 = timed ? tdax_clock() : 0;
 	unsigned long addr = ALIGN_DOWN(vmf->address, size);
 	/* file offset of the entry; of the page when the entry starts before the vma */
 	pgoff_t pgoff = addr >= vma->vm_start ? linear_page_index(vma, addr)
@@ -254,7 +254,7 @@ out:
 			.size = size,
 			.align = align,
 			.phys = phys,
-			.latency_ns = timed ? ktime_get_ns() - t0 : 0,
+			.latency_ns = timed ? tdax_clock_since(t0) : 0,
 			.dev = tdev->dev.devt,
 			.region_id = tdev->region->id,
 			.instance = tdev->instance,

@@ -57,7 +57,7 @@ static int tdax_flush_range(struct tdax_dev *tdev, u64 start, u64 end)
 	unsigned int domain = READ_ONCE(tdev->region->persistence);
 	bool skipped = !tdax_domain_flushes(domain) || end <= start;
 	bool timed = trace_tdax_flush_enabled();
-	u64 t0 = timed ? ktime_get_ns() : 0;
+	u64 t0 = timed ? tdax_clock() : 0;
 	int rc = 0;
 
 	if (!skipped) {
@@ -69,7 +69,7 @@ static int tdax_flush_range(struct tdax_dev *tdev, u64 start, u64 end)
 		struct tdax_flush_rec rec = {
 			.offset = start,
 			.bytes = end > start ? end - start : 0,
-			.latency_ns = timed ? ktime_get_ns() - t0 : 0,
+			.latency_ns = timed ? tdax_clock_since(t0) : 0,
 			.dev = tdev->dev.devt,
 			.region_id = tdev->region->id,
 			.instance = tdev->instance,

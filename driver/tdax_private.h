@@ -17,6 +17,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/uio.h>
+#include <linux/sched/clock.h>
 #include "../include/tdax_abi.h"
 #include "tdax_compat.h"
 
@@ -284,6 +285,30 @@ static inline bool tdax_align_supported(unsigned long align)
 {
 	return align == TDAX_SIZE_4K || align == TDAX_SIZE_2M ||
 	       align == TDAX_SIZE_1G;
+}
+
+/**
+ * tdax_clock() - the clock of the latency_ns fields of the records
+ *
+ * local_clock(), the scheduler clock: the TSC where there is one, cheap on
+ * every clocksource.  ktime_get_ns() reads the clocksource, which in some
+ * guests is an emulated HPET (an MMIO exit per read), twice per fault.
+ * Per-CPU: a handler that moved to another CPU may see the CPUs' skew,
+ * so tdax_clock_since() clamps a negative difference to 0.
+ *
+ * Return: nanoseconds of an arbitrary origin.
+ */
+static inline u64 tdax_clock(void)
+{
+	return local_clock();
+}
+
+/* Nanoseconds since @t0 (a tdax_clock() value), 0 if the clock went back. */
+static inline u64 tdax_clock_since(u64 t0)
+{
+	u64 t = local_clock();
+
+	return t > t0 ? t - t0 : 0;
 }
 
 #endif /* _TDAX_PRIVATE_H */

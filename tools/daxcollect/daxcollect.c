@@ -211,6 +211,7 @@ static struct state {
 	double released_at;
 	int saw_absent;
 	int release_why;
+	bool no_procs;			/* collector opened without per-process rows */
 } st = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -451,6 +452,17 @@ static void release_driver(void)
 	pthread_mutex_unlock(&st.lock);
 }
 
+/* A rule of the set alerts per process: it needs per-process attribution. */
+static bool rules_per_process(const struct rule_set *rs)
+{
+	size_t i;
+
+	for (i = 0; rs && i < rs->n; i++)
+		if (rs->rules[i].scope == RS_PROCESS)
+			return true;
+	return false;
+}
+
 static void reload_rules(void)
 {
 	struct rule_set *nrs, *old;
@@ -468,6 +480,13 @@ static void reload_rules(void)
 	}
 	if (rules_load_file(env.rules, nrs, err, sizeof(err))) {
 		logmsg(LOG_ERR, "SIGHUP: keeping the old rules: %s", err);
+		free(nrs);
+		return;
+	}
+	if (st.no_procs && rules_per_process(nrs)) {
+		logmsg(LOG_ERR, "SIGHUP: keeping the old rules: %s has process-scope rules, and daxcollect started without per-process attribution (no such rule, no --process-metrics): restart it",
+		       env.rules);
+		rules_free(nrs);
 		free(nrs);
 		return;
 	}
@@ -496,6 +515,13 @@ static int open_collector(int wait_module)
 {
 	struct tdax_collector_opts o = { .sz = sizeof(o) };
 	char err[256];
+
+	/*
+	 * Per-process rows cost a second map update per fault: only when
+	 * the per-process series or a process-scope rule use them.
+	 */
+	o.no_procs = !env.process_metrics && !rules_per_process(st.rules);
+	st.no_procs = o.no_procs;
 
 	o.force_raw_tp = env.raw_tp;
 	o.source = env.source;

@@ -730,46 +730,26 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 
 	expo_family(e, "tdax_collector_events_total", "counter",
 		    "Tracepoint events seen by the BPF programs, by event.");
-	for (i = TDAX_STAT_EV_FAULT; i <= TDAX_STAT_EV_DEV_DESTROY; i++) {
-		const char *l[] = { "event", tdax_stat_name(i), NULL };
-
-		expo_sample_u64(e, l, s->stats[i]);
-	}
-	for (i = TDAX_STAT_EV_FLUSH; i <= TDAX_STAT_EV_KMEM_BLOCK; i++) {
+	for (i = TDAX_STAT_EV_FIRST; i <= TDAX_STAT_EV_LAST; i++) {
 		const char *l[] = { "event", tdax_stat_name(i), NULL };
 
 		expo_sample_u64(e, l, s->stats[i]);
 	}
 	expo_family(e, "tdax_collector_map_entries", "gauge", "Entries in each aggregation map.");
-	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
-		const char *l[] = { "map", tdax_stat_name(i), NULL };
-
-		expo_sample_u64(e, l, s->map_entries[i]);
-	}
-	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
+	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
 		const char *l[] = { "map", tdax_stat_name(i), NULL };
 
 		expo_sample_u64(e, l, s->map_entries[i]);
 	}
 	expo_family(e, "tdax_collector_map_max_entries", "gauge", "Capacity of each aggregation map.");
-	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
-		const char *l[] = { "map", tdax_stat_name(i), NULL };
-
-		expo_sample_u64(e, l, s->map_max[i]);
-	}
-	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
+	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
 		const char *l[] = { "map", tdax_stat_name(i), NULL };
 
 		expo_sample_u64(e, l, s->map_max[i]);
 	}
 	expo_family(e, "tdax_collector_map_full_total", "counter",
 		    "Updates dropped because a map was full (the data is then incomplete).");
-	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
-		const char *l[] = { "map", tdax_stat_name(i), NULL };
-
-		expo_sample_u64(e, l, s->stats[i]);
-	}
-	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
+	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
 		const char *l[] = { "map", tdax_stat_name(i), NULL };
 
 		expo_sample_u64(e, l, s->stats[i]);

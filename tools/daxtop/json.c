@@ -298,20 +298,10 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 	for (i = 0; i < TDAX_LT_NR; i++)
 		ADD(lt, tdax_lifetime_name(i), hist_json(&d->lifetimes[i]));
 	ADD(doc, "lifetimes", lt);
-	for (i = TDAX_STAT_EV_FAULT; i <= TDAX_STAT_EV_DEV_DESTROY; i++)
-		ADD(ev, tdax_stat_name(i), U64(d->stats[i]));
-	for (i = TDAX_STAT_EV_FLUSH; i <= TDAX_STAT_EV_KMEM_BLOCK; i++)
+	for (i = TDAX_STAT_EV_FIRST; i <= TDAX_STAT_EV_LAST; i++)
 		ADD(ev, tdax_stat_name(i), U64(d->stats[i]));
 	ADD(health, "events", ev);
-	for (i = TDAX_STAT_FULL_FAULT_COUNTS; i <= TDAX_STAT_FULL_LIVE_DEVS; i++) {
-		struct json_object *m = json_object_new_object();
-
-		ADD(m, "full", U64(d->stats[i]));
-		ADD(m, "entries", U64(d->map_entries[i]));
-		ADD(m, "max_entries", U64(d->map_max[i]));
-		ADD(full, tdax_stat_name(i), m);
-	}
-	for (i = TDAX_STAT_FULL_FLUSH_STATS; i <= TDAX_STAT_FULL_KMEM_STATS; i++) {
+	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
 		struct json_object *m = json_object_new_object();
 
 		ADD(m, "full", U64(d->stats[i]));

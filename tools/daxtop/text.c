@@ -147,9 +147,8 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		tdax_gran_add(&tot, &d->devs[i].g);
 		refused += d->devs[i].mmap_errors;
 	}
-	for (k = TDAX_STAT_FULL_FAULT_COUNTS; k <= TDAX_STAT_FULL_LIVE_DEVS; k++)
+	for (k = TDAX_STAT_FULL_FIRST; k <= TDAX_STAT_FULL_LAST; k++)
 		full += d->stats[k];
-	full += d->stats[TDAX_STAT_FULL_FLUSH_STATS] + d->stats[TDAX_STAT_FULL_KMEM_STATS];
 	/* attach: the tdax mode; stock:MODE or both:TDAX+STOCK otherwise */
 	if (d->sources & TDAX_SOURCE_STOCK)
 		snprintf(att, sizeof(att), "%s:%s%s%s", tdax_source_name(d->sources),

@@ -155,7 +155,10 @@ static int load_skel(struct tdax_collector *c, enum tdax_attach_mode m,
 	if (!skel)
 		return tdax_set_err(c, -errno, "cannot open the BPF object: %s", strerror(errno));
 	skel->rodata->snoop = c->opts.events;
-	if (c->opts.max_procs)
+	skel->rodata->want_procs = !c->opts.no_procs;
+	if (c->opts.no_procs)
+		bpf_map__set_max_entries(skel->maps.proc_stats, 1);	/* never updated */
+	else if (c->opts.max_procs)
 		bpf_map__set_max_entries(skel->maps.proc_stats, c->opts.max_procs);
 	c->skel = skel;
 	for (i = 0; i < NEVENTS; i++) {

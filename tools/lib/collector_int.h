@@ -98,6 +98,7 @@ struct tdax_collector {
 	size_t cap_adevs, cap_afaults, cap_ammaps, cap_aprocs, cap_aregions;
 	bool retire_all;
 	bool no_batch;
+	__u64 faults_deleted;		/* fault records in the fault_counts rows deleted */
 	long clk_tck;
 	__u64 mod_ino;
 	/* source_stock.c: the stock source; sources wanted; the one-line note */
@@ -107,7 +108,7 @@ struct tdax_collector {
 	/* procs.c: liveness of the processes of proc_stats rows */
 	struct tdax_procs *procs;
 	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
-	struct map_dump *md_dev, *md_lat, *md_fc, *md_mm, *md_ld;
+	struct map_dump *md_fc, *md_mm, *md_ld;
 	struct map_dump *md_fl, *md_km;
 };
 

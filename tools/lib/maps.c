@@ -145,6 +145,149 @@ static void dump_delete_instance(struct map_dump *d, __u64 inst)
 			bpf_map_delete_elem(d->fd, dump_key(d, i));
 }
 
+/* ---- fault_counts rows --------------------------------------------------- */
+
+static const __u64 size_bytes[TDAX_SZ_NR] = { TDAX_SIZE_4K, TDAX_SIZE_2M, TDAX_SIZE_1G };
+
+/** struct fault_row - one fault_counts entry summed over the CPUs. */
+struct fault_row {
+	const struct tdax_fault_key *k;
+	struct tdax_hist lat;		/* lat.count: the records */
+	__u64 region_instance;
+	__u32 region_id;
+};
+
+static void fault_row_read(const struct map_dump *d, size_t i, struct fault_row *fr)
+{
+	int cpu;
+
+	memset(fr, 0, sizeof(*fr));
+	fr->k = dump_key(d, i);
+	for (cpu = 0; cpu < d->nvals; cpu++) {
+		const struct tdax_fault_val *v = dump_val(d, i, cpu);
+
+		tdax_hist_add(&fr->lat, &v->lat);
+		if (v->lat.count) {
+			fr->region_instance = v->region_instance;
+			fr->region_id = v->region_id;
+		}
+	}
+}
+
+/*
+ * The granularity a fault_counts row stands for: what gran_update() of
+ * the BPF program adds per record (the definitions of docs/metrics.md),
+ * times the row's count.  hit: mapped at a size >= the device align.
+ */
+static void gran_of_fault_row(struct tdax_gran_val *g, const struct fault_row *fr)
+{
+	const struct tdax_fault_key *k = fr->k;
+	bool known = k->size_idx < TDAX_SZ_NR;
+	__u64 n = fr->lat.count, size = known ? size_bytes[k->size_idx] : 0;
+	bool hit = !k->align_log2 || size >= 1ULL << k->align_log2;
+
+	if (!n)
+		return;
+	if (known)
+		g->attempts[k->size_idx] += n;
+	switch (k->outcome) {
+	case TDAX_FO_MAPPED:
+		if (!known) {
+			g->other += n;
+			break;
+		}
+		g->mapped[k->size_idx] += n;
+		g->bytes_mapped += n * size;
+		if (hit) {
+			g->hits += n;
+			g->bytes_aligned += n * size;
+		} else {
+			g->misses += n;
+			g->below_align += n;
+		}
+		break;
+	case TDAX_FO_FALLBACK:
+		if (known)
+			g->fallback[k->size_idx] += n;
+		else
+			g->other += n;
+		break;
+	case TDAX_FO_SIGBUS:
+		if (known)
+			g->sigbus[k->size_idx] += n;
+		else
+			g->other += n;
+		g->misses += n;
+		break;
+	default:
+		g->other += n;
+		break;
+	}
+	g->lat_sum_ns += fr->lat.sum;
+	g->dev = k->dev;
+	g->region_id = fr->region_id;
+	g->region_instance = fr->region_instance;
+	g->align_seen = k->align_log2;
+}
+
+/* Add a fault_counts row to a device row: granularity and latency by size. */
+static void fault_row_fold(struct tdax_snap_dev *d, const struct fault_row *fr)
+{
+	int si = fr->k->size_idx < TDAX_SZ_NR ? (int)fr->k->size_idx : TDAX_SZ_NR;
+
+	gran_of_fault_row(&d->g, fr);
+	tdax_hist_add(&d->lat[si], &fr->lat);
+}
+
+/*
+ * Add count to the (instance, size, outcome, reason) row of *v, appending
+ * it if new: rows that differ only by the device align (a device rebound
+ * with another align) are one row of the snapshot.
+ */
+static int faults_add(struct tdax_snap_fault **v, size_t *n, size_t *cap,
+		      const struct tdax_snap_fault *f)
+{
+	struct tdax_snap_fault *y;
+	size_t j;
+
+	for (j = *n; j-- > 0;) {
+		y = &(*v)[j];
+		if (y->instance == f->instance && y->size_idx == f->size_idx &&
+		    y->outcome == f->outcome && y->reason == f->reason) {
+			y->count += f->count;
+			return 0;
+		}
+	}
+	y = tdax_grow(*v, cap, *n, sizeof(*y));
+	if (!y)
+		return -ENOMEM;
+	*v = y;
+	y[(*n)++] = *f;
+	return 0;
+}
+
+static struct tdax_snap_fault fault_of_row(const struct fault_row *fr)
+{
+	return (struct tdax_snap_fault){ .instance = fr->k->instance, .dev = fr->k->dev,
+					 .size_idx = fr->k->size_idx, .outcome = fr->k->outcome,
+					 .reason = fr->k->reason, .count = fr->lat.count };
+}
+
+/* Delete the fault_counts rows of inst, keeping the count of their records. */
+static void fault_rows_delete(struct tdax_collector *c, const struct map_dump *d, __u64 inst)
+{
+	struct fault_row fr;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		if (key_instance(d, i) != inst)
+			continue;
+		fault_row_read(d, i, &fr);
+		if (!bpf_map_delete_elem(d->fd, dump_key(d, i)))
+			c->faults_deleted += fr.lat.count;
+	}
+}
+
 /* ---- the archive -------------------------------------------------------- */
 
 static struct tdax_snap_proc *archive_exited(struct tdax_collector *c, __u64 inst, __u32 dev)
@@ -216,28 +359,10 @@ static int archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
 		x->retired_ns = now;
 		x->age_ns = 0;
 	}
-	for (i = 0; i < s->nfaults; i++) {
-		const struct tdax_snap_fault *f = &s->faults[i];
-		struct tdax_snap_fault *y = NULL;
-		size_t j;
-
-		if (f->instance != d->instance)
-			continue;
-		for (j = 0; j < a->nfaults; j++)
-			if (a->faults[j].instance == f->instance && a->faults[j].size_idx == f->size_idx &&
-			    a->faults[j].outcome == f->outcome && a->faults[j].reason == f->reason)
-				y = &a->faults[j];
-		if (!y) {
-			y = tdax_grow(a->faults, &c->cap_afaults, a->nfaults, sizeof(*y));
-			if (!y)
-				return -ENOMEM;
-			a->faults = y;
-			y = &a->faults[a->nfaults++];
-			*y = *f;
-			y->count = 0;
-		}
-		y->count += f->count;
-	}
+	for (i = 0; i < s->nfaults; i++)
+		if (s->faults[i].instance == d->instance &&
+		    faults_add(&a->faults, &a->nfaults, &c->cap_afaults, &s->faults[i]))
+			return -ENOMEM;
 	for (i = 0; i < s->nmmaps; i++) {
 		const struct tdax_snap_mmap *m = &s->mmaps[i];
 		struct tdax_snap_mmap *y = NULL;
@@ -366,35 +491,18 @@ static bool late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
 
 	if (!x)
 		return false;
-	if (d == c->md_dev) {
-		for (cpu = 0; cpu < d->nvals; cpu++)
-			tdax_gran_add(&x->g, dump_val(d, i, cpu));
-	} else if (d == c->md_lat) {
-		const struct tdax_lat_key *lk = dump_key(d, i);
-		int si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
+	if (d == c->md_fc) {
+		struct fault_row fr;
+		struct tdax_snap_fault f;
 
-		for (cpu = 0; cpu < d->nvals; cpu++)
-			tdax_hist_add(&x->lat[si], dump_val(d, i, cpu));
-	} else if (d == c->md_fc) {
-		const struct tdax_fault_key *fk = dump_key(d, i);
-		struct tdax_snap_fault *f = NULL;
-		size_t j;
-
-		for (j = 0; j < a->nfaults; j++)
-			if (a->faults[j].instance == inst && a->faults[j].size_idx == fk->size_idx &&
-			    a->faults[j].outcome == fk->outcome && a->faults[j].reason == fk->reason)
-				f = &a->faults[j];
-		if (!f) {
-			f = tdax_grow(a->faults, &c->cap_afaults, a->nfaults, sizeof(*f));
-			if (!f)
-				return true;	/* dropped, as a full map would */
-			a->faults = f;
-			f = &a->faults[a->nfaults++];
-			*f = (struct tdax_snap_fault){ inst, fk->dev, fk->size_idx, fk->outcome,
-						       fk->reason, 0 };
-		}
-		for (cpu = 0; cpu < d->nvals; cpu++)
-			f->count += ((const struct tdax_count *)dump_val(d, i, cpu))->count;
+		fault_row_read(d, i, &fr);
+		f = fault_of_row(&fr);
+		if (faults_add(&a->faults, &a->nfaults, &c->cap_afaults, &f))
+			return true;	/* dropped, as a full map would */
+		fault_row_fold(x, &fr);
+		if (!bpf_map_delete_elem(d->fd, dump_key(d, i)))
+			c->faults_deleted += fr.lat.count;
+		return true;
 	} else if (d == c->md_mm) {
 		const struct tdax_mmap_key *mk = dump_key(d, i);
 		struct tdax_snap_mmap *m = NULL;
@@ -610,8 +718,9 @@ static struct tdax_snap_dev *row_of_sysfs(struct tdax_snapshot *s, const struct 
 
 int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 {
-	struct map_dump md_dev = {}, md_lat = {}, md_fc = {}, md_mm = {}, md_proc = {},
-			md_ld = {}, md_lr = {}, md_fl = {}, md_km = {};
+	struct map_dump md_fc = {}, md_mm = {}, md_proc = {}, md_ld = {}, md_lr = {}, md_fl = {},
+			md_km = {};
+	__u64 faults_seen = 0, faults_deleted = c->faults_deleted;
 	struct tdax_collect *sk = c->skel;
 	bool retire_all, *gone = NULL;
 	size_t *proc_row = NULL;	/* md_proc entry -> its row in s.procs */
@@ -619,7 +728,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	struct caps cap = {};
 	size_t i, j, nmap_devs;
 	__u32 k;
-	int err, cpu, si;
+	int err, cpu;
 
 	err = tdax_collector_refresh(c);
 	if (err < 0)
@@ -646,20 +755,18 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	 * The maps are read one after the other while records keep coming,
 	 * in the reverse of the order in which a record updates them (the
 	 * create/bind records of live_devs and live_regions, then
-	 * mmap_counts / fault_counts, dev_stats, proc_stats, fault_lat).
+	 * mmap_counts / fault_counts, then proc_stats).
 	 * So a row read from one map has its earlier rows in the maps read
 	 * after it: its dev_t (in the mmap_counts / fault_counts keys) and
 	 * its create record are always there to name it.  Read in the
-	 * other order, a device row first seen in proc_stats or fault_lat
-	 * had no dev_t yet and was retired as gone: its counts reported
-	 * as "dev:0:0" (seen under TCG, where a vCPU can stop for a whole
-	 * time slice in the middle of a record).
+	 * other order, a device row first seen in proc_stats had no dev_t
+	 * yet and was retired as gone: its counts reported as "dev:0:0"
+	 * (seen under TCG, where a vCPU can stop for a whole time slice in
+	 * the middle of a record).
 	 */
 	DUMP(flush_stats, true, md_fl, TDAX_STAT_FULL_FLUSH_STATS);
 	DUMP(kmem_stats, false, md_km, TDAX_STAT_FULL_KMEM_STATS);
-	DUMP(fault_lat, true, md_lat, TDAX_STAT_FULL_FAULT_LAT);
 	DUMP(proc_stats, false, md_proc, TDAX_STAT_FULL_PROC_STATS);
-	DUMP(dev_stats, true, md_dev, TDAX_STAT_FULL_DEV_STATS);
 	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
 	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
 	DUMP(live_regions, false, md_lr, TDAX_STAT_FULL_LIVE_REGIONS);
@@ -667,65 +774,32 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 #undef DUMP
 
 	err = -ENOMEM;
-	c->md_dev = &md_dev;
-	c->md_lat = &md_lat;
 	c->md_fc = &md_fc;
 	c->md_mm = &md_mm;
 	c->md_ld = &md_ld;
 	c->md_fl = &md_fl;
 	c->md_km = &md_km;
 	/* device rows: one per instance found in any map */
-	for (i = 0; i < md_dev.n; i++) {
-		struct tdax_snap_dev *d;
-
-		if (late_row(c, &md_dev, i))
-			continue;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_dev, i), 0);
-		if (!d)
-			goto fail;
-		for (cpu = 0; cpu < md_dev.nvals; cpu++)
-			tdax_gran_add(&d->g, dump_val(&md_dev, i, cpu));
-		d->dev = d->g.dev;
-		d->region_instance = d->g.region_instance;
-	}
-	for (i = 0; i < md_lat.n; i++) {
-		const struct tdax_lat_key *lk = dump_key(&md_lat, i);
-		struct tdax_snap_dev *d;
-
-		if (late_row(c, &md_lat, i))
-			continue;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, lk->instance, 0);
-		if (!d)
-			goto fail;
-		si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
-		for (cpu = 0; cpu < md_lat.nvals; cpu++)
-			tdax_hist_add(&d->lat[si], dump_val(&md_lat, i, cpu));
-	}
 	for (i = 0; i < md_fc.n; i++) {
-		const struct tdax_fault_key *fk = dump_key(&md_fc, i);
-		struct tdax_snap_fault *f;
+		struct tdax_snap_fault f;
 		struct tdax_snap_dev *d;
+		struct fault_row fr;
 
+		fault_row_read(&md_fc, i, &fr);
+		faults_seen += fr.lat.count;
 		if (late_row(c, &md_fc, i))
 			continue;
-		f = tdax_grow(s.faults, &cap.faults, s.nfaults, sizeof(*f));
-		if (!f)
+		f = fault_of_row(&fr);
+		if (faults_add(&s.faults, &s.nfaults, &cap.faults, &f))
 			goto fail;
-		s.faults = f;
-		f = &s.faults[s.nfaults++];
-		f->instance = fk->instance;
-		f->dev = fk->dev;
-		f->size_idx = fk->size_idx;
-		f->outcome = fk->outcome;
-		f->reason = fk->reason;
-		f->count = 0;
-		for (cpu = 0; cpu < md_fc.nvals; cpu++)
-			f->count += ((const struct tdax_count *)dump_val(&md_fc, i, cpu))->count;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, fk->instance, fk->dev);
+		d = tdax_snapshot_dev_add(&s, &cap.devs, fr.k->instance, fr.k->dev);
 		if (!d)
 			goto fail;
+		fault_row_fold(d, &fr);
 		if (!d->dev)
-			d->dev = fk->dev;
+			d->dev = fr.k->dev;
+		if (!d->region_instance)
+			d->region_instance = fr.region_instance;
 	}
 	for (i = 0; i < md_mm.n; i++) {
 		const struct tdax_mmap_key *mk = dump_key(&md_mm, i);
@@ -996,10 +1070,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			goto fail;
 		d->retired = true;
 		d->retired_ns = s.ts_ns;
-		bpf_map_delete_elem(md_dev.fd, &d->instance);
 		bpf_map_delete_elem(md_ld.fd, &d->instance);
-		dump_delete_instance(&md_lat, d->instance);
-		dump_delete_instance(&md_fc, d->instance);
+		fault_rows_delete(c, &md_fc, d->instance);
 		dump_delete_instance(&md_mm, d->instance);
 		dump_delete_instance(&md_fl, d->instance);
 		dump_delete_instance(&md_km, d->instance);
@@ -1059,6 +1131,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 				s.stats[k] += vals[cpu];
 		}
 		free(vals);
+		/* fault records: in the rows now, and in the rows deleted before */
+		s.stats[TDAX_STAT_EV_FAULT] = faults_seen + faults_deleted;
 	}
 	read_run_stats(c, &s);
 	tdax_snapshot_sort(&s);
@@ -1071,12 +1145,10 @@ fail:
 out:
 	free(gone);
 	free(proc_row);
-	c->md_dev = c->md_lat = c->md_fc = c->md_mm = c->md_ld = NULL;
+	c->md_fc = c->md_mm = c->md_ld = NULL;
 	c->md_fl = c->md_km = NULL;
 	dump_free(&md_fl);
 	dump_free(&md_km);
-	dump_free(&md_dev);
-	dump_free(&md_lat);
 	dump_free(&md_fc);
 	dump_free(&md_mm);
 	dump_free(&md_proc);

@@ -143,6 +143,7 @@ static int stock_try1(struct tdax_collector *c, struct tdax_stock_src *s,
 		return err;
 	}
 	s->skel->rodata->snoop = c->opts.events;
+	s->skel->rodata->want_procs = !c->opts.no_procs;
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
 	for (i = 0; i < NSTOCK_PROGS; i++)

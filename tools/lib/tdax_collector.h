@@ -112,6 +112,9 @@ struct tdax_collector_opts {
 	enum tdax_attach_mode stock_attach;	/* 0: auto (fentry, else kprobe; env
 						 * TDAX_STOCK_ATTACH=fentry|kprobe), or
 						 * TDAX_ATTACH_FENTRY/KPROBE to force */
+	bool no_procs;		/* no per-process attribution: the fault path skips
+				 * proc_stats (one map update per fault) and
+				 * snapshots have no process rows */
 };
 
 /* Retired device instances kept with their final counts (oldest go first). */

@@ -42,7 +42,7 @@ struct fmap {
 	char *keys, *vals;		/* n entries; vals of vstride() bytes */
 };
 
-enum { M_FC, M_DEV, M_PROC, M_LAT, M_MM, M_LR, M_LD, M_LT, M_ST, M_FL, M_KM, M_NR };
+enum { M_FC, M_PROC, M_MM, M_LR, M_LD, M_LT, M_ST, M_FL, M_KM, M_NR };
 static struct fmap maps[M_NR];
 static unsigned long batch_calls, key_calls;
 static bool batch_off;
@@ -250,13 +250,10 @@ static struct tdax_collect skel;
 
 static void fake_setup(__u32 max_procs)
 {
-	fmap_init(M_FC, "fault_counts", sizeof(struct tdax_fault_key), sizeof(struct tdax_count),
+	fmap_init(M_FC, "fault_counts", sizeof(struct tdax_fault_key), sizeof(struct tdax_fault_val),
 		  TDAX_MAX_FAULT_KEYS, true, false);
-	fmap_init(M_DEV, "dev_stats", 8, sizeof(struct tdax_gran_val), TDAX_MAX_DEVS, true, false);
 	fmap_init(M_PROC, "proc_stats", sizeof(struct tdax_proc_key), sizeof(struct tdax_proc_val),
 		  max_procs, false, false);
-	fmap_init(M_LAT, "fault_lat", sizeof(struct tdax_lat_key), sizeof(struct tdax_hist),
-		  TDAX_MAX_LAT_KEYS, true, false);
 	fmap_init(M_MM, "mmap_counts", sizeof(struct tdax_mmap_key), sizeof(struct tdax_count),
 		  TDAX_MAX_MMAP_KEYS, true, false);
 	fmap_init(M_LR, "live_regions", 8, sizeof(struct tdax_live_region), TDAX_MAX_REGIONS,
@@ -270,7 +267,7 @@ static void fake_setup(__u32 max_procs)
 		  TDAX_MAX_KMEM_KEYS, false, false);
 	memset(&skel, 0, sizeof(skel));
 #define M(f, i) skel.maps.f = (struct bpf_map *)&maps[i]
-	M(fault_counts, M_FC); M(dev_stats, M_DEV); M(proc_stats, M_PROC); M(fault_lat, M_LAT);
+	M(fault_counts, M_FC); M(proc_stats, M_PROC);
 	M(mmap_counts, M_MM); M(live_regions, M_LR); M(live_devs, M_LD); M(lifetimes, M_LT);
 	M(stats, M_ST); M(flush_stats, M_FL); M(kmem_stats, M_KM);
 #undef M
@@ -376,11 +373,16 @@ static void bpf_dev(__u64 inst, int n)
 {
 	struct tdax_live_dev ld = { .instance = inst, .create_ns = 1, .size = 16 << 20,
 				    .align = 2 << 20, .dev = TDAX_KDEV(246, n), .bound = 1 };
-	struct tdax_gran_val g = { .dev = TDAX_KDEV(246, n), .hits = 1 };
+	/* a 2M fault mapped at 2M on a 2M device: a hit */
+	struct tdax_fault_key fk = { .instance = inst, .dev = TDAX_KDEV(246, n),
+				     .size_idx = TDAX_SZ_2M, .outcome = TDAX_FO_MAPPED,
+				     .reason = TDAX_FR_OK, .align_log2 = 21 };
+	struct tdax_fault_val fv = { .lat = { .count = 1, .sum = 1000 } };
 
+	fv.lat.slots[10] = 1;
 	snprintf(ld.name, sizeof(ld.name), "tdax0.%d", n);
 	fput(M_LD, &inst, &ld);
-	fput(M_DEV, &inst, &g);
+	fput(M_FC, &fk, &fv);
 }
 
 static __u64 start_of(pid_t pid)
@@ -509,6 +511,79 @@ static void test_proc_rows(void **state)
 	fake_teardown();
 }
 
+/* Put a fault_counts row with count n (on each CPU) and latency lat ns each. */
+static void fault_put(__u64 inst, __u8 si, __u8 outcome, __u8 reason, __u8 align_log2,
+		      __u64 n, __u64 lat)
+{
+	struct tdax_fault_key fk = { .instance = inst, .dev = TDAX_KDEV(246, 0), .size_idx = si,
+				     .outcome = outcome, .reason = reason,
+				     .align_log2 = align_log2 };
+	struct tdax_fault_val fv = { .lat = { .count = n, .sum = n * lat },
+				     .region_instance = 77, .region_id = 3 };
+
+	fv.lat.slots[lat > 1 ? 64 - __builtin_clzll(lat - 1) : 0] = n;
+	fput(M_FC, &fk, &fv);
+}
+
+/*
+ * The granularity of a device is derived from its fault_counts rows with
+ * the definitions the BPF program applies to the process rows: hits at
+ * the device align, misses below it or in SIGBUS, bytes by size; rows
+ * that differ only by the align (a rebind) are one fault row; the fault
+ * event count is the sum of the rows.
+ */
+static void test_fault_rows(void **state)
+{
+	const __u64 M2 = 2ULL << 20, K4 = 4096;
+	struct tdax_snapshot s = {};
+	const struct tdax_snap_dev *d;
+	__u64 n4k = 0;
+	size_t i;
+
+	(void)state;
+	fake_setup(TDAX_MAX_PROCS);
+	sys_dev(0, true);
+	bpf_dev(20, 0);		/* one 2M hit per CPU */
+	fault_put(20, TDAX_SZ_2M, TDAX_FO_FALLBACK, TDAX_FR_PGOFF_MISALIGNED, 21, 2, 3000);
+	fault_put(20, TDAX_SZ_4K, TDAX_FO_MAPPED, TDAX_FR_PGOFF_MISALIGNED, 21, 512, 700);
+	fault_put(20, TDAX_SZ_4K, TDAX_FO_MAPPED, TDAX_FR_PGOFF_MISALIGNED, 12, 5, 700);
+	fault_put(20, TDAX_SZ_4K, TDAX_FO_SIGBUS, TDAX_FR_BEYOND_DEVICE, 21, 1, 900);
+	fault_put(20, TDAX_SZ_NR, TDAX_FO_MAPPED, TDAX_FR_OK, 21, 4, 100);
+	snap(&s);
+	d = tdax_snapshot_dev_instance(&s, 20);
+	assert_non_null(d);
+	assert_int_equal(d->g.attempts[TDAX_SZ_2M], 3 * NCPUS);
+	assert_int_equal(d->g.fallback[TDAX_SZ_2M], 2 * NCPUS);
+	assert_int_equal(d->g.mapped[TDAX_SZ_2M], NCPUS);
+	assert_int_equal(d->g.attempts[TDAX_SZ_4K], 518 * NCPUS);
+	assert_int_equal(d->g.mapped[TDAX_SZ_4K], 517 * NCPUS);
+	assert_int_equal(d->g.sigbus[TDAX_SZ_4K], NCPUS);
+	assert_int_equal(d->g.other, 4 * NCPUS);	/* unknown size */
+	assert_int_equal(d->g.hits, (1 + 5) * NCPUS);	/* the 4K ones at align 4K too */
+	assert_int_equal(d->g.misses, (512 + 1) * NCPUS);
+	assert_int_equal(d->g.below_align, 512 * NCPUS);
+	assert_int_equal(d->g.bytes_mapped, (M2 + 517 * K4) * NCPUS);
+	assert_int_equal(d->g.bytes_aligned, (M2 + 5 * K4) * NCPUS);
+	assert_int_equal(d->g.lat_sum_ns, (1000 + 2 * 3000 + 517 * 700 + 900 + 4 * 100) * NCPUS);
+	assert_int_equal(d->lat[TDAX_SZ_4K].count, 518 * NCPUS);
+	assert_int_equal(d->lat[TDAX_SZ_4K].slots[10], 518 * NCPUS);	/* 700 and 900 ns: le 1024 */
+	assert_int_equal(d->lat[TDAX_SZ_NR].count, 4 * NCPUS);
+	assert_int_equal(d->region_instance, 77);
+	/* the two 4K mapped rows (align 2M and 4K) are one fault row */
+	for (i = 0; i < s.nfaults; i++)
+		if (s.faults[i].instance == 20 && s.faults[i].size_idx == TDAX_SZ_4K &&
+		    s.faults[i].outcome == TDAX_FO_MAPPED) {
+			assert_int_equal(s.faults[i].reason, TDAX_FR_PGOFF_MISALIGNED);
+			n4k += s.faults[i].count;
+			assert_int_equal(s.faults[i].count, 517 * NCPUS);
+		}
+	assert_int_equal(n4k, 517 * NCPUS);
+	assert_int_equal(s.nfaults, 5);
+	assert_int_equal(s.stats[TDAX_STAT_EV_FAULT], (1 + 2 + 517 + 1 + 4) * NCPUS);
+	tdax_snapshot_free(&s);
+	fake_teardown();
+}
+
 /*
  * A device that left sysfs is reported once as retired (with its process
  * rows folded), then kept from the archive; a device re-created under the
@@ -538,7 +613,10 @@ static void test_dev_retired(void **state)
 	assert_false(s.devs[0].present);
 	assert_true(s.devs[0].retired);
 	assert_int_equal(s.devs[0].g.hits, NCPUS);	/* one hit on each CPU */
-	assert_false(fhas(M_DEV, &inst));
+	assert_int_equal(s.devs[0].g.bytes_aligned, NCPUS * (2ULL << 20));
+	assert_int_equal(s.devs[0].lat[TDAX_SZ_2M].count, NCPUS);
+	assert_int_equal(s.stats[TDAX_STAT_EV_FAULT], NCPUS);
+	assert_int_equal(maps[M_FC].n, 0);	/* its fault rows deleted */
 	assert_false(fhas(M_LD, &inst));
 	assert_int_equal(maps[M_PROC].n, 0);	/* its processes folded */
 	/* re-created under the same name and dev_t: instance 10 */
@@ -645,6 +723,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_proc_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dev_retired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
 	};
