@@ -90,20 +90,6 @@ static bool path_exists(const struct tdax_collector *c, const char *rel)
 	return stat(p, &st) == 0;
 }
 
-bool tdax_module_present(const char *sysfs_root)
-{
-	char p[PATH_MAX + 64];
-	struct stat st;
-
-	if (!sysfs_root)
-		sysfs_root = "/sys";
-	snprintf(p, sizeof(p), "%s/bus/tdax", sysfs_root);
-	if (stat(p, &st) == 0)
-		return true;
-	snprintf(p, sizeof(p), "%s/module/tdax", sysfs_root);
-	return stat(p, &st) == 0;
-}
-
 static bool module_present(const struct tdax_collector *c)
 {
 	return tdax_module_present(c->root);

@@ -129,6 +129,21 @@ void tdax_collector_close(struct tdax_collector *c);
 /* The tdax module is loaded (sysfs_root/bus/tdax or module/tdax; NULL: /sys). */
 bool tdax_module_present(const char *sysfs_root);
 
+/* What is on the tdax bus now (tdax_bus_state()). */
+struct tdax_bus_state {
+	bool module;		/* tdax_module_present() */
+	unsigned int devices;	/* entries of bus/tdax/devices (0 without the module) */
+	unsigned int drivers;	/* entries of bus/tdax/drivers: tdax_device, tdax_kmem, ... */
+};
+/*
+ * Read the bus state under sysfs_root (NULL: /sys), without a full scan
+ * (cheap enough to poll: a daemon that must let the module be unloaded
+ * detaches when the module has no devices and no drivers left).  0, or
+ * -errno when bus/tdax/devices or drivers exists but cannot be read (that
+ * count is then 0).
+ */
+int tdax_bus_state(const char *sysfs_root, struct tdax_bus_state *out);
+
 /* Last error of c as one line ("" if none). */
 const char *tdax_collector_errmsg(const struct tdax_collector *c);
 

@@ -677,6 +677,54 @@ static void test_sysfs_absent(void **state)
 	assert_int_equal(s.ndevs, 0);
 }
 
+/* tdax_bus_state(): what daxcollect polls to release and re-attach. */
+static void test_bus_state(void **state)
+{
+	struct tdax_bus_state b;
+	char p[512];
+
+	(void)state;
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices, 2);		/* .keep is not a device */
+	assert_int_equal(b.drivers, 1);
+	/* devices deleted: the driver keeps the bus busy */
+	snprintf(p, sizeof(p), "%s/bus/tdax/devices/tdax0.0", root);
+	assert_int_equal(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/bus/tdax/devices/tdax0.1", root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices, 0);
+	assert_int_equal(b.drivers, 1);
+	/* tdax_device unloaded: an empty bus */
+	snprintf(p, sizeof(p), "rm -rf '%s/bus/tdax/drivers/tdax_device'", root);
+	assert_int_equal(system(p), 0);
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices + b.drivers, 0);
+	/* a directory that cannot be read: an error, counted as empty */
+	snprintf(p, sizeof(p), "rm -rf '%s/bus/tdax/drivers'", root);
+	assert_int_equal(system(p), 0);
+	put("bus/tdax/drivers", "not a directory");
+	put("bus/tdax/devices/tdax9.9", "");
+	assert_int_equal(tdax_bus_state(root, &b), -ENOTDIR);
+	assert_true(b.module);
+	assert_int_equal(b.devices, 1);
+	assert_int_equal(b.drivers, 0);
+	/* the bus gone, the module still there (being unloaded): no error */
+	snprintf(p, sizeof(p), "rm -rf '%s/bus/tdax'", root);
+	assert_int_equal(system(p), 0);
+	put("module/tdax/refcnt", "0\n");
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices + b.drivers, 0);
+	/* no module */
+	assert_int_equal(tdax_bus_state("/nonexistent-tdax-root", &b), 0);
+	assert_false(b.module);
+	assert_int_equal(b.devices + b.drivers, 0);
+}
+
 static void test_open_errors(void **state)
 {
 	struct tdax_collector_opts o = { .sz = sizeof(o), .sysfs_root = "/nonexistent-tdax-root" };
@@ -716,6 +764,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sysfs_scan, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_refresh, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_sysfs_absent),
+		cmocka_unit_test_setup_teardown(test_bus_state, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_open_errors),
 	};
 
