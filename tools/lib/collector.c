@@ -120,10 +120,12 @@ struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode
 static int ringbuf_cb(void *ctx, void *data, size_t size)
 {
 	struct tdax_collector *c = ctx;
+	struct tdax_snoop_event ev;
 
 	if (size < sizeof(struct tdax_event) || !c->opts.on_event)
 		return 0;
-	return c->opts.on_event(c->opts.event_ctx, data);
+	tdax_event_from_bpf(&ev, data);
+	return c->opts.on_event(c->opts.event_ctx, &ev);
 }
 
 /*

@@ -283,7 +283,7 @@ static void flush_add(struct tdax_snap_dev *x, const struct map_dump *d, size_t 
 		f->skipped += v->skipped;
 		f->skipped_bytes += v->skipped_bytes;
 		f->errors += v->errors;
-		tdax_hist_add(&f->lat, &v->lat);
+		tdax_hist_add_bpf(&f->lat, &v->lat);
 		if (!x->dev && v->dev)
 			x->dev = v->dev;
 		if (!x->region_instance && v->region_instance)
@@ -368,13 +368,13 @@ static bool late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
 		return false;
 	if (d == c->md_dev) {
 		for (cpu = 0; cpu < d->nvals; cpu++)
-			tdax_gran_add(&x->g, dump_val(d, i, cpu));
+			tdax_gran_add_bpf(&x->g, dump_val(d, i, cpu));
 	} else if (d == c->md_lat) {
 		const struct tdax_lat_key *lk = dump_key(d, i);
 		int si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
 
 		for (cpu = 0; cpu < d->nvals; cpu++)
-			tdax_hist_add(&x->lat[si], dump_val(d, i, cpu));
+			tdax_hist_add_bpf(&x->lat[si], dump_val(d, i, cpu));
 	} else if (d == c->md_fc) {
 		const struct tdax_fault_key *fk = dump_key(d, i);
 		struct tdax_snap_fault *f = NULL;
@@ -544,10 +544,10 @@ static void read_run_stats(struct tdax_collector *c, struct tdax_snapshot *s)
 	}
 }
 
-static void map_fill(struct tdax_snapshot *s, int stat, struct bpf_map *map, size_t entries)
+static void map_fill(struct tdax_bpf_stats *s, int stat, struct bpf_map *map, size_t entries)
 {
-	s->map_entries[stat] = entries;
-	s->map_max[stat] = bpf_map__max_entries(map);
+	s->entries[stat] = entries;
+	s->max[stat] = bpf_map__max_entries(map);
 }
 
 static const struct tdax_live_dev *live_dev(const struct map_dump *ld, __u64 inst)
@@ -617,6 +617,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	size_t *proc_row = NULL;	/* md_proc entry -> its row in s.procs */
 	struct tdax_snapshot s;
 	struct caps cap = {};
+	struct tdax_bpf_stats bs = {};	/* by TDAX_STAT_*: converted at the end */
 	size_t i, j, nmap_devs;
 	__u32 k;
 	int err, cpu, si;
@@ -640,7 +641,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 				     strerror(-err));				\
 			goto fail;						\
 		}								\
-		map_fill(&s, stat, sk->maps.map, md.n);				\
+		map_fill(&bs, stat, sk->maps.map, md.n);			\
 	} while (0)
 	/*
 	 * The maps are read one after the other while records keep coming,
@@ -684,7 +685,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (!d)
 			goto fail;
 		for (cpu = 0; cpu < md_dev.nvals; cpu++)
-			tdax_gran_add(&d->g, dump_val(&md_dev, i, cpu));
+			tdax_gran_add_bpf(&d->g, dump_val(&md_dev, i, cpu));
 		d->dev = d->g.dev;
 		d->region_instance = d->g.region_instance;
 	}
@@ -699,7 +700,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			goto fail;
 		si = lk->size_idx < TDAX_SZ_NR ? (int)lk->size_idx : TDAX_SZ_NR;
 		for (cpu = 0; cpu < md_lat.nvals; cpu++)
-			tdax_hist_add(&d->lat[si], dump_val(&md_lat, i, cpu));
+			tdax_hist_add_bpf(&d->lat[si], dump_val(&md_lat, i, cpu));
 	}
 	for (i = 0; i < md_fc.n; i++) {
 		const struct tdax_fault_key *fk = dump_key(&md_fc, i);
@@ -799,8 +800,10 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (archived_dev(c, pk->instance)) {
 			/* a process row of a retired instance: straight into "exited" */
 			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
-						       .g = v->g, .mmaps = v->mmaps,
+						       .mmaps = v->mmaps,
 						       .mmap_errors = v->mmap_errors };
+
+			tdax_gran_add_bpf(&late.g, &v->g);
 
 			memcpy(late.reasons, v->reasons, sizeof(late.reasons));
 			fold_proc(c, &late);
@@ -817,7 +820,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		p->pid = pk->tgid;
 		p->start_ns = pk->start_ns;
 		p->instance = pk->instance;
-		p->g = v->g;
+		tdax_gran_add_bpf(&p->g, &v->g);
 		p->dev = v->g.dev;
 		p->mmaps = v->mmaps;
 		p->mmap_errors = v->mmap_errors;
@@ -1038,10 +1041,12 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			goto fail;
 		}
 		for (k = 0; k < TDAX_LT_NR; k++) {
-			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, vals))
+			int lt = tdax_lifetime_of_bpf(k);
+
+			if (lt < 0 || bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, vals))
 				continue;
 			for (cpu = 0; cpu < c->ncpus; cpu++)
-				tdax_hist_add(&s.lifetimes[k], (void *)(vals + cpu * vsz));
+				tdax_hist_add_bpf(&s.lifetimes[lt], (void *)(vals + cpu * vsz));
 		}
 		free(vals);
 	}
@@ -1056,10 +1061,11 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.stats), &k, vals))
 				continue;
 			for (cpu = 0; cpu < c->ncpus; cpu++)
-				s.stats[k] += vals[cpu];
+				bs.stats[k] += vals[cpu];
 		}
 		free(vals);
 	}
+	tdax_counters_from_bpf(&s, &bs);
 	read_run_stats(c, &s);
 	tdax_snapshot_sort(&s);
 	tdax_snapshot_free(out);

@@ -33,9 +33,9 @@ static void test_names(void **state)
 	assert_string_equal(tdax_fault_reason_name(999), "?");
 	assert_string_equal(tdax_fault_outcome_name(TDAX_FO_SIGBUS), "sigbus");
 	assert_string_equal(tdax_mmap_reason_name(TDAX_MR_NOT_SHARED), "not_shared");
-	assert_string_equal(tdax_stat_name(TDAX_STAT_FULL_PROC_STATS), "proc_stats");
+	assert_string_equal(tdax_counter_name(TDAX_CTR_FULL_PROC_STATS), "proc_stats");
 	assert_string_equal(tdax_attach_mode_name(TDAX_ATTACH_RAW_TP), "raw_tp");
-	assert_string_equal(tdax_lifetime_name(TDAX_LT_DEV), "device");
+	assert_string_equal(tdax_lifetime_name(TDAX_LIFETIME_DEV), "device");
 }
 
 static void test_fmt_bytes(void **state)
@@ -53,7 +53,7 @@ static void test_fmt_bytes(void **state)
 
 static void test_rate_ratio(void **state)
 {
-	struct tdax_gran_val g = {};
+	struct tdax_gran g = {};
 
 	(void)state;
 	assert_true(tdax_rate(100, 2000000000ULL) == 50.0);
@@ -70,7 +70,7 @@ static void test_rate_ratio(void **state)
 
 static void test_hist(void **state)
 {
-	struct tdax_hist h = {}, h2 = {};
+	struct tdax_histogram h = {}, h2 = {};
 	int i;
 
 	(void)state;
@@ -152,9 +152,9 @@ static void make_snap(struct tdax_snapshot *s, __u64 ts, __u64 scale)
 	s->regions = calloc(1, sizeof(*s->regions));
 	s->regions[0].id = 0;
 	s->regions[0].age_ns = ts;
-	s->lifetimes[TDAX_LT_REGION].count = scale;
-	s->lifetimes[TDAX_LT_REGION].slots[30] = scale;
-	s->stats[TDAX_STAT_EV_FAULT] = 14 * scale;
+	s->lifetimes[TDAX_LIFETIME_REGION].count = scale;
+	s->lifetimes[TDAX_LIFETIME_REGION].slots[30] = scale;
+	s->counters[TDAX_CTR_EV_FAULT] = 14 * scale;
 	tdax_snapshot_sort(s);
 }
 
@@ -181,8 +181,8 @@ static void test_delta(void **state)
 	assert_int_equal(x->g.below_align, 12);
 	assert_int_equal(d.faults[2].count, 4);
 	assert_int_equal(d.procs[0].g.misses, 16);
-	assert_int_equal(d.lifetimes[TDAX_LT_REGION].count, 4);
-	assert_int_equal(d.stats[TDAX_STAT_EV_FAULT], 56);
+	assert_int_equal(d.lifetimes[TDAX_LIFETIME_REGION].count, 4);
+	assert_int_equal(d.counters[TDAX_CTR_EV_FAULT], 56);
 	/* gauges from cur */
 	assert_int_equal(d.regions[0].age_ns, 3000000000ULL);
 	/* counters going backwards (maps reset) count from zero */
@@ -375,7 +375,7 @@ static void test_reasons_once(void **state)
  */
 static void test_byte_coverage(void **state)
 {
-	struct tdax_gran_val g = {}, bad = {};
+	struct tdax_gran g = {}, bad = {};
 
 	(void)state;
 	assert_true(isnan(tdax_byte_coverage(&g)));
@@ -509,7 +509,7 @@ static void test_exited_fold(void **state)
 
 static void test_gran_add(void **state)
 {
-	struct tdax_gran_val a = {}, b = {};
+	struct tdax_gran a = {}, b = {};
 
 	(void)state;
 	b.attempts[1] = 2;
