@@ -541,6 +541,124 @@ static void test_parse_devt(void **state)
 	assert_int_equal(tdax_parse_devt("1:2000000", &d), -EINVAL);
 }
 
+/*
+ * from_bpf.c: every counter of the BPF "stats" map has its library name
+ * (a new one without it fails here), and values land where the names say.
+ */
+static void test_bpf_boundary(void **state)
+{
+	static const char *const bpf_names[TDAX_STAT_NR] = {
+#define X(name, val, str) [val] = str,
+		TDAX_STATS(X)
+#undef X
+	};
+	static const char *const bpf_idents[TDAX_STAT_NR] = {
+#define X(name, val, str) [val] = #name,
+		TDAX_STATS(X)
+#undef X
+	};
+	struct tdax_bpf_stats b = {};
+	struct tdax_snapshot s;
+	struct tdax_gran_val gv = { .attempts = { 1, 2, 3 }, .mapped = { 4, 5, 6 },
+				    .fallback = { 7, 8, 9 }, .sigbus = { 10, 11, 12 },
+				    .other = 13, .hits = 14, .misses = 15, .below_align = 16,
+				    .bytes_mapped = 17, .bytes_aligned = 18, .lat_sum_ns = 19,
+				    .region_instance = 20, .dev = 21, .region_id = 22,
+				    .align_seen = 23 };
+	struct tdax_gran g = { .hits = 100 };
+	struct tdax_hist hv = { .count = 3, .sum = 30 };
+	struct tdax_histogram h = { .count = 1 };
+	struct tdax_event ev = { .ts_ns = 1, .address = 2, .pgoff = 3, .size = 4, .align = 5,
+				 .phys = 6, .latency_ns = 7, .instance = 8, .kind = TDAX_EVK_MMAP,
+				 .pid = 9, .tid = 10, .dev = 11, .region_id = 12, .result = -13,
+				 .reason = 14, .outcome = 15, .write = 1, .comm = "comm" };
+	struct tdax_snoop_event se;
+	unsigned int k, i;
+	bool named[TDAX_CTR_NR] = {};
+
+	(void)state;
+	for (k = 0; k < TDAX_STAT_NR; k++) {
+		int c = tdax_counter_of_bpf(k);
+
+		assert_non_null(bpf_names[k]);
+		if (c < 0)
+			fail_msg("BPF stat %u \"%s\" has no enum tdax_counter", k, bpf_names[k]);
+		assert_string_equal(tdax_counter_name(c), bpf_names[k]);
+		assert_false(named[c]);
+		named[c] = true;
+		b.stats[k] = 1000 + k;
+		b.entries[k] = 2000 + k;
+		b.max[k] = 3000 + k;
+	}
+	assert_int_equal(tdax_counter_of_bpf(TDAX_STAT_NR), -1);
+	tdax_snapshot_init(&s);
+	tdax_counters_from_bpf(&s, &b);
+	assert_int_equal(s.counters[TDAX_CTR_EV_FAULT], 1000 + TDAX_STAT_EV_FAULT);
+	assert_int_equal(s.counters[TDAX_CTR_EV_KMEM_BLOCK], 1000 + TDAX_STAT_EV_KMEM_BLOCK);
+	assert_int_equal(s.counters[TDAX_CTR_READ_ERRORS], 1000 + TDAX_STAT_READ_ERRORS);
+	assert_int_equal(s.map_entries[TDAX_CTR_FULL_KMEM_STATS], 2000 + TDAX_STAT_FULL_KMEM_STATS);
+	assert_int_equal(s.map_max[TDAX_CTR_FULL_PROC_STATS], 3000 + TDAX_STAT_FULL_PROC_STATS);
+	/* and every library counter has its BPF one (no map reported that is not there) */
+	for (i = 0; i < TDAX_CTR_NR; i++)
+		if (!named[i])
+			fail_msg("enum tdax_counter %u \"%s\" has no BPF stat", i, tdax_counter_name(i));
+	/* the groups the front ends loop over hold what their names say */
+	for (i = 0; i < TDAX_CTR_NR; i++) {
+		bool ev = (int)i >= TDAX_CTR_EV_FIRST && i <= TDAX_CTR_EV_LAST;
+		bool full = i >= TDAX_CTR_FULL_FIRST && i <= TDAX_CTR_FULL_LAST;
+
+		k = s.counters[i] - 1000;	/* the BPF index it came from */
+		assert_string_equal(tdax_counter_name(i), bpf_names[k]);
+		assert_int_equal(s.map_entries[i], 2000 + k);
+		assert_int_equal(!strncmp(bpf_idents[k], "EV_", 3), ev);
+		assert_int_equal(!strncmp(bpf_idents[k], "FULL_", 5), full);
+	}
+
+	tdax_gran_add_bpf(&g, &gv);
+	assert_int_equal(g.attempts[0], 1);
+	assert_int_equal(g.attempts[2], 3);
+	assert_int_equal(g.mapped[1], 5);
+	assert_int_equal(g.fallback[2], 9);
+	assert_int_equal(g.sigbus[0], 10);
+	assert_int_equal(g.other, 13);
+	assert_int_equal(g.hits, 114);
+	assert_int_equal(g.misses, 15);
+	assert_int_equal(g.below_align, 16);
+	assert_int_equal(g.bytes_mapped, 17);
+	assert_int_equal(g.bytes_aligned, 18);
+	assert_int_equal(g.lat_sum_ns, 19);
+	assert_int_equal(g.region_instance, 20);
+	assert_int_equal(g.dev, 21);
+	assert_int_equal(g.region_id, 22);
+	assert_int_equal(g.align_seen, 23);
+
+	hv.slots[0] = 1;
+	hv.slots[TDAX_HIST_SLOTS - 1] = 2;
+	tdax_hist_add_bpf(&h, &hv);
+	assert_int_equal(h.count, 4);
+	assert_int_equal(h.sum, 30);
+	assert_int_equal(h.slots[0], 1);
+	assert_int_equal(h.slots[TDAX_HIST_SLOTS - 1], 2);
+
+	assert_int_equal(tdax_lifetime_of_bpf(TDAX_LT_REGION), TDAX_LIFETIME_REGION);
+	assert_int_equal(tdax_lifetime_of_bpf(TDAX_LT_DEV), TDAX_LIFETIME_DEV);
+	assert_int_equal(tdax_lifetime_of_bpf(TDAX_LT_NR), -1);
+
+	tdax_event_from_bpf(&se, &ev);
+	assert_int_equal(se.kind, TDAX_SNOOP_MMAP);
+	assert_int_equal(se.ts_ns + se.address + se.pgoff + se.size + se.align + se.phys +
+			 se.latency_ns + se.instance, 36);
+	assert_int_equal(se.pid + se.tid + se.dev + se.region_id, 42);
+	assert_int_equal(se.result, -13);
+	assert_int_equal(se.reason, 14);
+	assert_int_equal(se.outcome, 15);
+	assert_int_equal(se.write, 1);
+	assert_string_equal(se.comm, "comm");
+	ev.kind = TDAX_EVK_FAULT;
+	tdax_event_from_bpf(&se, &ev);
+	assert_int_equal(se.kind, TDAX_SNOOP_FAULT);
+}
+
 /* ---- fake sysfs --------------------------------------------------------------- */
 
 #include "fakesys.h"
@@ -761,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_exited_fold),
 		cmocka_unit_test(test_gran_add),
 		cmocka_unit_test(test_parse_devt),
+		cmocka_unit_test(test_bpf_boundary),
 		cmocka_unit_test_setup_teardown(test_sysfs_scan, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_refresh, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_sysfs_absent),
