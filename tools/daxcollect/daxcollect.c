@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 #endif
 #include <argp.h>
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
@@ -224,11 +223,6 @@ static double mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int module_present(void)
-{
-	return tdax_module_present(env.sysfs);
-}
-
 /*
  * Tell systemd (Type=notify) that we serve, or that we stop, through
  * libsystemd's sd_notify(3), loaded at run time: no build dependency, and
@@ -381,24 +375,6 @@ static void release_driver_locked(enum release_why why)
 	st.release_why = why;
 }
 
-static int count_dir(const char *sub)
-{
-	char p[512];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(p, sizeof(p), "%s/bus/tdax/%s", env.sysfs, sub);
-	d = opendir(p);
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 /*
  * Called every BUS_POLL seconds: release the module when the bus is empty
  * (providers and tdax_device unloaded: `rmmod tdax` is next), notice the
@@ -406,11 +382,13 @@ static int count_dir(const char *sub)
  */
 static void watch_bus(void)
 {
+	struct tdax_bus_state bus;
 	int present, busy, back;
 
 	pthread_mutex_lock(&st.lock);
-	present = module_present();
-	busy = present && (count_dir("devices") || count_dir("drivers"));
+	tdax_bus_state(env.sysfs, &bus);	/* a directory it cannot read counts as empty */
+	present = bus.module;
+	busy = bus.devices || bus.drivers;
 	if (!st.health.released) {
 		if (st.health.attached && present && !busy)
 			release_driver_locked(REL_EMPTY);

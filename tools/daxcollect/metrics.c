@@ -16,7 +16,7 @@
 
 #define NS	1e-9
 
-size_t metrics_log2_buckets(const struct tdax_hist *h, int lo, int hi,
+size_t metrics_log2_buckets(const struct tdax_histogram *h, int lo, int hi,
 			    double *bounds, uint64_t *counts)
 {
 	size_t n = (size_t)(hi - lo + 1), j;
@@ -27,14 +27,14 @@ size_t metrics_log2_buckets(const struct tdax_hist *h, int lo, int hi,
 	for (j = 0; j < n; j++)
 		bounds[j] = ldexp(1.0, lo + (int)j) * NS;
 	/* slot i holds 2^(i-1) < v <= 2^i: it belongs to bucket le = 2^i */
-	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
+	for (i = 0; i < TDAX_HISTOGRAM_SLOTS; i++) {
 		int b = i - lo;
 
 		if (!h->slots[i])
 			continue;
 		if (b < 0)
 			b = 0;
-		if (b > (int)n || i == TDAX_HIST_SLOTS - 1)
+		if (b > (int)n || i == TDAX_HISTOGRAM_SLOTS - 1)
 			b = (int)n;	/* +Inf */
 		counts[b] += h->slots[i];
 	}
@@ -160,7 +160,7 @@ static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 		if (!d->instance)
 			continue;
 		for (k = 0; k <= TDAX_SZ_NR; k++) {
-			const struct tdax_hist *h = &d->lat[k];
+			const struct tdax_histogram *h = &d->lat[k];
 			const char *l[] = { DEV_LABELS(d, ib), "size", tdax_size_name(k), NULL };
 			size_t n, j;
 			uint64_t tot = 0;
@@ -253,9 +253,9 @@ static void render_devices(struct expo *e, const struct tdax_snapshot *s)
 
 	expo_family(e, "tdax_device_lifetime_seconds", "histogram",
 		    "Lifetimes of destroyed devices.");
-	n = metrics_log2_buckets(&s->lifetimes[TDAX_LT_DEV], LT_LOG2_MIN, LT_LOG2_MAX,
+	n = metrics_log2_buckets(&s->lifetimes[TDAX_LIFETIME_DEV], LT_LOG2_MIN, LT_LOG2_MAX,
 				 bounds, counts);
-	expo_histogram(e, NULL, bounds, counts, n, s->lifetimes[TDAX_LT_DEV].sum * NS);
+	expo_histogram(e, NULL, bounds, counts, n, s->lifetimes[TDAX_LIFETIME_DEV].sum * NS);
 }
 
 /*
@@ -490,9 +490,9 @@ static void render_regions(struct expo *e, const struct tdax_snapshot *s)
 
 	expo_family(e, "tdax_region_lifetime_seconds", "histogram",
 		    "Lifetimes of destroyed regions.");
-	n = metrics_log2_buckets(&s->lifetimes[TDAX_LT_REGION], LT_LOG2_MIN, LT_LOG2_MAX,
+	n = metrics_log2_buckets(&s->lifetimes[TDAX_LIFETIME_REGION], LT_LOG2_MIN, LT_LOG2_MAX,
 				 bounds, counts);
-	expo_histogram(e, NULL, bounds, counts, n, s->lifetimes[TDAX_LT_REGION].sum * NS);
+	expo_histogram(e, NULL, bounds, counts, n, s->lifetimes[TDAX_LIFETIME_REGION].sum * NS);
 }
 
 /*
@@ -504,9 +504,9 @@ static void render_regions(struct expo *e, const struct tdax_snapshot *s)
  * process, and per device the "exited" aggregate (pid="", comm="[exited]").
  */
 struct comm_acc {
-	char comm[TDAX_COMM_LEN];
+	char comm[TDAX_PROC_COMM_LEN];
 	__u64 instance;
-	struct tdax_gran_val g;
+	struct tdax_gran g;
 	uint64_t mmaps, mmap_errors;
 	int used;
 };
@@ -563,7 +563,7 @@ void metrics_account(const struct tdax_snapshot *s)
 struct proc_row {
 	const char *pid, *comm;
 	const struct tdax_snap_dev *d;
-	struct tdax_gran_val g;
+	struct tdax_gran g;
 	uint64_t mmaps, mmap_errors;
 };
 
@@ -730,36 +730,36 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 
 	expo_family(e, "tdax_collector_events_total", "counter",
 		    "Tracepoint events seen by the BPF programs, by event.");
-	for (i = TDAX_STAT_EV_FIRST; i <= TDAX_STAT_EV_LAST; i++) {
-		const char *l[] = { "event", tdax_stat_name(i), NULL };
+	for (i = TDAX_CTR_EV_FIRST; i <= TDAX_CTR_EV_LAST; i++) {
+		const char *l[] = { "event", tdax_counter_name(i), NULL };
 
-		expo_sample_u64(e, l, s->stats[i]);
+		expo_sample_u64(e, l, s->counters[i]);
 	}
 	expo_family(e, "tdax_collector_map_entries", "gauge", "Entries in each aggregation map.");
-	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
-		const char *l[] = { "map", tdax_stat_name(i), NULL };
+	for (i = TDAX_CTR_FULL_FIRST; i <= TDAX_CTR_FULL_LAST; i++) {
+		const char *l[] = { "map", tdax_counter_name(i), NULL };
 
 		expo_sample_u64(e, l, s->map_entries[i]);
 	}
 	expo_family(e, "tdax_collector_map_max_entries", "gauge", "Capacity of each aggregation map.");
-	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
-		const char *l[] = { "map", tdax_stat_name(i), NULL };
+	for (i = TDAX_CTR_FULL_FIRST; i <= TDAX_CTR_FULL_LAST; i++) {
+		const char *l[] = { "map", tdax_counter_name(i), NULL };
 
 		expo_sample_u64(e, l, s->map_max[i]);
 	}
 	expo_family(e, "tdax_collector_map_full_total", "counter",
 		    "Updates dropped because a map was full (the data is then incomplete).");
-	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
-		const char *l[] = { "map", tdax_stat_name(i), NULL };
+	for (i = TDAX_CTR_FULL_FIRST; i <= TDAX_CTR_FULL_LAST; i++) {
+		const char *l[] = { "map", tdax_counter_name(i), NULL };
 
-		expo_sample_u64(e, l, s->stats[i]);
+		expo_sample_u64(e, l, s->counters[i]);
 	}
 	expo_family(e, "tdax_collector_lost_events_total", "counter",
 		    "Snoop records lost because the ring buffer was full.");
-	expo_sample_u64(e, NULL, s->stats[TDAX_STAT_EVENTS_LOST]);
+	expo_sample_u64(e, NULL, s->counters[TDAX_CTR_EVENTS_LOST]);
 	expo_family(e, "tdax_collector_read_errors_total", "counter",
 		    "Errors reading records inside the BPF programs.");
-	expo_sample_u64(e, NULL, s->stats[TDAX_STAT_READ_ERRORS]);
+	expo_sample_u64(e, NULL, s->counters[TDAX_CTR_READ_ERRORS]);
 	expo_family(e, "tdax_collector_bpf_stats_enabled", "gauge",
 		    "1 when kernel.bpf_stats_enabled is on (BPF run time is then measured).");
 	expo_sample_u64(e, NULL, h->bpf_stats ? 1 : 0);
@@ -828,7 +828,7 @@ void metrics_render(struct expo *e, const struct tdax_snapshot *s,
 	render_health(e, s, h);
 }
 
-static void counts_of(struct alert_counts *c, const struct tdax_gran_val *g)
+static void counts_of(struct alert_counts *c, const struct tdax_gran *g)
 {
 	c->hits = g->hits;
 	c->misses = g->misses;

@@ -80,7 +80,7 @@ void metrics_feed_alerts(struct alert_engine *eng, const struct tdax_snapshot *s
  * bounds[j] = 2^(lo+j) ns, j = 0..hi-lo; counts has hi-lo+2 entries
  * (the last one is +Inf).  Returns the number of finite bounds.
  */
-size_t metrics_log2_buckets(const struct tdax_hist *h, int lo, int hi,
+size_t metrics_log2_buckets(const struct tdax_histogram *h, int lo, int hi,
 			    double *bounds, uint64_t *counts);
 
 #endif

@@ -81,7 +81,7 @@ int dt_parse_sort(const char *s, enum dt_sort *out);
 /* text.c: number formats and the three views as text lines. */
 char *dt_fmt_rate(double v, char *buf, size_t len);
 char *dt_fmt_ns(__u64 ns, char *buf, size_t len);
-__u64 dt_dev_ended_size(const struct tdax_gran_val *g, int si);
+__u64 dt_dev_ended_size(const struct tdax_gran *g, int si);
 void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		      struct dt_lines *out);
 void dt_render_view(const struct tdax_snapshot *d, const struct dt_opts *o,
@@ -89,7 +89,7 @@ void dt_render_view(const struct tdax_snapshot *d, const struct dt_opts *o,
 
 /* json.c: one document per interval (schema: docs/daxtop.md). */
 struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_opts *o);
-struct json_object *dt_json_event(const struct tdax_event *ev, const char *devname);
+struct json_object *dt_json_event(const struct tdax_snoop_event *ev, const char *devname);
 
 #include <signal.h>
 /* Set by SIGINT/SIGTERM/SIGHUP: finish the current report and exit. */

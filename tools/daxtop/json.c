@@ -33,7 +33,7 @@ static struct json_object *quant(double v)
 	return isnan(v) ? NULL : json_object_new_double(round(v * 10) / 10);
 }
 
-static struct json_object *hist_json(const struct tdax_hist *h)
+static struct json_object *hist_json(const struct tdax_histogram *h)
 {
 	struct json_object *o = json_object_new_object(), *b = json_object_new_array();
 	unsigned int i;
@@ -42,7 +42,7 @@ static struct json_object *hist_json(const struct tdax_hist *h)
 	ADD(o, "sum_ns", U64(h->sum));
 	ADD(o, "p50_ns", quant(tdax_hist_quantile(h, 0.5)));
 	ADD(o, "p99_ns", quant(tdax_hist_quantile(h, 0.99)));
-	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
+	for (i = 0; i < TDAX_HISTOGRAM_SLOTS; i++) {
 		struct json_object *pair;
 
 		if (!h->slots[i])
@@ -57,7 +57,7 @@ static struct json_object *hist_json(const struct tdax_hist *h)
 }
 
 /* Fault counters shared by devices and processes. */
-static void gran_json(struct json_object *o, const struct tdax_gran_val *g, __u64 interval_ns)
+static void gran_json(struct json_object *o, const struct tdax_gran *g, __u64 interval_ns)
 {
 	struct json_object *by = json_object_new_object();
 	__u64 ended = tdax_gran_ended(g);
@@ -295,33 +295,33 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 		json_object_array_add(regs, o);
 	}
 	ADD(doc, "regions", regs);
-	for (i = 0; i < TDAX_LT_NR; i++)
+	for (i = 0; i < TDAX_LIFETIME_NR; i++)
 		ADD(lt, tdax_lifetime_name(i), hist_json(&d->lifetimes[i]));
 	ADD(doc, "lifetimes", lt);
-	for (i = TDAX_STAT_EV_FIRST; i <= TDAX_STAT_EV_LAST; i++)
-		ADD(ev, tdax_stat_name(i), U64(d->stats[i]));
+	for (i = TDAX_CTR_EV_FIRST; i <= TDAX_CTR_EV_LAST; i++)
+		ADD(ev, tdax_counter_name(i), U64(d->counters[i]));
 	ADD(health, "events", ev);
-	for (i = TDAX_STAT_FULL_FIRST; i <= TDAX_STAT_FULL_LAST; i++) {
+	for (i = TDAX_CTR_FULL_FIRST; i <= TDAX_CTR_FULL_LAST; i++) {
 		struct json_object *m = json_object_new_object();
 
-		ADD(m, "full", U64(d->stats[i]));
+		ADD(m, "full", U64(d->counters[i]));
 		ADD(m, "entries", U64(d->map_entries[i]));
 		ADD(m, "max_entries", U64(d->map_max[i]));
-		ADD(full, tdax_stat_name(i), m);
+		ADD(full, tdax_counter_name(i), m);
 	}
 	ADD(health, "maps", full);
-	ADD(health, "events_lost", U64(d->stats[TDAX_STAT_EVENTS_LOST]));
-	ADD(health, "read_errors", U64(d->stats[TDAX_STAT_READ_ERRORS]));
+	ADD(health, "events_lost", U64(d->counters[TDAX_CTR_EVENTS_LOST]));
+	ADD(health, "read_errors", U64(d->counters[TDAX_CTR_READ_ERRORS]));
 	ADD(health, "bpf_run_ns", U64(d->bpf_run_ns));
 	ADD(health, "bpf_run_count", U64(d->bpf_run_cnt));
 	ADD(doc, "health", health);
 	return doc;
 }
 
-struct json_object *dt_json_event(const struct tdax_event *e, const char *devname)
+struct json_object *dt_json_event(const struct tdax_snoop_event *e, const char *devname)
 {
 	struct json_object *o = json_object_new_object();
-	bool fault = e->kind == TDAX_EVK_FAULT;
+	bool fault = e->kind == TDAX_SNOOP_FAULT;
 
 	ADD(o, "ts_ns", U64(e->ts_ns));
 	ADD(o, "kind", STR(fault ? "fault" : "mmap"));

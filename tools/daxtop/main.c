@@ -370,7 +370,7 @@ struct snoop_ctx {
 	unsigned long printed;
 };
 
-static int on_event(void *ctx, const struct tdax_event *e)
+static int on_event(void *ctx, const struct tdax_snoop_event *e)
 {
 	struct snoop_ctx *s = ctx;
 	const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(&s->names, e->instance);
@@ -396,7 +396,7 @@ static int on_event(void *ctx, const struct tdax_event *e)
 
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 		json_object_put(j);
-	} else if (e->kind == TDAX_EVK_FAULT) {
+	} else if (e->kind == TDAX_SNOOP_FAULT) {
 		printf("%-10.6f %-7u %-16.16s %-9s %-5s %#-16llx %-4s %-8s %s\n",
 		       (e->ts_ns - s->t0) / 1e9, e->pid, e->comm, name, "fault",
 		       (unsigned long long)e->address, tdax_fmt_bytes(e->size, sz, sizeof(sz)),
@@ -472,9 +472,9 @@ static int run_events(const struct dt_opts *o)
 		rc = 1;
 	}
 	fflush(stdout);
-	if (!take(c, &s.names) && s.names.stats[TDAX_STAT_EVENTS_LOST])
+	if (!take(c, &s.names) && s.names.counters[TDAX_CTR_EVENTS_LOST])
 		fprintf(stderr, "daxtop: %llu events lost (ring buffer full)\n",
-			(unsigned long long)s.names.stats[TDAX_STAT_EVENTS_LOST]);
+			(unsigned long long)s.names.counters[TDAX_CTR_EVENTS_LOST]);
 	tdax_snapshot_free(&s.names);
 	tdax_collector_close(c);
 	return rc;

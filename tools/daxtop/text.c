@@ -98,17 +98,17 @@ static char *fmt_pct(double r, char *buf, size_t len)
 }
 
 /* Faults that ended at size si: mapped there or SIGBUS there. */
-__u64 dt_dev_ended_size(const struct tdax_gran_val *g, int si)
+__u64 dt_dev_ended_size(const struct tdax_gran *g, int si)
 {
 	return g->mapped[si] + g->sigbus[si];
 }
 
-static __u64 gran_ended(const struct tdax_gran_val *g)
+static __u64 gran_ended(const struct tdax_gran *g)
 {
 	return tdax_gran_ended(g);
 }
 
-static void dev_lat(const struct tdax_snap_dev *d, struct tdax_hist *all)
+static void dev_lat(const struct tdax_snap_dev *d, struct tdax_histogram *all)
 {
 	int k;
 
@@ -117,13 +117,13 @@ static void dev_lat(const struct tdax_snap_dev *d, struct tdax_hist *all)
 		tdax_hist_add(all, &d->lat[k]);
 }
 
-static __u64 sigbus_total(const struct tdax_gran_val *g)
+static __u64 sigbus_total(const struct tdax_gran *g)
 {
 	return tdax_gran_sigbus(g);
 }
 
 /* Mean handler latency of a process (per-process histograms are not kept). */
-static double proc_lat_mean(const struct tdax_gran_val *g)
+static double proc_lat_mean(const struct tdax_gran *g)
 {
 	__u64 n = tdax_gran_attempts(g);
 
@@ -133,7 +133,7 @@ static double proc_lat_mean(const struct tdax_gran_val *g)
 void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		      struct dt_lines *out)
 {
-	struct tdax_gran_val tot = {};
+	struct tdax_gran tot = {};
 	__u64 full = 0, refused = 0, sec = d->realtime_ns / 1000000000ULL;
 	char b1[16], b2[16], b3[16], b4[16], b5[16], tbuf[16], att[40];
 	time_t t = (time_t)sec;
@@ -147,8 +147,8 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		tdax_gran_add(&tot, &d->devs[i].g);
 		refused += d->devs[i].mmap_errors;
 	}
-	for (k = TDAX_STAT_FULL_FIRST; k <= TDAX_STAT_FULL_LAST; k++)
-		full += d->stats[k];
+	for (k = TDAX_CTR_FULL_FIRST; k <= TDAX_CTR_FULL_LAST; k++)
+		full += d->counters[k];
 	/* attach: the tdax mode; stock:MODE or both:TDAX+STOCK otherwise */
 	if (d->sources & TDAX_SOURCE_STOCK)
 		snprintf(att, sizeof(att), "%s:%s%s%s", tdax_source_name(d->sources),
@@ -166,11 +166,11 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		     dt_fmt_rate(tdax_rate(tot.below_align, d->interval_ns), b3, sizeof(b3)),
 		     dt_fmt_rate(tdax_rate(sigbus_total(&tot), d->interval_ns), b4, sizeof(b4)),
 		     (unsigned long long)refused);
-	if (full || d->stats[TDAX_STAT_EVENTS_LOST] || d->stats[TDAX_STAT_READ_ERRORS])
+	if (full || d->counters[TDAX_CTR_EVENTS_LOST] || d->counters[TDAX_CTR_READ_ERRORS])
 		dt_lines_add(out, "WARNING: map full %llu  events lost %llu  read errors %llu (counts incomplete)",
 			     (unsigned long long)full,
-			     (unsigned long long)d->stats[TDAX_STAT_EVENTS_LOST],
-			     (unsigned long long)d->stats[TDAX_STAT_READ_ERRORS]);
+			     (unsigned long long)d->counters[TDAX_CTR_EVENTS_LOST],
+			     (unsigned long long)d->counters[TDAX_CTR_READ_ERRORS]);
 	if (o && o->pid)
 		dt_lines_add(out, "process %d only; latency P50/P99: system-wide (not kept per process)",
 			     o->pid);
@@ -193,7 +193,7 @@ static int cmp_devp(const void *a, const void *b)
 {
 	const struct tdax_snap_dev *x = *(const struct tdax_snap_dev *const *)a;
 	const struct tdax_snap_dev *y = *(const struct tdax_snap_dev *const *)b;
-	struct tdax_hist hx, hy;
+	struct tdax_histogram hx, hy;
 	int r = 0;
 
 	switch (cur_sort) {
@@ -317,8 +317,8 @@ static void render_lifetimes(const struct tdax_snapshot *d, struct dt_lines *out
 	char b1[16], b2[16];
 	int i;
 
-	for (i = 0; i < TDAX_LT_NR; i++) {
-		const struct tdax_hist *h = &d->lifetimes[i];
+	for (i = 0; i < TDAX_LIFETIME_NR; i++) {
+		const struct tdax_histogram *h = &d->lifetimes[i];
 
 		if (!h->count)
 			continue;
@@ -446,7 +446,7 @@ static void render_devs(const struct tdax_snapshot *d, const struct dt_opts *o, 
 	rows = o && o->rows && (size_t)o->rows < d->ndevs ? (size_t)o->rows : d->ndevs;
 	for (i = 0; i < rows; i++) {
 		const struct tdax_snap_dev *x = v[i];
-		struct tdax_hist all;
+		struct tdax_histogram all;
 		__u64 ni = d->interval_ns;
 
 		dev_lat(x, &all);

@@ -105,7 +105,7 @@ int dt_tui_run(struct tdax_collector *c, struct dt_opts *o)
 	}
 	tdax_snapshot_copy(&prev, &base);
 	tdax_snapshot_copy(&d, &base);
-	memset(d.stats, 0, sizeof(d.stats));
+	memset(d.counters, 0, sizeof(d.counters));
 	d.interval_ns = 0;
 	dt_filter(&d, o->pid, o->device);
 

@@ -90,20 +90,6 @@ static bool path_exists(const struct tdax_collector *c, const char *rel)
 	return stat(p, &st) == 0;
 }
 
-bool tdax_module_present(const char *sysfs_root)
-{
-	char p[PATH_MAX + 64];
-	struct stat st;
-
-	if (!sysfs_root)
-		sysfs_root = "/sys";
-	snprintf(p, sizeof(p), "%s/bus/tdax", sysfs_root);
-	if (stat(p, &st) == 0)
-		return true;
-	snprintf(p, sizeof(p), "%s/module/tdax", sysfs_root);
-	return stat(p, &st) == 0;
-}
-
 static bool module_present(const struct tdax_collector *c)
 {
 	return tdax_module_present(c->root);
@@ -134,10 +120,12 @@ struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode
 static int ringbuf_cb(void *ctx, void *data, size_t size)
 {
 	struct tdax_collector *c = ctx;
+	struct tdax_snoop_event ev;
 
 	if (size < sizeof(struct tdax_event) || !c->opts.on_event)
 		return 0;
-	return c->opts.on_event(c->opts.event_ctx, data);
+	tdax_event_from_bpf(&ev, data);
+	return c->opts.on_event(c->opts.event_ctx, &ev);
 }
 
 /*

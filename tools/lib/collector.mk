@@ -11,6 +11,6 @@
 
 TDAX_TOP		?= $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/../..)
 TDAX_BUILD		?= $(TDAX_TOP)/build
-TDAX_COLLECTOR_CFLAGS	:= -I$(TDAX_TOP)/tools/lib -I$(TDAX_TOP)/bpf -I$(TDAX_TOP)/include
+TDAX_COLLECTOR_CFLAGS	:= -I$(TDAX_TOP)/tools/lib -I$(TDAX_TOP)/include
 TDAX_COLLECTOR_LIB	:= $(TDAX_BUILD)/lib/libtdax_collector.a
 TDAX_COLLECTOR_LDLIBS	:= -lbpf -lelf -lz -lm

@@ -9,6 +9,7 @@
 #include <limits.h>
 
 #include "tdax_collector.h"
+#include "tdax_maps.h"	/* bpf/: the map layout, never seen by front ends */
 
 #define TDAX_NEVENTS	12
 
@@ -158,6 +159,25 @@ int tdax_sysfs_refresh(const char *root, struct tdax_sysfs *s, struct tdax_sysfs
 
 /* Parse "MAJ:MIN" into a kernel dev_t; -EINVAL if malformed. */
 int tdax_parse_devt(const char *s, __u32 *out);
+
+/*
+ * from_bpf.c: the one place BPF map values become library types.  The
+ * counters of the "stats" map and the map sizes are gathered by BPF index
+ * (struct tdax_bpf_stats) and converted by name once per snapshot.
+ */
+struct tdax_bpf_stats {
+	__u64 stats[TDAX_STAT_NR];	/* the "stats" map, summed over CPUs */
+	__u64 entries[TDAX_STAT_NR];	/* for TDAX_STAT_FULL_*: entries of that map */
+	__u64 max[TDAX_STAT_NR];	/* ... its max_entries */
+};
+void tdax_gran_add_bpf(struct tdax_gran *dst, const struct tdax_gran_val *src);
+void tdax_hist_add_bpf(struct tdax_histogram *dst, const struct tdax_hist *src);
+/* enum tdax_lifetime of a TDAX_LT_* index; -1 if none. */
+int tdax_lifetime_of_bpf(unsigned int lt);
+/* enum tdax_counter of the TDAX_STAT_* of that name; -1 if none. */
+int tdax_counter_of_bpf(unsigned int stat);
+void tdax_counters_from_bpf(struct tdax_snapshot *s, const struct tdax_bpf_stats *b);
+void tdax_event_from_bpf(struct tdax_snoop_event *dst, const struct tdax_event *src);
 
 /* Growable arrays of snapshot rows. */
 void *tdax_grow(void *arr, size_t *cap, size_t n, size_t elem);

@@ -152,7 +152,7 @@ static const __u64 size_bytes[TDAX_SZ_NR] = { TDAX_SIZE_4K, TDAX_SIZE_2M, TDAX_S
 /** struct fault_row - one fault_counts entry summed over the CPUs. */
 struct fault_row {
 	const struct tdax_fault_key *k;
-	struct tdax_hist lat;		/* lat.count: the records */
+	struct tdax_histogram lat;	/* lat.count: the records */
 	__u64 region_instance;
 	__u32 region_id;
 };
@@ -166,7 +166,7 @@ static void fault_row_read(const struct map_dump *d, size_t i, struct fault_row 
 	for (cpu = 0; cpu < d->nvals; cpu++) {
 		const struct tdax_fault_val *v = dump_val(d, i, cpu);
 
-		tdax_hist_add(&fr->lat, &v->lat);
+		tdax_hist_add_bpf(&fr->lat, &v->lat);
 		if (v->lat.count) {
 			fr->region_instance = v->region_instance;
 			fr->region_id = v->region_id;
@@ -179,7 +179,7 @@ static void fault_row_read(const struct map_dump *d, size_t i, struct fault_row 
  * the BPF program adds per record (the definitions of docs/metrics.md),
  * times the row's count.  hit: mapped at a size >= the device align.
  */
-static void gran_of_fault_row(struct tdax_gran_val *g, const struct fault_row *fr)
+static void gran_of_fault_row(struct tdax_gran *g, const struct fault_row *fr)
 {
 	const struct tdax_fault_key *k = fr->k;
 	bool known = k->size_idx < TDAX_SZ_NR;
@@ -408,7 +408,7 @@ static void flush_add(struct tdax_snap_dev *x, const struct map_dump *d, size_t 
 		f->skipped += v->skipped;
 		f->skipped_bytes += v->skipped_bytes;
 		f->errors += v->errors;
-		tdax_hist_add(&f->lat, &v->lat);
+		tdax_hist_add_bpf(&f->lat, &v->lat);
 		if (!x->dev && v->dev)
 			x->dev = v->dev;
 		if (!x->region_instance && v->region_instance)
@@ -652,10 +652,10 @@ static void read_run_stats(struct tdax_collector *c, struct tdax_snapshot *s)
 	}
 }
 
-static void map_fill(struct tdax_snapshot *s, int stat, struct bpf_map *map, size_t entries)
+static void map_fill(struct tdax_bpf_stats *s, int stat, struct bpf_map *map, size_t entries)
 {
-	s->map_entries[stat] = entries;
-	s->map_max[stat] = bpf_map__max_entries(map);
+	s->entries[stat] = entries;
+	s->max[stat] = bpf_map__max_entries(map);
 }
 
 static const struct tdax_live_dev *live_dev(const struct map_dump *ld, __u64 inst)
@@ -726,6 +726,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	size_t *proc_row = NULL;	/* md_proc entry -> its row in s.procs */
 	struct tdax_snapshot s;
 	struct caps cap = {};
+	struct tdax_bpf_stats bs = {};	/* by TDAX_STAT_*: converted at the end */
 	size_t i, j, nmap_devs;
 	__u32 k;
 	int err, cpu;
@@ -749,7 +750,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 				     strerror(-err));				\
 			goto fail;						\
 		}								\
-		map_fill(&s, stat, sk->maps.map, md.n);				\
+		map_fill(&bs, stat, sk->maps.map, md.n);			\
 	} while (0)
 	/*
 	 * The maps are read one after the other while records keep coming,
@@ -873,8 +874,10 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (archived_dev(c, pk->instance)) {
 			/* a process row of a retired instance: straight into "exited" */
 			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
-						       .g = v->g, .mmaps = v->mmaps,
+						       .mmaps = v->mmaps,
 						       .mmap_errors = v->mmap_errors };
+
+			tdax_gran_add_bpf(&late.g, &v->g);
 
 			memcpy(late.reasons, v->reasons, sizeof(late.reasons));
 			fold_proc(c, &late);
@@ -891,7 +894,7 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		p->pid = pk->tgid;
 		p->start_ns = pk->start_ns;
 		p->instance = pk->instance;
-		p->g = v->g;
+		tdax_gran_add_bpf(&p->g, &v->g);
 		p->dev = v->g.dev;
 		p->mmaps = v->mmaps;
 		p->mmap_errors = v->mmap_errors;
@@ -1110,10 +1113,12 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			goto fail;
 		}
 		for (k = 0; k < TDAX_LT_NR; k++) {
-			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, vals))
+			int lt = tdax_lifetime_of_bpf(k);
+
+			if (lt < 0 || bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, vals))
 				continue;
 			for (cpu = 0; cpu < c->ncpus; cpu++)
-				tdax_hist_add(&s.lifetimes[k], (void *)(vals + cpu * vsz));
+				tdax_hist_add_bpf(&s.lifetimes[lt], (void *)(vals + cpu * vsz));
 		}
 		free(vals);
 	}
@@ -1128,12 +1133,13 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.stats), &k, vals))
 				continue;
 			for (cpu = 0; cpu < c->ncpus; cpu++)
-				s.stats[k] += vals[cpu];
+				bs.stats[k] += vals[cpu];
 		}
 		free(vals);
 		/* fault records: in the rows now, and in the rows deleted before */
-		s.stats[TDAX_STAT_EV_FAULT] = faults_seen + faults_deleted;
+		bs.stats[TDAX_STAT_EV_FAULT] = faults_seen + faults_deleted;
 	}
+	tdax_counters_from_bpf(&s, &bs);
 	read_run_stats(c, &s);
 	tdax_snapshot_sort(&s);
 	tdax_snapshot_free(out);

@@ -25,8 +25,10 @@ static const char *const fault_outcome_names[] = {
 static const char *const mmap_reason_names[] = {
 	TDAX_MMAP_REASONS(TDAX_X_STR)
 };
-static const char *const stat_names[] = {
-	TDAX_STATS(TDAX_X_STR)
+static const char *const counter_names[] = {
+#define TDAX_X_CTR_STR(name, str) str,
+	TDAX_COUNTERS(TDAX_X_CTR_STR)
+#undef TDAX_X_CTR_STR
 };
 static const char *const domain_names[] = {
 	TDAX_PERSISTENCE_DOMAINS(TDAX_X_STR)
@@ -70,9 +72,9 @@ const char *tdax_mmap_reason_name(unsigned int reason)
 	return name_of(mmap_reason_names, ARRAY_SIZE(mmap_reason_names), reason);
 }
 
-const char *tdax_stat_name(unsigned int stat)
+const char *tdax_counter_name(unsigned int counter)
 {
-	return name_of(stat_names, ARRAY_SIZE(stat_names), stat);
+	return name_of(counter_names, ARRAY_SIZE(counter_names), counter);
 }
 
 const char *tdax_domain_name(unsigned int domain)
@@ -102,7 +104,7 @@ const char *tdax_kmem_block_op_name(unsigned int op)
 
 const char *tdax_lifetime_name(unsigned int idx)
 {
-	return idx == TDAX_LT_REGION ? "region" : idx == TDAX_LT_DEV ? "device" : "?";
+	return idx == TDAX_LIFETIME_REGION ? "region" : idx == TDAX_LIFETIME_DEV ? "device" : "?";
 }
 
 const char *tdax_attach_mode_name(enum tdax_attach_mode m)
@@ -126,17 +128,17 @@ double tdax_rate(__u64 count, __u64 interval_ns)
 	return interval_ns ? (double)count * 1e9 / (double)interval_ns : 0.0;
 }
 
-__u64 tdax_gran_ended(const struct tdax_gran_val *g)
+__u64 tdax_gran_ended(const struct tdax_gran *g)
 {
 	return g->hits + g->misses;
 }
 
-double tdax_fault_rate(const struct tdax_gran_val *g, __u64 interval_ns)
+double tdax_fault_rate(const struct tdax_gran *g, __u64 interval_ns)
 {
 	return tdax_rate(tdax_gran_ended(g), interval_ns);
 }
 
-__u64 tdax_gran_attempts(const struct tdax_gran_val *g)
+__u64 tdax_gran_attempts(const struct tdax_gran *g)
 {
 	__u64 n = 0;
 	int i;
@@ -146,7 +148,7 @@ __u64 tdax_gran_attempts(const struct tdax_gran_val *g)
 	return n;
 }
 
-__u64 tdax_gran_sigbus(const struct tdax_gran_val *g)
+__u64 tdax_gran_sigbus(const struct tdax_gran *g)
 {
 	__u64 n = 0;
 	int i;
@@ -156,19 +158,19 @@ __u64 tdax_gran_sigbus(const struct tdax_gran_val *g)
 	return n;
 }
 
-double tdax_hit_ratio(const struct tdax_gran_val *g)
+double tdax_hit_ratio(const struct tdax_gran *g)
 {
 	__u64 ended = tdax_gran_ended(g);
 
 	return ended ? (double)g->hits / (double)ended : NAN;
 }
 
-double tdax_byte_coverage(const struct tdax_gran_val *g)
+double tdax_byte_coverage(const struct tdax_gran *g)
 {
 	return g->bytes_mapped ? (double)g->bytes_aligned / (double)g->bytes_mapped : NAN;
 }
 
-void tdax_gran_add(struct tdax_gran_val *d, const struct tdax_gran_val *s)
+void tdax_gran_add(struct tdax_gran *d, const struct tdax_gran *s)
 {
 	int i;
 
@@ -199,7 +201,7 @@ unsigned int tdax_hist_slot(__u64 v)
 {
 	unsigned int slot = v > 1 ? 64 - __builtin_clzll(v - 1) : 0;
 
-	return slot < TDAX_HIST_SLOTS ? slot : TDAX_HIST_SLOTS - 1;
+	return slot < TDAX_HISTOGRAM_SLOTS ? slot : TDAX_HISTOGRAM_SLOTS - 1;
 }
 
 __u64 tdax_hist_slot_upper(unsigned int slot)
@@ -213,12 +215,12 @@ __u64 tdax_hist_slot_upper(unsigned int slot)
  * bound (the previous bucket's le, 0 for the first) and its le.  The last
  * slot is open-ended (+Inf): the quantile is then its lower bound.
  */
-double tdax_hist_quantile(const struct tdax_hist *h, double q)
+double tdax_hist_quantile(const struct tdax_histogram *h, double q)
 {
 	double total = 0, rank, cum = 0, lo, hi;
 	unsigned int i;
 
-	for (i = 0; i < TDAX_HIST_SLOTS; i++)
+	for (i = 0; i < TDAX_HISTOGRAM_SLOTS; i++)
 		total += (double)h->slots[i];
 	if (total == 0 || isnan(q))
 		return NAN;
@@ -227,17 +229,17 @@ double tdax_hist_quantile(const struct tdax_hist *h, double q)
 	if (q > 1)
 		q = 1;
 	rank = q * total;
-	for (i = 0; i < TDAX_HIST_SLOTS; i++) {
+	for (i = 0; i < TDAX_HISTOGRAM_SLOTS; i++) {
 		double c = (double)h->slots[i];
 
 		if (c > 0 && cum + c >= rank)
 			break;
 		cum += c;
 	}
-	if (i >= TDAX_HIST_SLOTS)
-		i = TDAX_HIST_SLOTS - 1;
+	if (i >= TDAX_HISTOGRAM_SLOTS)
+		i = TDAX_HISTOGRAM_SLOTS - 1;
 	lo = i ? (double)tdax_hist_slot_upper(i - 1) : 0;
-	if (i == TDAX_HIST_SLOTS - 1)
+	if (i == TDAX_HISTOGRAM_SLOTS - 1)
 		return lo;
 	hi = (double)tdax_hist_slot_upper(i);
 	if (!h->slots[i])
@@ -245,11 +247,11 @@ double tdax_hist_quantile(const struct tdax_hist *h, double q)
 	return lo + (hi - lo) * ((rank - cum) / (double)h->slots[i]);
 }
 
-void tdax_hist_add(struct tdax_hist *d, const struct tdax_hist *s)
+void tdax_hist_add(struct tdax_histogram *d, const struct tdax_histogram *s)
 {
 	unsigned int i;
 
-	for (i = 0; i < TDAX_HIST_SLOTS; i++)
+	for (i = 0; i < TDAX_HISTOGRAM_SLOTS; i++)
 		d->slots[i] += s->slots[i];
 	d->count += s->count;
 	d->sum += s->sum;

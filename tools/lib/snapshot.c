@@ -237,8 +237,8 @@ static __u64 dsub(__u64 cur, __u64 prev)
 	return cur >= prev ? cur - prev : cur;
 }
 
-static void gran_sub(struct tdax_gran_val *o, const struct tdax_gran_val *c,
-		     const struct tdax_gran_val *p)
+static void gran_sub(struct tdax_gran *o, const struct tdax_gran *c,
+		     const struct tdax_gran *p)
 {
 	int i;
 
@@ -260,14 +260,14 @@ static void gran_sub(struct tdax_gran_val *o, const struct tdax_gran_val *c,
 	o->lat_sum_ns = dsub(c->lat_sum_ns, p->lat_sum_ns);
 }
 
-static void hist_sub(struct tdax_hist *o, const struct tdax_hist *c, const struct tdax_hist *p)
+static void hist_sub(struct tdax_histogram *o, const struct tdax_histogram *c, const struct tdax_histogram *p)
 {
 	unsigned int i;
 
 	*o = *c;
 	if (!p || c->count < p->count)
 		return;
-	for (i = 0; i < TDAX_HIST_SLOTS; i++)
+	for (i = 0; i < TDAX_HISTOGRAM_SLOTS; i++)
 		o->slots[i] = dsub(c->slots[i], p->slots[i]);
 	o->count = c->count - p->count;
 	o->sum = dsub(c->sum, p->sum);
@@ -357,7 +357,7 @@ int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 		const struct tdax_snap_proc *p =
 			prev->nprocs ? bsearch(o, prev->procs, prev->nprocs,
 					       sizeof(*prev->procs), cmp_proc) : NULL;
-		struct tdax_gran_val folded = {};
+		struct tdax_gran folded = {};
 		__u64 fmm = 0, fme = 0, frs[2][TDAX_FR_NR] = {};
 		size_t j;
 		int r;
@@ -403,10 +403,10 @@ int tdax_snapshot_delta(const struct tdax_snapshot *prev,
 			}
 		}
 	}
-	for (i = 0; i < TDAX_LT_NR; i++)
+	for (i = 0; i < TDAX_LIFETIME_NR; i++)
 		hist_sub(&t.lifetimes[i], &cur->lifetimes[i], &prev->lifetimes[i]);
-	for (i = 0; i < TDAX_STAT_NR; i++)
-		t.stats[i] = dsub(cur->stats[i], prev->stats[i]);
+	for (i = 0; i < TDAX_CTR_NR; i++)
+		t.counters[i] = dsub(cur->counters[i], prev->counters[i]);
 	t.bpf_run_ns = dsub(cur->bpf_run_ns, prev->bpf_run_ns);
 	t.bpf_run_cnt = dsub(cur->bpf_run_cnt, prev->bpf_run_cnt);
 

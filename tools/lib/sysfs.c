@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <limits.h>
+#include <sys/stat.h>
 
 #include "collector_int.h"
 #include "tdax_sysfs.h"
@@ -42,6 +43,43 @@ int tdax_parse_devt(const char *s, __u32 *out)
 		return -EINVAL;
 	*out = TDAX_KDEV(ma, mi);
 	return 0;
+}
+
+bool tdax_module_present(const char *sysfs_root)
+{
+	char p[PATH_MAX + 64];
+	struct stat st;
+
+	if (!sysfs_root)
+		sysfs_root = "/sys";
+	snprintf(p, sizeof(p), "%s/bus/tdax", sysfs_root);
+	if (stat(p, &st) == 0)
+		return true;
+	snprintf(p, sizeof(p), "%s/module/tdax", sysfs_root);
+	return stat(p, &st) == 0;
+}
+
+int tdax_bus_state(const char *sysfs_root, struct tdax_bus_state *out)
+{
+	int n, err = 0;
+
+	if (!sysfs_root)
+		sysfs_root = "/sys";
+	memset(out, 0, sizeof(*out));
+	out->module = tdax_module_present(sysfs_root);
+	if (!out->module)
+		return 0;
+	n = tdax_bus_entries(sysfs_root, "devices");
+	if (n >= 0)
+		out->devices = n;
+	else if (n != -ENOENT)
+		err = n;
+	n = tdax_bus_entries(sysfs_root, "drivers");
+	if (n >= 0)
+		out->drivers = n;
+	else if (n != -ENOENT && !err)
+		err = n;
+	return err;
 }
 
 /* The collector's view of one scan of the shared model (tdax_sysfs.c). */

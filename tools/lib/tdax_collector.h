@@ -62,8 +62,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "tdax_abi.h"
-#include "tdax_maps.h"	/* bpf/: tdax_gran_val, tdax_hist, tdax_event, TDAX_STAT_* */
+#include "tdax_abi.h"	/* the driver's ABI: sizes, outcomes, reasons, modes */
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,8 +70,136 @@ extern "C" {
 
 struct tdax_collector;
 
+/*
+ * ---- the library's types ------------------------------------------------
+ *
+ * Front ends see these only.  The BPF map layout (bpf/tdax_maps.h) stays
+ * inside the library, which converts the map values into these types
+ * (tools/lib/from_bpf.c): a map can change without a front end noticing.
+ */
+
+/*
+ * Granularity of faults (of a device, or of a process on a device).  A
+ * fault "ends" when the handler maps something (outcome mapped) or gives
+ * SIGBUS; outcome fallback is an intermediate step (the mm retries at a
+ * smaller size).  hit: ended mapped at size >= device align.  miss: ended
+ * mapped at a size smaller than the align, or ended in SIGBUS.  Use the
+ * measures below (tdax_hit_ratio(), tdax_byte_coverage(), ...): their
+ * definitions are in docs/metrics.md.
+ */
+struct tdax_gran {
+	__u64 attempts[TDAX_SZ_NR];	/* handler calls by attempted size */
+	__u64 mapped[TDAX_SZ_NR];	/* outcome mapped, by size */
+	__u64 fallback[TDAX_SZ_NR];	/* outcome fallback, by size */
+	__u64 sigbus[TDAX_SZ_NR];	/* outcome sigbus, by size */
+	__u64 other;			/* outcome oom/other, or unknown size */
+	__u64 hits;
+	__u64 misses;
+	__u64 below_align;	/* ended mapped below the align (fallback), subset of misses */
+	__u64 bytes_mapped;	/* sum of the sizes of ended-mapped faults */
+	__u64 bytes_aligned;	/* ... of those mapped at size >= align */
+	__u64 lat_sum_ns;	/* sum of latency_ns over all attempts */
+	__u64 region_instance;	/* region instance of the last record */
+	__u32 dev;		/* kernel dev_t of the last record */
+	__u32 region_id;	/* region of the last record */
+	__u32 align_seen;	/* log2 of the last record's align (0 if none) */
+};
+
+/*
+ * log2 histogram with inclusive upper bounds, as Prometheus buckets: slot
+ * 0 counts v <= 1, slot i (i >= 1) counts 2^(i-1) < v <= 2^i, so a value
+ * exactly at a power of two 2^i lands in the bucket le=2^i.  The last slot
+ * also counts everything larger.  See tdax_hist_*() below.
+ */
+#define TDAX_HISTOGRAM_SLOTS	64
+struct tdax_histogram {
+	__u64 slots[TDAX_HISTOGRAM_SLOTS];
+	__u64 count;
+	__u64 sum;		/* ns */
+};
+
+/* Histograms of the lifetimes of destroyed objects (snapshot lifetimes[]). */
+enum tdax_lifetime {
+	TDAX_LIFETIME_REGION = 0,	/* "region" */
+	TDAX_LIFETIME_DEV = 1,		/* "device" */
+	TDAX_LIFETIME_NR
+};
+
+/*
+ * Counters of the BPF programs (snapshot counters[]), in output order:
+ * events seen (EV_*), updates dropped because a map was full (FULL_*,
+ * named after the map; for these, map_entries[] and map_max[] of the
+ * snapshot hold that map's entries and capacity), then health.  Names:
+ * tdax_counter_name().
+ */
+#define TDAX_COUNTERS(X)				\
+	X(EV_FAULT,		"fault")		\
+	X(EV_MMAP,		"mmap")			\
+	X(EV_BIND,		"bind")			\
+	X(EV_UNBIND,		"unbind")		\
+	X(EV_REGION_CREATE,	"region_create")	\
+	X(EV_REGION_DESTROY,	"region_destroy")	\
+	X(EV_DEV_CREATE,	"dev_create")		\
+	X(EV_DEV_DESTROY,	"dev_destroy")		\
+	X(EV_FLUSH,		"flush")		\
+	X(EV_KMEM_ADD,		"kmem_add")		\
+	X(EV_KMEM_REMOVE,	"kmem_remove")		\
+	X(EV_KMEM_BLOCK,	"kmem_block")		\
+	X(FULL_FAULT_COUNTS,	"fault_counts")		\
+	X(FULL_PROC_STATS,	"proc_stats")		\
+	X(FULL_MMAP_COUNTS,	"mmap_counts")		\
+	X(FULL_LIVE_REGIONS,	"live_regions")		\
+	X(FULL_LIVE_DEVS,	"live_devs")		\
+	X(FULL_FLUSH_STATS,	"flush_stats")		\
+	X(FULL_KMEM_STATS,	"kmem_stats")		\
+	X(EVENTS_LOST,		"events_lost")		\
+	X(READ_ERRORS,		"read_errors")
+
+enum tdax_counter {
+#define TDAX_X_CTR(name, str) TDAX_CTR_##name,
+	TDAX_COUNTERS(TDAX_X_CTR)
+#undef TDAX_X_CTR
+	TDAX_CTR_NR,
+	TDAX_CTR_EV_FIRST = TDAX_CTR_EV_FAULT,
+	TDAX_CTR_EV_LAST = TDAX_CTR_EV_KMEM_BLOCK,
+	TDAX_CTR_FULL_FIRST = TDAX_CTR_FULL_FAULT_COUNTS,
+	TDAX_CTR_FULL_LAST = TDAX_CTR_FULL_KMEM_STATS,
+};
+
+/* Entries of the per-process map unless opts.max_procs says otherwise. */
+#define TDAX_DEFAULT_MAX_PROCS	8192
+
+#define TDAX_PROC_COMM_LEN	16
+
+/* A snoop record (opts.events): a fault that was not ok, a refused mmap. */
+enum tdax_snoop_kind {
+	TDAX_SNOOP_FAULT = 0,
+	TDAX_SNOOP_MMAP = 1,
+};
+
+struct tdax_snoop_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 address;		/* fault: address; mmap: vm_start */
+	__u64 pgoff;
+	__u64 size;		/* fault: attempted size; mmap: vm_end - vm_start */
+	__u64 align;		/* fault: device align; mmap: 0 */
+	__u64 phys;
+	__u64 latency_ns;
+	__u64 instance;		/* device instance id */
+	enum tdax_snoop_kind kind;
+	__u32 pid;		/* tgid */
+	__u32 tid;
+	__u32 dev;
+	__u32 region_id;
+	__s32 result;		/* fault: vm_fault_t bits; mmap: 0 or -errno */
+	__u16 reason;		/* fault or mmap reason */
+	__u8 outcome;		/* fault outcome */
+	__u8 write;
+	char comm[TDAX_PROC_COMM_LEN];
+};
+
 /* Called for each snoop record (opts.events) from tdax_collector_poll(). */
-typedef int (*tdax_event_fn)(void *ctx, const struct tdax_event *ev);
+typedef int (*tdax_event_fn)(void *ctx, const struct tdax_snoop_event *ev);
 
 enum tdax_attach_mode {
 	TDAX_ATTACH_NONE = 0,	/* not attached (detached, or waiting for the module) */
@@ -105,7 +232,7 @@ struct tdax_collector_opts {
 	bool wait_module;	/* open succeeds without the module; refresh attaches later */
 	bool verbose;		/* pass libbpf messages to stderr */
 	const char *sysfs_root;	/* default "/sys" (tests point it at a fake tree) */
-	__u32 max_procs;	/* entries of proc_stats (0: TDAX_MAX_PROCS) */
+	__u32 max_procs;	/* entries of proc_stats (0: TDAX_DEFAULT_MAX_PROCS) */
 	__u64 retired_keep_ns;	/* how long retired rows stay in snapshots (0: until
 				 * TDAX_RETIRED_MAX newer ones push them out) */
 	enum tdax_source source;	/* 0: auto */
@@ -131,6 +258,21 @@ void tdax_collector_close(struct tdax_collector *c);
 
 /* The tdax module is loaded (sysfs_root/bus/tdax or module/tdax; NULL: /sys). */
 bool tdax_module_present(const char *sysfs_root);
+
+/* What is on the tdax bus now (tdax_bus_state()). */
+struct tdax_bus_state {
+	bool module;		/* tdax_module_present() */
+	unsigned int devices;	/* entries of bus/tdax/devices (0 without the module) */
+	unsigned int drivers;	/* entries of bus/tdax/drivers: tdax_device, tdax_kmem, ... */
+};
+/*
+ * Read the bus state under sysfs_root (NULL: /sys), without a full scan
+ * (cheap enough to poll: a daemon that must let the module be unloaded
+ * detaches when the module has no devices and no drivers left).  0, or
+ * -errno when bus/tdax/devices or drivers exists but cannot be read (that
+ * count is then 0).
+ */
+int tdax_bus_state(const char *sysfs_root, struct tdax_bus_state *out);
 
 /* Last error of c as one line ("" if none). */
 const char *tdax_collector_errmsg(const struct tdax_collector *c);
@@ -193,7 +335,7 @@ struct tdax_snap_flush {
 	__u64 skipped;			/* requests the domain needed no work for */
 	__u64 skipped_bytes;		/* ... their bytes */
 	__u64 errors;			/* requests that failed (result < 0) */
-	struct tdax_hist lat;		/* latency (ns) of the flushes that did work */
+	struct tdax_histogram lat;		/* latency (ns) of the flushes that did work */
 };
 
 /*
@@ -247,8 +389,8 @@ struct tdax_snap_dev {
 	bool age_known;			/* created while attached */
 	__u64 create_ns;		/* CLOCK_MONOTONIC at creation (age_known) */
 	__u64 age_ns;			/* at snapshot: since creation, else since first seen */
-	struct tdax_gran_val g;		/* summed over CPUs */
-	struct tdax_hist lat[TDAX_SZ_NR + 1];	/* by attempted size; [TDAX_SZ_NR] = other */
+	struct tdax_gran g;		/* summed over CPUs */
+	struct tdax_histogram lat[TDAX_SZ_NR + 1];	/* by attempted size; [TDAX_SZ_NR] = other */
 	__u64 mmaps;			/* result 0 */
 	__u64 mmap_errors;		/* result < 0 */
 	__u32 binds, unbinds;		/* seen while attached */
@@ -286,11 +428,11 @@ struct tdax_snap_proc {
 	__u64 start_ns;			/* process start (boot-time ns); 0 for exited */
 	__u64 instance;			/* device instance */
 	__u32 dev;
-	char comm[TDAX_COMM_LEN];	/* the process's (group leader's) name */
+	char comm[TDAX_PROC_COMM_LEN];	/* the process's (group leader's) name */
 	bool alive;			/* this process (pid and start time) runs now */
 	bool exited;			/* the exited aggregate of the device */
 	__u64 reasons[2][TDAX_FR_NR];	/* its faults that ended: [0] mapped, [1] sigbus */
-	struct tdax_gran_val g;
+	struct tdax_gran g;
 	__u64 mmaps;
 	__u64 mmap_errors;
 };
@@ -329,10 +471,10 @@ struct tdax_snapshot {
 	size_t nregions;
 	struct tdax_snap_region *regions;	/* sorted by id */
 
-	struct tdax_hist lifetimes[TDAX_LT_NR];	/* destroyed regions / devices */
-	__u64 stats[TDAX_STAT_NR];	/* event counters, map-full counters, lost events */
-	__u64 map_entries[TDAX_STAT_NR];	/* for FULL_* indexes: entries in that map now */
-	__u64 map_max[TDAX_STAT_NR];		/* for FULL_* indexes: max_entries */
+	struct tdax_histogram lifetimes[TDAX_LIFETIME_NR];	/* enum tdax_lifetime */
+	__u64 counters[TDAX_CTR_NR];	/* enum tdax_counter: events, map-full, health */
+	__u64 map_entries[TDAX_CTR_NR];	/* for TDAX_CTR_FULL_*: entries in that map now */
+	__u64 map_max[TDAX_CTR_NR];	/* for TDAX_CTR_FULL_*: max_entries */
 	__u64 bpf_run_ns;		/* sum of run_time_ns of the programs (bpf_stats_enabled) */
 	__u64 bpf_run_cnt;
 	unsigned int sources;		/* TDAX_SOURCE_* mask attached when taken */
@@ -370,22 +512,22 @@ const struct tdax_snap_region *tdax_snapshot_region(const struct tdax_snapshot *
 /* Per second: count / interval (0 if interval is 0). */
 double tdax_rate(__u64 count, __u64 interval_ns);
 /* Faults that ended (mapped or SIGBUS): hits + misses. */
-__u64 tdax_gran_ended(const struct tdax_gran_val *g);
+__u64 tdax_gran_ended(const struct tdax_gran *g);
 /* Faults per second: faults that ended / interval. */
-double tdax_fault_rate(const struct tdax_gran_val *g, __u64 interval_ns);
+double tdax_fault_rate(const struct tdax_gran *g, __u64 interval_ns);
 /* Granularity hit rate by faults: hits / ended; NAN when none ended. */
-double tdax_hit_ratio(const struct tdax_gran_val *g);
+double tdax_hit_ratio(const struct tdax_gran *g);
 /*
  * Coverage by bytes: bytes mapped at (or above) the device alignment /
  * bytes mapped; NAN when nothing was mapped.  One 2M range served as 512
  * 4K faults weighs 2M, like one range served at 2M.
  */
-double tdax_byte_coverage(const struct tdax_gran_val *g);
+double tdax_byte_coverage(const struct tdax_gran *g);
 /* Faults that ended in SIGBUS (all sizes). */
-__u64 tdax_gran_sigbus(const struct tdax_gran_val *g);
+__u64 tdax_gran_sigbus(const struct tdax_gran *g);
 /* Sum of attempts (handler calls) over all sizes. */
-__u64 tdax_gran_attempts(const struct tdax_gran_val *g);
-void tdax_gran_add(struct tdax_gran_val *dst, const struct tdax_gran_val *src);
+__u64 tdax_gran_attempts(const struct tdax_gran *g);
+void tdax_gran_add(struct tdax_gran *dst, const struct tdax_gran *src);
 
 /*
  * Histogram slots have inclusive upper bounds, as Prometheus buckets:
@@ -399,8 +541,8 @@ __u64 tdax_hist_slot_upper(unsigned int slot);
  * q * count, exactly as Prometheus' histogram_quantile() does on the same
  * buckets (lower bound of the first slot: 0).  NAN for an empty histogram.
  */
-double tdax_hist_quantile(const struct tdax_hist *h, double q);
-void tdax_hist_add(struct tdax_hist *dst, const struct tdax_hist *src);
+double tdax_hist_quantile(const struct tdax_histogram *h, double q);
+void tdax_hist_add(struct tdax_histogram *dst, const struct tdax_histogram *src);
 
 /*
  * Fallback reasons, counted once per fault that ended (records with outcome
@@ -448,8 +590,8 @@ const char *tdax_size_name(unsigned int size_idx);	/* "4K","2M","1G","other" */
 const char *tdax_fault_reason_name(unsigned int reason);	/* "?" if unknown */
 const char *tdax_fault_outcome_name(unsigned int outcome);
 const char *tdax_mmap_reason_name(unsigned int reason);
-const char *tdax_stat_name(unsigned int stat);
-const char *tdax_lifetime_name(unsigned int idx);	/* "region", "device" */
+const char *tdax_counter_name(unsigned int counter);	/* enum tdax_counter */
+const char *tdax_lifetime_name(unsigned int idx);	/* enum tdax_lifetime: "region", "device" */
 /* Source of a device row: "stock" (in-tree device_dax) or "tdax". */
 const char *tdax_dev_source(const struct tdax_snap_dev *d);
 

@@ -274,6 +274,32 @@ static int scan_one(struct tdax_ctx *ctx, const char *devdir, const char *name, 
 	return 0;
 }
 
+static bool listed(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+int tdax_bus_entries(const char *root, const char *sub)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *dp;
+	int n = 0;
+
+	if (!root || !*root)
+		root = getenv("TDAX_SYSFS_ROOT");
+	if (!root || !*root)
+		root = "/sys";
+	snprintf(dir, sizeof(dir), "%s/bus/tdax/%s", root, sub);
+	dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	while ((de = readdir(dp)))
+		n += listed(de);
+	closedir(dp);
+	return n;
+}
+
 int tdax_ctx_scan(struct tdax_ctx *ctx)
 {
 	char devdir[PATH_MAX];
@@ -288,7 +314,7 @@ int tdax_ctx_scan(struct tdax_ctx *ctx)
 	if (!dp)
 		return -errno;
 	while ((de = readdir(dp)) && !rc)
-		if (de->d_name[0] != '.')
+		if (listed(de))
 			rc = scan_one(ctx, devdir, de->d_name, &cap);
 	closedir(dp);
 	qsort(ctx->regions, ctx->nregions, sizeof(*ctx->regions), cmp_region);

@@ -124,6 +124,12 @@ struct tdax_ctx *tdax_ctx_new(const char *root);
 void tdax_ctx_free(struct tdax_ctx *ctx);
 /* (Re)read every region and device.  0 or -errno (-ENOENT: no tdax bus). */
 int tdax_ctx_scan(struct tdax_ctx *ctx);
+/*
+ * Entries of ROOT/bus/tdax/SUB ("devices", "drivers"), those starting with
+ * a dot left out, as tdax_ctx_scan() does: the count, or -errno (-ENOENT:
+ * no such directory).  root NULL -> $TDAX_SYSFS_ROOT, else "/sys".
+ */
+int tdax_bus_entries(const char *root, const char *sub);
 
 struct tdax_region *tdax_region_find(struct tdax_ctx *ctx, int id);
 struct tdax_device *tdax_device_find(struct tdax_ctx *ctx, const char *name);

@@ -104,12 +104,12 @@ static void build(struct tdax_snapshot *s, uint64_t scale)
 	s->procs = procs;
 	s->nregions = 1;
 	s->regions = regions;
-	s->lifetimes[TDAX_LT_REGION].slots[31] = 2;	/* (1.07, 2.1] s */
-	s->lifetimes[TDAX_LT_REGION].sum = 3000000000ull;
-	s->stats[TDAX_STAT_EV_FAULT] = 516;
-	s->stats[TDAX_STAT_FULL_PROC_STATS] = 3;
-	s->map_max[TDAX_STAT_FULL_PROC_STATS] = TDAX_MAX_PROCS;
-	s->map_entries[TDAX_STAT_FULL_PROC_STATS] = 2;
+	s->lifetimes[TDAX_LIFETIME_REGION].slots[31] = 2;	/* (1.07, 2.1] s */
+	s->lifetimes[TDAX_LIFETIME_REGION].sum = 3000000000ull;
+	s->counters[TDAX_CTR_EV_FAULT] = 516;
+	s->counters[TDAX_CTR_FULL_PROC_STATS] = 3;
+	s->map_max[TDAX_CTR_FULL_PROC_STATS] = TDAX_DEFAULT_MAX_PROCS;
+	s->map_entries[TDAX_CTR_FULL_PROC_STATS] = 2;
 }
 
 static void render(struct expo *e, const struct tdax_snapshot *s)

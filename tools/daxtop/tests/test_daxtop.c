@@ -90,9 +90,9 @@ static void make_snap(struct tdax_snapshot *s)
 	s->regions[1] = (struct tdax_snap_region){ .id = 1, .provider = "hmem.1", .start = 0x180000000ULL,
 		.size = 1ULL << 30, .align = 2 << 20, .ndevs = 1, .present = true, .age_known = true,
 		.age_ns = 1500000000ULL };
-	s->lifetimes[TDAX_LT_REGION].count = 1;
-	s->lifetimes[TDAX_LT_REGION].slots[31] = 1;
-	s->lifetimes[TDAX_LT_REGION].sum = 3000000000ULL;
+	s->lifetimes[TDAX_LIFETIME_REGION].count = 1;
+	s->lifetimes[TDAX_LIFETIME_REGION].slots[31] = 1;
+	s->lifetimes[TDAX_LIFETIME_REGION].sum = 3000000000ULL;
 }
 
 static void test_parse(void **state)
@@ -341,7 +341,7 @@ static void test_json(void **state)
 
 static void test_json_event(void **state)
 {
-	struct tdax_event e = { .kind = TDAX_EVK_FAULT, .pid = 7, .size = 4096, .align = 2 << 20,
+	struct tdax_snoop_event e = { .kind = TDAX_SNOOP_FAULT, .pid = 7, .size = 4096, .align = 2 << 20,
 				.reason = TDAX_FR_NOHUGEPAGE, .outcome = TDAX_FO_SIGBUS,
 				.comm = "daxload" };
 	struct json_object *j, *v;
@@ -355,7 +355,7 @@ static void test_json_event(void **state)
 	assert_true(json_object_object_get_ex(j, "device", &v));
 	assert_string_equal(json_object_get_string(v), "tdax1.0");
 	json_object_put(j);
-	e.kind = TDAX_EVK_MMAP;
+	e.kind = TDAX_SNOOP_MMAP;
 	e.result = -22;
 	e.reason = TDAX_MR_LEN_UNALIGNED;
 	j = dt_json_event(&e, "tdax1.0");

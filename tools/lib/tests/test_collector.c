@@ -33,9 +33,9 @@ static void test_names(void **state)
 	assert_string_equal(tdax_fault_reason_name(999), "?");
 	assert_string_equal(tdax_fault_outcome_name(TDAX_FO_SIGBUS), "sigbus");
 	assert_string_equal(tdax_mmap_reason_name(TDAX_MR_NOT_SHARED), "not_shared");
-	assert_string_equal(tdax_stat_name(TDAX_STAT_FULL_PROC_STATS), "proc_stats");
+	assert_string_equal(tdax_counter_name(TDAX_CTR_FULL_PROC_STATS), "proc_stats");
 	assert_string_equal(tdax_attach_mode_name(TDAX_ATTACH_RAW_TP), "raw_tp");
-	assert_string_equal(tdax_lifetime_name(TDAX_LT_DEV), "device");
+	assert_string_equal(tdax_lifetime_name(TDAX_LIFETIME_DEV), "device");
 }
 
 static void test_fmt_bytes(void **state)
@@ -53,7 +53,7 @@ static void test_fmt_bytes(void **state)
 
 static void test_rate_ratio(void **state)
 {
-	struct tdax_gran_val g = {};
+	struct tdax_gran g = {};
 
 	(void)state;
 	assert_true(tdax_rate(100, 2000000000ULL) == 50.0);
@@ -70,7 +70,7 @@ static void test_rate_ratio(void **state)
 
 static void test_hist(void **state)
 {
-	struct tdax_hist h = {}, h2 = {};
+	struct tdax_histogram h = {}, h2 = {};
 	int i;
 
 	(void)state;
@@ -152,9 +152,9 @@ static void make_snap(struct tdax_snapshot *s, __u64 ts, __u64 scale)
 	s->regions = calloc(1, sizeof(*s->regions));
 	s->regions[0].id = 0;
 	s->regions[0].age_ns = ts;
-	s->lifetimes[TDAX_LT_REGION].count = scale;
-	s->lifetimes[TDAX_LT_REGION].slots[30] = scale;
-	s->stats[TDAX_STAT_EV_FAULT] = 14 * scale;
+	s->lifetimes[TDAX_LIFETIME_REGION].count = scale;
+	s->lifetimes[TDAX_LIFETIME_REGION].slots[30] = scale;
+	s->counters[TDAX_CTR_EV_FAULT] = 14 * scale;
 	tdax_snapshot_sort(s);
 }
 
@@ -181,8 +181,8 @@ static void test_delta(void **state)
 	assert_int_equal(x->g.below_align, 12);
 	assert_int_equal(d.faults[2].count, 4);
 	assert_int_equal(d.procs[0].g.misses, 16);
-	assert_int_equal(d.lifetimes[TDAX_LT_REGION].count, 4);
-	assert_int_equal(d.stats[TDAX_STAT_EV_FAULT], 56);
+	assert_int_equal(d.lifetimes[TDAX_LIFETIME_REGION].count, 4);
+	assert_int_equal(d.counters[TDAX_CTR_EV_FAULT], 56);
 	/* gauges from cur */
 	assert_int_equal(d.regions[0].age_ns, 3000000000ULL);
 	/* counters going backwards (maps reset) count from zero */
@@ -375,7 +375,7 @@ static void test_reasons_once(void **state)
  */
 static void test_byte_coverage(void **state)
 {
-	struct tdax_gran_val g = {}, bad = {};
+	struct tdax_gran g = {}, bad = {};
 
 	(void)state;
 	assert_true(isnan(tdax_byte_coverage(&g)));
@@ -509,7 +509,7 @@ static void test_exited_fold(void **state)
 
 static void test_gran_add(void **state)
 {
-	struct tdax_gran_val a = {}, b = {};
+	struct tdax_gran a = {}, b = {};
 
 	(void)state;
 	b.attempts[1] = 2;
@@ -539,6 +539,124 @@ static void test_parse_devt(void **state)
 	assert_int_equal(tdax_parse_devt("246:3x", &d), -EINVAL);
 	assert_int_equal(tdax_parse_devt("5000:1", &d), -EINVAL);
 	assert_int_equal(tdax_parse_devt("1:2000000", &d), -EINVAL);
+}
+
+/*
+ * from_bpf.c: every counter of the BPF "stats" map has its library name
+ * (a new one without it fails here), and values land where the names say.
+ */
+static void test_bpf_boundary(void **state)
+{
+	static const char *const bpf_names[TDAX_STAT_NR] = {
+#define X(name, val, str) [val] = str,
+		TDAX_STATS(X)
+#undef X
+	};
+	static const char *const bpf_idents[TDAX_STAT_NR] = {
+#define X(name, val, str) [val] = #name,
+		TDAX_STATS(X)
+#undef X
+	};
+	struct tdax_bpf_stats b = {};
+	struct tdax_snapshot s;
+	struct tdax_gran_val gv = { .attempts = { 1, 2, 3 }, .mapped = { 4, 5, 6 },
+				    .fallback = { 7, 8, 9 }, .sigbus = { 10, 11, 12 },
+				    .other = 13, .hits = 14, .misses = 15, .below_align = 16,
+				    .bytes_mapped = 17, .bytes_aligned = 18, .lat_sum_ns = 19,
+				    .region_instance = 20, .dev = 21, .region_id = 22,
+				    .align_seen = 23 };
+	struct tdax_gran g = { .hits = 100 };
+	struct tdax_hist hv = { .count = 3, .sum = 30 };
+	struct tdax_histogram h = { .count = 1 };
+	struct tdax_event ev = { .ts_ns = 1, .address = 2, .pgoff = 3, .size = 4, .align = 5,
+				 .phys = 6, .latency_ns = 7, .instance = 8, .kind = TDAX_EVK_MMAP,
+				 .pid = 9, .tid = 10, .dev = 11, .region_id = 12, .result = -13,
+				 .reason = 14, .outcome = 15, .write = 1, .comm = "comm" };
+	struct tdax_snoop_event se;
+	unsigned int k, i;
+	bool named[TDAX_CTR_NR] = {};
+
+	(void)state;
+	for (k = 0; k < TDAX_STAT_NR; k++) {
+		int c = tdax_counter_of_bpf(k);
+
+		assert_non_null(bpf_names[k]);
+		if (c < 0)
+			fail_msg("BPF stat %u \"%s\" has no enum tdax_counter", k, bpf_names[k]);
+		assert_string_equal(tdax_counter_name(c), bpf_names[k]);
+		assert_false(named[c]);
+		named[c] = true;
+		b.stats[k] = 1000 + k;
+		b.entries[k] = 2000 + k;
+		b.max[k] = 3000 + k;
+	}
+	assert_int_equal(tdax_counter_of_bpf(TDAX_STAT_NR), -1);
+	tdax_snapshot_init(&s);
+	tdax_counters_from_bpf(&s, &b);
+	assert_int_equal(s.counters[TDAX_CTR_EV_FAULT], 1000 + TDAX_STAT_EV_FAULT);
+	assert_int_equal(s.counters[TDAX_CTR_EV_KMEM_BLOCK], 1000 + TDAX_STAT_EV_KMEM_BLOCK);
+	assert_int_equal(s.counters[TDAX_CTR_READ_ERRORS], 1000 + TDAX_STAT_READ_ERRORS);
+	assert_int_equal(s.map_entries[TDAX_CTR_FULL_KMEM_STATS], 2000 + TDAX_STAT_FULL_KMEM_STATS);
+	assert_int_equal(s.map_max[TDAX_CTR_FULL_PROC_STATS], 3000 + TDAX_STAT_FULL_PROC_STATS);
+	/* and every library counter has its BPF one (no map reported that is not there) */
+	for (i = 0; i < TDAX_CTR_NR; i++)
+		if (!named[i])
+			fail_msg("enum tdax_counter %u \"%s\" has no BPF stat", i, tdax_counter_name(i));
+	/* the groups the front ends loop over hold what their names say */
+	for (i = 0; i < TDAX_CTR_NR; i++) {
+		bool ev = (int)i >= TDAX_CTR_EV_FIRST && i <= TDAX_CTR_EV_LAST;
+		bool full = i >= TDAX_CTR_FULL_FIRST && i <= TDAX_CTR_FULL_LAST;
+
+		k = s.counters[i] - 1000;	/* the BPF index it came from */
+		assert_string_equal(tdax_counter_name(i), bpf_names[k]);
+		assert_int_equal(s.map_entries[i], 2000 + k);
+		assert_int_equal(!strncmp(bpf_idents[k], "EV_", 3), ev);
+		assert_int_equal(!strncmp(bpf_idents[k], "FULL_", 5), full);
+	}
+
+	tdax_gran_add_bpf(&g, &gv);
+	assert_int_equal(g.attempts[0], 1);
+	assert_int_equal(g.attempts[2], 3);
+	assert_int_equal(g.mapped[1], 5);
+	assert_int_equal(g.fallback[2], 9);
+	assert_int_equal(g.sigbus[0], 10);
+	assert_int_equal(g.other, 13);
+	assert_int_equal(g.hits, 114);
+	assert_int_equal(g.misses, 15);
+	assert_int_equal(g.below_align, 16);
+	assert_int_equal(g.bytes_mapped, 17);
+	assert_int_equal(g.bytes_aligned, 18);
+	assert_int_equal(g.lat_sum_ns, 19);
+	assert_int_equal(g.region_instance, 20);
+	assert_int_equal(g.dev, 21);
+	assert_int_equal(g.region_id, 22);
+	assert_int_equal(g.align_seen, 23);
+
+	hv.slots[0] = 1;
+	hv.slots[TDAX_HIST_SLOTS - 1] = 2;
+	tdax_hist_add_bpf(&h, &hv);
+	assert_int_equal(h.count, 4);
+	assert_int_equal(h.sum, 30);
+	assert_int_equal(h.slots[0], 1);
+	assert_int_equal(h.slots[TDAX_HIST_SLOTS - 1], 2);
+
+	assert_int_equal(tdax_lifetime_of_bpf(TDAX_LT_REGION), TDAX_LIFETIME_REGION);
+	assert_int_equal(tdax_lifetime_of_bpf(TDAX_LT_DEV), TDAX_LIFETIME_DEV);
+	assert_int_equal(tdax_lifetime_of_bpf(TDAX_LT_NR), -1);
+
+	tdax_event_from_bpf(&se, &ev);
+	assert_int_equal(se.kind, TDAX_SNOOP_MMAP);
+	assert_int_equal(se.ts_ns + se.address + se.pgoff + se.size + se.align + se.phys +
+			 se.latency_ns + se.instance, 36);
+	assert_int_equal(se.pid + se.tid + se.dev + se.region_id, 42);
+	assert_int_equal(se.result, -13);
+	assert_int_equal(se.reason, 14);
+	assert_int_equal(se.outcome, 15);
+	assert_int_equal(se.write, 1);
+	assert_string_equal(se.comm, "comm");
+	ev.kind = TDAX_EVK_FAULT;
+	tdax_event_from_bpf(&se, &ev);
+	assert_int_equal(se.kind, TDAX_SNOOP_FAULT);
 }
 
 /* ---- fake sysfs --------------------------------------------------------------- */
@@ -677,6 +795,54 @@ static void test_sysfs_absent(void **state)
 	assert_int_equal(s.ndevs, 0);
 }
 
+/* tdax_bus_state(): what daxcollect polls to release and re-attach. */
+static void test_bus_state(void **state)
+{
+	struct tdax_bus_state b;
+	char p[512];
+
+	(void)state;
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices, 2);		/* .keep is not a device */
+	assert_int_equal(b.drivers, 1);
+	/* devices deleted: the driver keeps the bus busy */
+	snprintf(p, sizeof(p), "%s/bus/tdax/devices/tdax0.0", root);
+	assert_int_equal(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/bus/tdax/devices/tdax0.1", root);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices, 0);
+	assert_int_equal(b.drivers, 1);
+	/* tdax_device unloaded: an empty bus */
+	snprintf(p, sizeof(p), "rm -rf '%s/bus/tdax/drivers/tdax_device'", root);
+	assert_int_equal(system(p), 0);
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices + b.drivers, 0);
+	/* a directory that cannot be read: an error, counted as empty */
+	snprintf(p, sizeof(p), "rm -rf '%s/bus/tdax/drivers'", root);
+	assert_int_equal(system(p), 0);
+	put("bus/tdax/drivers", "not a directory");
+	put("bus/tdax/devices/tdax9.9", "");
+	assert_int_equal(tdax_bus_state(root, &b), -ENOTDIR);
+	assert_true(b.module);
+	assert_int_equal(b.devices, 1);
+	assert_int_equal(b.drivers, 0);
+	/* the bus gone, the module still there (being unloaded): no error */
+	snprintf(p, sizeof(p), "rm -rf '%s/bus/tdax'", root);
+	assert_int_equal(system(p), 0);
+	put("module/tdax/refcnt", "0\n");
+	assert_int_equal(tdax_bus_state(root, &b), 0);
+	assert_true(b.module);
+	assert_int_equal(b.devices + b.drivers, 0);
+	/* no module */
+	assert_int_equal(tdax_bus_state("/nonexistent-tdax-root", &b), 0);
+	assert_false(b.module);
+	assert_int_equal(b.devices + b.drivers, 0);
+}
+
 static void test_open_errors(void **state)
 {
 	struct tdax_collector_opts o = { .sz = sizeof(o), .sysfs_root = "/nonexistent-tdax-root" };
@@ -713,9 +879,11 @@ int main(void)
 		cmocka_unit_test(test_exited_fold),
 		cmocka_unit_test(test_gran_add),
 		cmocka_unit_test(test_parse_devt),
+		cmocka_unit_test(test_bpf_boundary),
 		cmocka_unit_test_setup_teardown(test_sysfs_scan, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_refresh, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_sysfs_absent),
+		cmocka_unit_test_setup_teardown(test_bus_state, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_open_errors),
 	};
 

@@ -579,7 +579,7 @@ static void test_fault_rows(void **state)
 		}
 	assert_int_equal(n4k, 517 * NCPUS);
 	assert_int_equal(s.nfaults, 5);
-	assert_int_equal(s.stats[TDAX_STAT_EV_FAULT], (1 + 2 + 517 + 1 + 4) * NCPUS);
+	assert_int_equal(s.counters[TDAX_CTR_EV_FAULT], (1 + 2 + 517 + 1 + 4) * NCPUS);
 	tdax_snapshot_free(&s);
 	fake_teardown();
 }
@@ -615,7 +615,7 @@ static void test_dev_retired(void **state)
 	assert_int_equal(s.devs[0].g.hits, NCPUS);	/* one hit on each CPU */
 	assert_int_equal(s.devs[0].g.bytes_aligned, NCPUS * (2ULL << 20));
 	assert_int_equal(s.devs[0].lat[TDAX_SZ_2M].count, NCPUS);
-	assert_int_equal(s.stats[TDAX_STAT_EV_FAULT], NCPUS);
+	assert_int_equal(s.counters[TDAX_CTR_EV_FAULT], NCPUS);
 	assert_int_equal(maps[M_FC].n, 0);	/* its fault rows deleted */
 	assert_false(fhas(M_LD, &inst));
 	assert_int_equal(maps[M_PROC].n, 0);	/* its processes folded */
