@@ -41,17 +41,6 @@ size_t metrics_log2_buckets(const struct tdax_histogram *h, int lo, int hi,
 	return n;
 }
 
-static const char *dev_name(const struct tdax_snapshot *s, __u64 instance, __u32 dev,
-			    char *buf, size_t len)
-{
-	const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(s, instance);
-
-	if (d)
-		return d->name;
-	snprintf(buf, len, "dev:%u:%u", TDAX_KDEV_MAJOR(dev), TDAX_KDEV_MINOR(dev));
-	return buf;
-}
-
 /*
  * Series of a device are labelled with its name and its instance id: a
  * device deleted and re-created under the same name is a new series
@@ -80,7 +69,7 @@ static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 	for (i = 0; i < s->nfaults; i++) {
 		const struct tdax_snap_fault *f = &s->faults[i];
 		const char *l[] = {
-			"device", dev_name(s, f->instance, f->dev, b, sizeof(b)),
+			"device", tdax_snapshot_dev_name(s, f->instance, f->dev, b, sizeof(b)),
 			"device_instance", inst_str(f->instance, ib, sizeof(ib)),
 			"size", tdax_size_name(f->size_idx),
 			"outcome", tdax_fault_outcome_name(f->outcome),
@@ -94,7 +83,7 @@ static void render_faults(struct expo *e, const struct tdax_snapshot *s)
 	for (i = 0; i < s->nfaults; i++) {
 		const struct tdax_snap_fault *f = &s->faults[i];
 		const char *l[] = {
-			"device", dev_name(s, f->instance, f->dev, b, sizeof(b)),
+			"device", tdax_snapshot_dev_name(s, f->instance, f->dev, b, sizeof(b)),
 			"device_instance", inst_str(f->instance, ib, sizeof(ib)),
 			"outcome", tdax_fault_outcome_name(f->outcome),
 			"reason", tdax_fault_reason_name(f->reason), NULL
@@ -185,7 +174,8 @@ static void render_mmaps(struct expo *e, const struct tdax_snapshot *s)
 	for (i = 0; i < s->nmmaps; i++) {
 		const struct tdax_snap_mmap *m = &s->mmaps[i];
 		const char *en = m->result < 0 ? strerrorname_np(-m->result) : NULL;
-		const char *l[] = { "device", dev_name(s, m->instance, m->dev, b, sizeof(b)),
+		const char *l[] = { "device",
+				    tdax_snapshot_dev_name(s, m->instance, m->dev, b, sizeof(b)),
 				    "device_instance", inst_str(m->instance, ib, sizeof(ib)),
 				    "result", res,
 				    "reason", tdax_mmap_reason_name(m->reason), NULL };

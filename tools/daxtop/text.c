@@ -117,11 +117,6 @@ static void dev_lat(const struct tdax_snap_dev *d, struct tdax_histogram *all)
 		tdax_hist_add(all, &d->lat[k]);
 }
 
-static __u64 sigbus_total(const struct tdax_gran *g)
-{
-	return tdax_gran_sigbus(g);
-}
-
 /* Mean handler latency of a process (per-process histograms are not kept). */
 static double proc_lat_mean(const struct tdax_gran *g)
 {
@@ -164,7 +159,7 @@ void dt_render_header(const struct tdax_snapshot *d, const struct dt_opts *o,
 		     fmt_pct(tdax_hit_ratio(&tot), b2, sizeof(b2)),
 		     fmt_pct(tdax_byte_coverage(&tot), b5, sizeof(b5)),
 		     dt_fmt_rate(tdax_rate(tot.below_align, d->interval_ns), b3, sizeof(b3)),
-		     dt_fmt_rate(tdax_rate(sigbus_total(&tot), d->interval_ns), b4, sizeof(b4)),
+		     dt_fmt_rate(tdax_rate(tdax_gran_sigbus(&tot), d->interval_ns), b4, sizeof(b4)),
 		     (unsigned long long)refused);
 	if (full || d->counters[TDAX_CTR_EVENTS_LOST] || d->counters[TDAX_CTR_READ_ERRORS])
 		dt_lines_add(out, "WARNING: map full %llu  events lost %llu  read errors %llu (counts incomplete)",
@@ -274,13 +269,6 @@ static const void **sorted(const void *arr, size_t n, size_t elem, enum dt_sort 
 	return p;
 }
 
-static const char *dev_name(const struct tdax_snapshot *d, __u64 instance)
-{
-	const struct tdax_snap_dev *x = tdax_snapshot_dev_instance(d, instance);
-
-	return x ? x->name : "?";
-}
-
 static char *fmt_q(double ns, char *buf, size_t len)
 {
 	return dt_fmt_ns(isnan(ns) ? 0 : (__u64)(ns + 0.5), buf, len);
@@ -333,14 +321,14 @@ static void render_reasons(const struct tdax_snapshot *d, struct dt_lines *out)
 {
 	struct tdax_reason_count rc[TOP_REASONS];
 	size_t n = tdax_top_reasons(d, 0, false, rc, TOP_REASONS), i;
-	char b1[16];
+	char b1[16], nb[24];
 
 	if (!n)
 		return;
 	/* once per fault that ended (mapped below the alignment, or SIGBUS) */
 	dt_lines_add(out, "%-9s %-4s %-18s %10s %10s", "FALLBACK", "SIZE", "REASON", "COUNT", "PER SEC");
 	for (i = 0; i < n; i++)
-		dt_lines_add(out, "%-9s %-4s %-18s %10llu %10s%s", dev_name(d, rc[i].instance),
+		dt_lines_add(out, "%-9s %-4s %-18s %10llu %10s%s", tdax_snapshot_dev_name(d, rc[i].instance, 0, nb, sizeof(nb)),
 			     rc[i].size_idx < TDAX_SZ_NR ? tdax_size_name(rc[i].size_idx) : "-",
 			     tdax_fault_reason_name(rc[i].reason),
 			     (unsigned long long)rc[i].count,
@@ -461,7 +449,7 @@ static void render_devs(const struct tdax_snapshot *d, const struct dt_opts *o, 
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 0), ni), s0, sizeof(s0)),
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 1), ni), s1, sizeof(s1)),
 			     dt_fmt_rate(tdax_rate(dt_dev_ended_size(&x->g, 2), ni), s2, sizeof(s2)),
-			     (unsigned long long)sigbus_total(&x->g),
+			     (unsigned long long)tdax_gran_sigbus(&x->g),
 			     fmt_q(tdax_hist_quantile(&all, 0.5), p50, sizeof(p50)),
 			     fmt_q(tdax_hist_quantile(&all, 0.99), p99, sizeof(p99)));
 	}
@@ -472,7 +460,7 @@ static void render_procs(const struct tdax_snapshot *d, const struct dt_opts *o,
 			 struct dt_lines *out)
 {
 	const struct tdax_snap_proc **v;
-	char f[12], h[8], c[8], pid[16], lat[12];
+	char f[12], h[8], c[8], pid[16], lat[12], nb[24];
 	size_t i, rows;
 
 	dt_lines_add(out, "%-8s %-12s %-9s %7s %5s %6s %5s %6s %4s %6s", "PID", "COMM", "DEVICE",
@@ -491,12 +479,12 @@ static void render_procs(const struct tdax_snapshot *d, const struct dt_opts *o,
 		else
 			snprintf(pid, sizeof(pid), "%u%s", p->pid, p->alive ? "" : "*");
 		dt_lines_add(out, "%-8s %-12.12s %-9.9s %7s %5s %6s %5llu %6llu %4llu %6s", pid,
-			     p->comm[0] ? p->comm : "?", dev_name(d, p->instance),
+			     p->comm[0] ? p->comm : "?", tdax_snapshot_dev_name(d, p->instance, p->dev, nb, sizeof(nb)),
 			     dt_fmt_rate(tdax_fault_rate(&p->g, d->interval_ns), f, sizeof(f)),
 			     fmt_pct(tdax_hit_ratio(&p->g), h, sizeof(h)),
 			     fmt_pct(tdax_byte_coverage(&p->g), c, sizeof(c)),
 			     (unsigned long long)p->g.below_align,
-			     (unsigned long long)sigbus_total(&p->g),
+			     (unsigned long long)tdax_gran_sigbus(&p->g),
 			     (unsigned long long)p->mmaps,
 			     fmt_q(proc_lat_mean(&p->g), lat, sizeof(lat)));
 	}

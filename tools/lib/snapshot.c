@@ -4,6 +4,7 @@
  * Pure functions: no BPF, no sysfs (unit-tested on synthetic data).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -199,6 +200,19 @@ const struct tdax_snap_dev *tdax_snapshot_dev_instance(const struct tdax_snapsho
 		if (s->devs[i].instance == instance)
 			return &s->devs[i];
 	return NULL;
+}
+
+const char *tdax_snapshot_dev_name(const struct tdax_snapshot *s, __u64 instance, __u32 dev,
+				   char *buf, size_t len)
+{
+	const struct tdax_snap_dev *d = tdax_snapshot_dev_instance(s, instance);
+
+	if (d && d->name[0])
+		return d->name;
+	if (!dev || !buf || !len)
+		return "?";
+	snprintf(buf, len, "dev:%u:%u", TDAX_KDEV_MAJOR(dev), TDAX_KDEV_MINOR(dev));
+	return buf;
 }
 
 const struct tdax_snap_dev *tdax_snapshot_dev_by_name(const struct tdax_snapshot *s,

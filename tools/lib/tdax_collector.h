@@ -506,6 +506,12 @@ const struct tdax_snap_dev *tdax_snapshot_dev_instance(const struct tdax_snapsho
 const struct tdax_snap_dev *tdax_snapshot_dev_by_name(const struct tdax_snapshot *s,
 						      const char *name);
 const struct tdax_snap_region *tdax_snapshot_region(const struct tdax_snapshot *s, __u32 id);
+/*
+ * The name a row of instance (dev_t dev) is shown under: its device row's
+ * name, else "dev:MAJ:MIN" of dev written to buf (len >= 24), else "?".
+ */
+const char *tdax_snapshot_dev_name(const struct tdax_snapshot *s, __u64 instance, __u32 dev,
+				   char *buf, size_t len);
 
 /* ---- measures (definitions: docs/metrics.md) ------------------------------ */
 

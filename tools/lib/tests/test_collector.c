@@ -290,6 +290,20 @@ static void test_copy_and_lookup(void **state)
 	assert_string_equal(c.devs[1].name, "tdax1.0");
 	assert_null(tdax_snapshot_dev_by_name(&c, "tdax9.9"));
 	assert_null(tdax_snapshot_dev_instance(&c, 12345));
+	{
+		char b[24];
+
+		/* the row's name; dev:MAJ:MIN of a row without one; "?" without a dev_t */
+		assert_string_equal(tdax_snapshot_dev_name(&c, c.devs[1].instance, 0, b, sizeof(b)),
+				    "tdax1.0");
+		assert_string_equal(tdax_snapshot_dev_name(&c, 12345, TDAX_KDEV(246, 4), b,
+							   sizeof(b)), "dev:246:4");
+		assert_string_equal(tdax_snapshot_dev_name(&c, 12345, 0, b, sizeof(b)), "?");
+		c.devs[1].name[0] = 0;
+		assert_string_equal(tdax_snapshot_dev_name(&c, c.devs[1].instance,
+							   TDAX_KDEV(246, 1), b, sizeof(b)),
+				    "dev:246:1");
+	}
 	assert_non_null(tdax_snapshot_region(&c, 0));
 	assert_null(tdax_snapshot_region(&c, 7));
 	tdax_snapshot_free(&a);
