@@ -1,19 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * maps.c - read the BPF maps into a snapshot, give every row its identity
- * (device instance, process instance) and name, and retire the rows of
- * instances that are gone.
- *
- * Reading: one bpf_map_lookup_batch() pass per map where the kernel has
- * batch operations (5.6+), else get_next_key + lookup per key.
- *
- * Retirement: a device instance that was destroyed (its destroy record was
- * seen) or that is no longer in sysfs is reported once by the snapshot that
- * finds it gone (present false, retired true, final counts), then its rows
- * are deleted from the maps and kept in c->archive, which every later
- * snapshot appends (at most TDAX_RETIRED_MAX instances, and no longer than
- * opts.retired_keep_ns when set).  A process that exited is reported once
- * (alive false) and then folded into its device's "exited" row (pid 0).
+ * maps.c - a snapshot: read the BPF maps (dump.c), give every row its
+ * identity (device instance, process instance) and name (sysfs, the
+ * create records), and retire the rows of instances that are gone
+ * (archive.c).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,602 +16,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "collector_int.h"
+#include "maps_int.h"
 #include "tdax_stock.h"
 #include "tdax_collect.skel.h"
-
-/** struct map_dump - every (key, value) of one map, values per-CPU if so. */
-struct map_dump {
-	int fd;
-	size_t ksz, vsz, stride, vstride;	/* per-CPU stride; bytes per entry */
-	int nvals;
-	size_t n;
-	char *keys, *vals;
-};
-
-static void dump_free(struct map_dump *d)
-{
-	free(d->keys);
-	free(d->vals);
-	memset(d, 0, sizeof(*d));
-}
-
-static const void *dump_key(const struct map_dump *d, size_t i)
-{
-	return d->keys + i * d->ksz;
-}
-
-static const void *dump_val(const struct map_dump *d, size_t i, int cpu)
-{
-	return d->vals + i * d->vstride + (size_t)cpu * d->stride;
-}
-
-static __u64 key_instance(const struct map_dump *d, size_t i)
-{
-	__u64 v;
-
-	memcpy(&v, dump_key(d, i), sizeof(v));	/* every key starts with it */
-	return v;
-}
-
-static bool batch_unsupported(int err)
-{
-	return err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP || err == -524 /* ENOTSUPP */ ||
-	       err == -ENOSPC;
-}
-
-static int dump_map(struct tdax_collector *c, struct bpf_map *map, bool percpu,
-		    struct map_dump *d)
-{
-	__u32 max = bpf_map__max_entries(map);
-	char next[64], cur[64];
-	bool have_cur = false;
-	int err;
-
-	memset(d, 0, sizeof(*d));
-	d->fd = bpf_map__fd(map);
-	d->ksz = bpf_map__key_size(map);
-	d->vsz = bpf_map__value_size(map);
-	d->nvals = percpu ? c->ncpus : 1;
-	d->stride = percpu ? (d->vsz + 7) & ~(size_t)7 : d->vsz;
-	d->vstride = d->stride * d->nvals;
-	if (d->ksz > sizeof(next))
-		return -E2BIG;
-	d->keys = calloc(max ? max : 1, d->ksz);
-	d->vals = calloc(max ? max : 1, d->vstride);
-	if (!d->keys || !d->vals) {
-		dump_free(d);
-		return -ENOMEM;
-	}
-	if (!c->no_batch) {
-		LIBBPF_OPTS(bpf_map_batch_opts, o);
-		__u64 in = 0, out = 0;	/* hash maps: a bucket index */
-		bool first = true;
-
-		while (d->n < max) {
-			__u32 cnt = max - d->n;
-
-			err = bpf_map_lookup_batch(d->fd, first ? NULL : &in, &out,
-						   d->keys + d->n * d->ksz,
-						   d->vals + d->n * d->vstride, &cnt, &o);
-			if (err && errno && err != -errno)
-				err = -errno;
-			d->n += cnt;
-			if (err == -ENOENT)
-				return 0;	/* the whole map was read */
-			if (err) {
-				if (first && batch_unsupported(err)) {
-					c->no_batch = true;
-					d->n = 0;
-					break;
-				}
-				dump_free(d);
-				return err;
-			}
-			first = false;
-			in = out;
-		}
-		if (!c->no_batch)
-			return 0;
-	}
-	while (d->n < max && bpf_map_get_next_key(d->fd, have_cur ? cur : NULL, next) == 0) {
-		memcpy(cur, next, d->ksz);
-		have_cur = true;
-		if (bpf_map_lookup_elem(d->fd, cur, d->vals + d->n * d->vstride))
-			continue;	/* deleted meanwhile */
-		memcpy(d->keys + d->n * d->ksz, cur, d->ksz);
-		d->n++;
-	}
-	return 0;
-}
-
-/* Delete every key of d whose instance is inst. */
-static void dump_delete_instance(struct map_dump *d, __u64 inst)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (key_instance(d, i) == inst)
-			bpf_map_delete_elem(d->fd, dump_key(d, i));
-}
-
-/* ---- fault_counts rows --------------------------------------------------- */
-
-static const __u64 size_bytes[TDAX_SZ_NR] = { TDAX_SIZE_4K, TDAX_SIZE_2M, TDAX_SIZE_1G };
-
-/** struct fault_row - one fault_counts entry summed over the CPUs. */
-struct fault_row {
-	const struct tdax_fault_key *k;
-	struct tdax_histogram lat;	/* lat.count: the records */
-	__u64 region_instance;
-	__u32 region_id;
-};
-
-static void fault_row_read(const struct map_dump *d, size_t i, struct fault_row *fr)
-{
-	int cpu;
-
-	memset(fr, 0, sizeof(*fr));
-	fr->k = dump_key(d, i);
-	for (cpu = 0; cpu < d->nvals; cpu++) {
-		const struct tdax_fault_val *v = dump_val(d, i, cpu);
-
-		tdax_hist_add_bpf(&fr->lat, &v->lat);
-		if (v->lat.count) {
-			fr->region_instance = v->region_instance;
-			fr->region_id = v->region_id;
-		}
-	}
-}
-
-/*
- * The granularity a fault_counts row stands for: what gran_update() of
- * the BPF program adds per record (the definitions of docs/metrics.md),
- * times the row's count.  hit: mapped at a size >= the device align.
- */
-static void gran_of_fault_row(struct tdax_gran *g, const struct fault_row *fr)
-{
-	const struct tdax_fault_key *k = fr->k;
-	bool known = k->size_idx < TDAX_SZ_NR;
-	__u64 n = fr->lat.count, size = known ? size_bytes[k->size_idx] : 0;
-	bool hit = !k->align_log2 || size >= 1ULL << k->align_log2;
-
-	if (!n)
-		return;
-	if (known)
-		g->attempts[k->size_idx] += n;
-	switch (k->outcome) {
-	case TDAX_FO_MAPPED:
-		if (!known) {
-			g->other += n;
-			break;
-		}
-		g->mapped[k->size_idx] += n;
-		g->bytes_mapped += n * size;
-		if (hit) {
-			g->hits += n;
-			g->bytes_aligned += n * size;
-		} else {
-			g->misses += n;
-			g->below_align += n;
-		}
-		break;
-	case TDAX_FO_FALLBACK:
-		if (known)
-			g->fallback[k->size_idx] += n;
-		else
-			g->other += n;
-		break;
-	case TDAX_FO_SIGBUS:
-		if (known)
-			g->sigbus[k->size_idx] += n;
-		else
-			g->other += n;
-		g->misses += n;
-		break;
-	default:
-		g->other += n;
-		break;
-	}
-	g->lat_sum_ns += fr->lat.sum;
-	g->dev = k->dev;
-	g->region_id = fr->region_id;
-	g->region_instance = fr->region_instance;
-	g->align_seen = k->align_log2;
-}
-
-/* Add a fault_counts row to a device row: granularity and latency by size. */
-static void fault_row_fold(struct tdax_snap_dev *d, const struct fault_row *fr)
-{
-	int si = fr->k->size_idx < TDAX_SZ_NR ? (int)fr->k->size_idx : TDAX_SZ_NR;
-
-	gran_of_fault_row(&d->g, fr);
-	tdax_hist_add(&d->lat[si], &fr->lat);
-}
-
-/*
- * Add count to the (instance, size, outcome, reason) row of *v, appending
- * it if new: rows that differ only by the device align (a device rebound
- * with another align) are one row of the snapshot.
- */
-static int faults_add(struct tdax_snap_fault **v, size_t *n, size_t *cap,
-		      const struct tdax_snap_fault *f)
-{
-	struct tdax_snap_fault *y;
-	size_t j;
-
-	for (j = *n; j-- > 0;) {
-		y = &(*v)[j];
-		if (y->instance == f->instance && y->size_idx == f->size_idx &&
-		    y->outcome == f->outcome && y->reason == f->reason) {
-			y->count += f->count;
-			return 0;
-		}
-	}
-	y = tdax_grow(*v, cap, *n, sizeof(*y));
-	if (!y)
-		return -ENOMEM;
-	*v = y;
-	y[(*n)++] = *f;
-	return 0;
-}
-
-static struct tdax_snap_fault fault_of_row(const struct fault_row *fr)
-{
-	return (struct tdax_snap_fault){ .instance = fr->k->instance, .dev = fr->k->dev,
-					 .size_idx = fr->k->size_idx, .outcome = fr->k->outcome,
-					 .reason = fr->k->reason, .count = fr->lat.count };
-}
-
-/* Delete the fault_counts rows of inst, keeping the count of their records. */
-static void fault_rows_delete(struct tdax_collector *c, const struct map_dump *d, __u64 inst)
-{
-	struct fault_row fr;
-	size_t i;
-
-	for (i = 0; i < d->n; i++) {
-		if (key_instance(d, i) != inst)
-			continue;
-		fault_row_read(d, i, &fr);
-		if (!bpf_map_delete_elem(d->fd, dump_key(d, i)))
-			c->faults_deleted += fr.lat.count;
-	}
-}
-
-/* ---- the archive -------------------------------------------------------- */
-
-static struct tdax_snap_proc *archive_exited(struct tdax_collector *c, __u64 inst, __u32 dev)
-{
-	struct tdax_snapshot *a = &c->archive;
-	struct tdax_snap_proc *p;
-	size_t i;
-
-	for (i = 0; i < a->nprocs; i++)
-		if (a->procs[i].instance == inst)
-			return &a->procs[i];
-	p = tdax_grow(a->procs, &c->cap_aprocs, a->nprocs, sizeof(*p));
-	if (!p)
-		return NULL;
-	a->procs = p;
-	p = &a->procs[a->nprocs++];
-	memset(p, 0, sizeof(*p));
-	p->instance = inst;
-	p->dev = dev;
-	p->exited = true;
-	snprintf(p->comm, sizeof(p->comm), "[exited]");
-	return p;
-}
-
-static void fold_proc(struct tdax_collector *c, const struct tdax_snap_proc *p)
-{
-	struct tdax_snap_proc *x = archive_exited(c, p->instance, p->dev);
-	int r;
-
-	if (!x)
-		return;
-	tdax_gran_add(&x->g, &p->g);
-	x->mmaps += p->mmaps;
-	x->mmap_errors += p->mmap_errors;
-	for (r = 0; r < 2 * TDAX_FR_NR; r++)
-		x->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR] += p->reasons[r / TDAX_FR_NR][r % TDAX_FR_NR];
-}
-
-/* Add a retired device (and its fault / mmap rows from s) to the archive. */
-static int archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
-		       const struct tdax_snap_dev *d, __u64 now)
-{
-	struct tdax_snapshot *a = &c->archive;
-	struct tdax_snap_dev *x = NULL;
-	size_t i;
-	int k;
-
-	for (i = 0; i < a->ndevs; i++)
-		if (a->devs[i].instance == d->instance)
-			x = &a->devs[i];
-	if (x) {
-		/* counts that arrived after the instance was retired */
-		tdax_gran_add(&x->g, &d->g);
-		for (k = 0; k <= TDAX_SZ_NR; k++)
-			tdax_hist_add(&x->lat[k], &d->lat[k]);
-		x->mmaps += d->mmaps;
-		x->mmap_errors += d->mmap_errors;
-		for (k = 0; k < TDAX_PD_NR; k++)
-			tdax_flush_add(&x->flush[k], &d->flush[k]);
-	} else {
-		x = tdax_grow(a->devs, &c->cap_adevs, a->ndevs, sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		a->devs = x;
-		x = &a->devs[a->ndevs++];
-		*x = *d;
-		x->present = false;
-		x->retired = true;
-		x->retired_ns = now;
-		x->age_ns = 0;
-	}
-	for (i = 0; i < s->nfaults; i++)
-		if (s->faults[i].instance == d->instance &&
-		    faults_add(&a->faults, &a->nfaults, &c->cap_afaults, &s->faults[i]))
-			return -ENOMEM;
-	for (i = 0; i < s->nmmaps; i++) {
-		const struct tdax_snap_mmap *m = &s->mmaps[i];
-		struct tdax_snap_mmap *y = NULL;
-		size_t j;
-
-		if (m->instance != d->instance)
-			continue;
-		for (j = 0; j < a->nmmaps; j++)
-			if (a->mmaps[j].instance == m->instance && a->mmaps[j].result == m->result &&
-			    a->mmaps[j].reason == m->reason)
-				y = &a->mmaps[j];
-		if (!y) {
-			y = tdax_grow(a->mmaps, &c->cap_ammaps, a->nmmaps, sizeof(*y));
-			if (!y)
-				return -ENOMEM;
-			a->mmaps = y;
-			y = &a->mmaps[a->nmmaps++];
-			*y = *m;
-			y->count = 0;
-		}
-		y->count += m->count;
-	}
-	return 0;
-}
-
-/* ---- flushes and tdax_kmem ranges ---------------------------------------- */
-
-/* Add the per-CPU flush_stats values of entry i of d to the device row. */
-static void flush_add(struct tdax_snap_dev *x, const struct map_dump *d, size_t i)
-{
-	const struct tdax_flush_key *fk = dump_key(d, i);
-	struct tdax_snap_flush *f;
-	int cpu;
-
-	if (fk->domain >= TDAX_PD_NR)
-		return;
-	f = &x->flush[fk->domain];
-	for (cpu = 0; cpu < d->nvals; cpu++) {
-		const struct tdax_flush_val *v = dump_val(d, i, cpu);
-
-		f->flushes += v->flushes;
-		f->bytes += v->bytes;
-		f->skipped += v->skipped;
-		f->skipped_bytes += v->skipped_bytes;
-		f->errors += v->errors;
-		tdax_hist_add_bpf(&f->lat, &v->lat);
-		if (!x->dev && v->dev)
-			x->dev = v->dev;
-		if (!x->region_instance && v->region_instance)
-			x->region_instance = v->region_instance;
-	}
-}
-
-/* Fold one kmem_stats range into the device's tdax_kmem state. */
-static void kmem_merge(struct tdax_snap_kmem *k, const struct tdax_kmem_val *v)
-{
-	unsigned int z, nz = 0, last = TDAX_KZ_OFFLINE;
-	int r;
-
-	if (!k->seen || v->update_ns >= k->update_ns) {
-		k->node = v->node;
-		k->tier = v->tier;
-		k->adistance = v->adistance;
-		k->last_result = v->last_result;
-		k->last_reason = v->last_reason;
-		k->update_ns = v->update_ns;
-		k->memmap_on_memory = v->memmap_on_memory;
-		if (v->block_size)
-			k->block_size = v->block_size;
-	}
-	/* kept > system-ram > unbound: the mode of the device's busiest range */
-	if (!k->seen || v->mode > k->mode)
-		k->mode = v->mode;
-	k->seen = true;
-	k->ranges++;
-	if (v->mode != TDAX_MODE_UNBOUND) {
-		/* a range removed (or never added) holds no blocks */
-		k->bytes += v->size;
-		k->blocks += v->blocks;
-	}
-	for (z = 0; z < TDAX_KZ_NR; z++) {
-		if (v->online[z] > 0) {
-			k->online[z] += v->online[z];
-			k->blocks_online += v->online[z];
-		}
-	}
-	for (z = 0; z < TDAX_KZ_NR; z++)
-		if (k->online[z]) {
-			nz++;
-			last = z;
-		}
-	k->zone = nz > 1 ? TDAX_KZ_MIXED : last;
-	k->adds += v->adds;
-	k->add_errors += v->add_errors;
-	k->removes += v->removes;
-	k->remove_errors += v->remove_errors;
-	for (r = 0; r < TDAX_KR_NR; r++)
-		k->offline_failures[r] += v->offline_failures[r];
-	for (r = 0; r < TDAX_KB_NR; r++)
-		k->block_ops[r] += v->block_ops[r];
-}
-
-static struct tdax_snap_dev *archived_dev(struct tdax_collector *c, __u64 inst)
-{
-	size_t i;
-
-	for (i = 0; inst && i < c->archive.ndevs; i++)
-		if (c->archive.devs[i].instance == inst)
-			return &c->archive.devs[i];
-	return NULL;
-}
-
-/*
- * A map row of an instance already retired: a record that arrived after
- * the retirement (the destroy record after the device left sysfs, a fault
- * in the instant of destruction).  Add it to the archived row, delete it
- * from the map: the instance keeps one row, and a delta never sees its
- * final counts twice.
- */
-static bool late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
-{
-	struct tdax_snapshot *a = &c->archive;
-	__u64 inst = key_instance(d, i);
-	struct tdax_snap_dev *x = archived_dev(c, inst);
-	int cpu;
-
-	if (!x)
-		return false;
-	if (d == c->md_fc) {
-		struct fault_row fr;
-		struct tdax_snap_fault f;
-
-		fault_row_read(d, i, &fr);
-		f = fault_of_row(&fr);
-		if (faults_add(&a->faults, &a->nfaults, &c->cap_afaults, &f))
-			return true;	/* dropped, as a full map would */
-		fault_row_fold(x, &fr);
-		if (!bpf_map_delete_elem(d->fd, dump_key(d, i)))
-			c->faults_deleted += fr.lat.count;
-		return true;
-	} else if (d == c->md_mm) {
-		const struct tdax_mmap_key *mk = dump_key(d, i);
-		struct tdax_snap_mmap *m = NULL;
-		__u64 n = 0;
-		size_t j;
-
-		for (cpu = 0; cpu < d->nvals; cpu++)
-			n += ((const struct tdax_count *)dump_val(d, i, cpu))->count;
-		for (j = 0; j < a->nmmaps; j++)
-			if (a->mmaps[j].instance == inst && a->mmaps[j].result == mk->result &&
-			    a->mmaps[j].reason == mk->reason)
-				m = &a->mmaps[j];
-		if (!m) {
-			m = tdax_grow(a->mmaps, &c->cap_ammaps, a->nmmaps, sizeof(*m));
-			if (!m)
-				return true;
-			a->mmaps = m;
-			m = &a->mmaps[a->nmmaps++];
-			*m = (struct tdax_snap_mmap){ inst, mk->dev, mk->result, mk->reason, 0 };
-		}
-		m->count += n;
-		if (mk->result)
-			x->mmap_errors += n;
-		else
-			x->mmaps += n;
-	} else if (d == c->md_fl) {
-		flush_add(x, d, i);
-	} else if (d == c->md_km) {
-		const struct tdax_kmem_val *v = dump_val(d, i, 0);
-		struct tdax_snap_kmem late = {};
-		int r;
-
-		/* counters only: the archived row keeps its final gauges */
-		kmem_merge(&late, v);
-		x->kmem.adds += late.adds;
-		x->kmem.add_errors += late.add_errors;
-		x->kmem.removes += late.removes;
-		x->kmem.remove_errors += late.remove_errors;
-		for (r = 0; r < TDAX_KR_NR; r++)
-			x->kmem.offline_failures[r] += late.offline_failures[r];
-		for (r = 0; r < TDAX_KB_NR; r++)
-			x->kmem.block_ops[r] += late.block_ops[r];
-	} else if (d == c->md_ld) {
-		const struct tdax_live_dev *v = dump_val(d, i, 0);
-
-		x->binds = v->binds > x->binds ? v->binds : x->binds;
-		x->unbinds = v->unbinds > x->unbinds ? v->unbinds : x->unbinds;
-	}
-	bpf_map_delete_elem(d->fd, dump_key(d, i));
-	return true;
-}
-
-/* Drop archived instance inst and everything that belongs to it. */
-static void archive_drop(struct tdax_collector *c, __u64 inst)
-{
-	struct tdax_snapshot *a = &c->archive;
-	size_t i, j;
-
-#define DROP(arr, n)							\
-	for (i = j = 0; i < a->n; i++)					\
-		if (a->arr[i].instance != inst)				\
-			a->arr[j++] = a->arr[i];			\
-	a->n = j
-	DROP(devs, ndevs);
-	DROP(faults, nfaults);
-	DROP(mmaps, nmmaps);
-	DROP(procs, nprocs);
-#undef DROP
-}
-
-static void archive_expire(struct tdax_collector *c, __u64 now)
-{
-	struct tdax_snapshot *a = &c->archive;
-	__u64 keep = c->opts.retired_keep_ns;
-
-	for (;;) {
-		__u64 oldest_ns = ~0ULL, inst = 0;
-		size_t i;
-
-		for (i = 0; i < a->ndevs; i++)
-			if (a->devs[i].retired_ns < oldest_ns) {
-				oldest_ns = a->devs[i].retired_ns;
-				inst = a->devs[i].instance;
-			}
-		if (!inst)
-			return;
-		if (a->ndevs <= TDAX_RETIRED_MAX && (!keep || now - oldest_ns <= keep))
-			return;
-		archive_drop(c, inst);
-	}
-}
-
-/* Append the archive's rows to s (rows of instances not read from the maps). */
-static int append_archive(struct tdax_collector *c, struct tdax_snapshot *s, size_t *cap_devs,
-			  size_t *cap_faults, size_t *cap_mmaps, size_t *cap_procs,
-			  size_t *cap_regions)
-{
-	const struct tdax_snapshot *a = &c->archive;
-	size_t i;
-
-#define APPEND(arr, n, cap, skip)						\
-	for (i = 0; i < a->n; i++) {						\
-		void *p_;							\
-		if (skip)							\
-			continue;						\
-		p_ = tdax_grow(s->arr, cap, s->n, sizeof(*s->arr));		\
-		if (!p_)							\
-			return -ENOMEM;						\
-		s->arr = p_;							\
-		s->arr[s->n++] = a->arr[i];					\
-	}
-	APPEND(devs, ndevs, cap_devs, tdax_snapshot_dev_instance(s, a->devs[i].instance));
-	APPEND(faults, nfaults, cap_faults, 0);
-	APPEND(mmaps, nmmaps, cap_mmaps, 0);
-	APPEND(procs, nprocs, cap_procs, 0);
-	APPEND(regions, nregions, cap_regions, 0);
-#undef APPEND
-	return 0;
-}
 
 /* ---- the snapshot --------------------------------------------------------- */
 
@@ -716,41 +113,41 @@ static struct tdax_snap_dev *row_of_sysfs(struct tdax_snapshot *s, const struct 
 	return best;
 }
 
-int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
-{
-	struct map_dump md_fc = {}, md_mm = {}, md_proc = {}, md_ld = {}, md_lr = {}, md_fl = {},
-			md_km = {};
-	__u64 faults_seen = 0, faults_deleted = c->faults_deleted;
-	struct tdax_collect *sk = c->skel;
-	bool retire_all, *gone = NULL;
-	size_t *proc_row = NULL;	/* md_proc entry -> its row in s.procs */
+/**
+ * struct build - one snapshot being put together by tdax_collector_snapshot().
+ * @fc..@km: the dumps of the maps (fault_counts, mmap_counts, proc_stats,
+ *	live_devs, live_regions, flush_stats, kmem_stats)
+ * @proc_row: proc entry i -> its row in s.procs (SIZE_MAX: none)
+ * @gone: device row i (< nmap_devs) is retired by this snapshot
+ * @nmap_devs: device rows found in the maps (the sysfs-only rows follow)
+ * @faults_seen: fault records in the fault_counts rows read
+ */
+struct build {
+	struct tdax_collector *c;
+	struct map_dump fc, mm, proc, ld, lr, fl, km;
 	struct tdax_snapshot s;
-	struct caps cap = {};
-	struct tdax_bpf_stats bs = {};	/* by TDAX_STAT_*: converted at the end */
-	size_t i, j, nmap_devs;
-	__u32 k;
-	int err, cpu;
+	struct caps cap;
+	struct tdax_bpf_stats bs;	/* by TDAX_STAT_*: converted at the end */
+	size_t *proc_row;
+	bool *gone;
+	size_t nmap_devs;
+	__u64 faults_seen;
+	bool retire_all;
+};
 
-	err = tdax_collector_refresh(c);
-	if (err < 0)
-		return err;
-	retire_all = c->retire_all;
-	tdax_snapshot_init(&s);
-	s.ts_ns = tdax_now_ns(CLOCK_MONOTONIC);
-	s.realtime_ns = tdax_now_ns(CLOCK_REALTIME);
-	s.mode = tdax_collector_mode(c);
-	s.sources = tdax_collector_sources(c);
-	s.stock_mode = tdax_stock_mode(c);
+static int read_maps(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_collect *sk = c->skel;
+	int err;
 
 #define DUMP(map, percpu, md, stat)						\
 	do {									\
-		err = dump_map(c, sk->maps.map, percpu, &md);			\
-		if (err) {							\
-			tdax_set_err(c, err, "cannot read BPF map " #map ": %s",	\
-				     strerror(-err));				\
-			goto fail;						\
-		}								\
-		map_fill(&bs, stat, sk->maps.map, md.n);			\
+		err = tdax_dump_map(c, sk->maps.map, percpu, &b->md);		\
+		if (err)							\
+			return tdax_set_err(c, err, "cannot read BPF map " #map ": %s", \
+					    strerror(-err));			\
+		map_fill(&b->bs, stat, sk->maps.map, b->md.n);			\
 	} while (0)
 	/*
 	 * The maps are read one after the other while records keep coming,
@@ -765,65 +162,81 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	 * (seen under TCG, where a vCPU can stop for a whole time slice in
 	 * the middle of a record).
 	 */
-	DUMP(flush_stats, true, md_fl, TDAX_STAT_FULL_FLUSH_STATS);
-	DUMP(kmem_stats, false, md_km, TDAX_STAT_FULL_KMEM_STATS);
-	DUMP(proc_stats, false, md_proc, TDAX_STAT_FULL_PROC_STATS);
-	DUMP(mmap_counts, true, md_mm, TDAX_STAT_FULL_MMAP_COUNTS);
-	DUMP(fault_counts, true, md_fc, TDAX_STAT_FULL_FAULT_COUNTS);
-	DUMP(live_regions, false, md_lr, TDAX_STAT_FULL_LIVE_REGIONS);
-	DUMP(live_devs, false, md_ld, TDAX_STAT_FULL_LIVE_DEVS);
+	DUMP(flush_stats, true, fl, TDAX_STAT_FULL_FLUSH_STATS);
+	DUMP(kmem_stats, false, km, TDAX_STAT_FULL_KMEM_STATS);
+	DUMP(proc_stats, false, proc, TDAX_STAT_FULL_PROC_STATS);
+	DUMP(mmap_counts, true, mm, TDAX_STAT_FULL_MMAP_COUNTS);
+	DUMP(fault_counts, true, fc, TDAX_STAT_FULL_FAULT_COUNTS);
+	DUMP(live_regions, false, lr, TDAX_STAT_FULL_LIVE_REGIONS);
+	DUMP(live_devs, false, ld, TDAX_STAT_FULL_LIVE_DEVS);
 #undef DUMP
+	c->md_fc = &b->fc;
+	c->md_mm = &b->mm;
+	c->md_ld = &b->ld;
+	c->md_fl = &b->fl;
+	c->md_km = &b->km;
+	return 0;
+}
 
-	err = -ENOMEM;
-	c->md_fc = &md_fc;
-	c->md_mm = &md_mm;
-	c->md_ld = &md_ld;
-	c->md_fl = &md_fl;
-	c->md_km = &md_km;
-	/* device rows: one per instance found in any map */
-	for (i = 0; i < md_fc.n; i++) {
+/* Device rows and fault rows of fault_counts. */
+static int rows_of_faults(struct build *b)
+{
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+
+	for (i = 0; i < b->fc.n; i++) {
 		struct tdax_snap_fault f;
 		struct tdax_snap_dev *d;
 		struct fault_row fr;
 
-		fault_row_read(&md_fc, i, &fr);
-		faults_seen += fr.lat.count;
-		if (late_row(c, &md_fc, i))
+		tdax_fault_row_read(&b->fc, i, &fr);
+		b->faults_seen += fr.lat.count;
+		if (tdax_late_row(b->c, &b->fc, i))
 			continue;
-		f = fault_of_row(&fr);
-		if (faults_add(&s.faults, &s.nfaults, &cap.faults, &f))
-			goto fail;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, fr.k->instance, fr.k->dev);
+		f = tdax_fault_of_row(&fr);
+		if (tdax_faults_add(&s->faults, &s->nfaults, &b->cap.faults, &f))
+			return -ENOMEM;
+		d = tdax_snapshot_dev_add(s, &b->cap.devs, fr.k->instance, fr.k->dev);
 		if (!d)
-			goto fail;
-		fault_row_fold(d, &fr);
+			return -ENOMEM;
+		tdax_fault_row_fold(d, &fr);
 		if (!d->dev)
 			d->dev = fr.k->dev;
 		if (!d->region_instance)
 			d->region_instance = fr.region_instance;
 	}
-	for (i = 0; i < md_mm.n; i++) {
-		const struct tdax_mmap_key *mk = dump_key(&md_mm, i);
+	return 0;
+}
+
+/* mmap rows, and the devices' mmap counts, of mmap_counts. */
+static int rows_of_mmaps(struct build *b)
+{
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+	int cpu;
+
+	for (i = 0; i < b->mm.n; i++) {
+		const struct tdax_mmap_key *mk = dump_key(&b->mm, i);
 		struct tdax_snap_mmap *m;
 		struct tdax_snap_dev *d;
 
-		if (late_row(c, &md_mm, i))
+		if (tdax_late_row(b->c, &b->mm, i))
 			continue;
-		m = tdax_grow(s.mmaps, &cap.mmaps, s.nmmaps, sizeof(*m));
+		m = tdax_grow(s->mmaps, &b->cap.mmaps, s->nmmaps, sizeof(*m));
 		if (!m)
-			goto fail;
-		s.mmaps = m;
-		m = &s.mmaps[s.nmmaps++];
+			return -ENOMEM;
+		s->mmaps = m;
+		m = &s->mmaps[s->nmmaps++];
 		m->instance = mk->instance;
 		m->dev = mk->dev;
 		m->result = mk->result;
 		m->reason = mk->reason;
 		m->count = 0;
-		for (cpu = 0; cpu < md_mm.nvals; cpu++)
-			m->count += ((const struct tdax_count *)dump_val(&md_mm, i, cpu))->count;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, mk->instance, mk->dev);
+		for (cpu = 0; cpu < b->mm.nvals; cpu++)
+			m->count += ((const struct tdax_count *)dump_val(&b->mm, i, cpu))->count;
+		d = tdax_snapshot_dev_add(s, &b->cap.devs, mk->instance, mk->dev);
 		if (!d)
-			goto fail;
+			return -ENOMEM;
 		if (!d->dev)
 			d->dev = mk->dev;
 		if (mk->result)
@@ -831,16 +244,24 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		else
 			d->mmaps += m->count;
 	}
-	/* what the create/bind/destroy records say */
-	for (i = 0; i < md_ld.n; i++) {
-		const struct tdax_live_dev *v = dump_val(&md_ld, i, 0);
+	return 0;
+}
+
+/* What the create/bind/destroy records (live_devs) say of each device. */
+static int rows_of_live_devs(struct build *b)
+{
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+
+	for (i = 0; i < b->ld.n; i++) {
+		const struct tdax_live_dev *v = dump_val(&b->ld, i, 0);
 		struct tdax_snap_dev *d;
 
-		if (late_row(c, &md_ld, i))
+		if (tdax_late_row(b->c, &b->ld, i))
 			continue;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, v->instance, v->dev);
+		d = tdax_snapshot_dev_add(s, &b->cap.devs, v->instance, v->dev);
 		if (!d)
-			goto fail;
+			return -ENOMEM;
 		if (v->name[0])
 			snprintf(d->name, sizeof(d->name), "%s", v->name);
 		if (!d->dev)
@@ -857,39 +278,48 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (v->create_ns) {
 			d->age_known = true;
 			d->create_ns = v->create_ns;
-			d->age_ns = s.ts_ns > v->create_ns ? s.ts_ns - v->create_ns : 0;
+			d->age_ns = s->ts_ns > v->create_ns ? s->ts_ns - v->create_ns : 0;
 		}
 	}
-	proc_row = malloc((md_proc.n + 1) * sizeof(*proc_row));
-	if (!proc_row)
-		goto fail;
+	return 0;
+}
+
+/* Process rows of proc_stats; rows of retired instances go to "exited". */
+static int rows_of_procs(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+
+	b->proc_row = malloc((b->proc.n + 1) * sizeof(*b->proc_row));
+	if (!b->proc_row)
+		return -ENOMEM;
 	tdax_procs_begin(c->procs);
-	for (i = 0; i < md_proc.n; i++) {
-		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
-		const struct tdax_proc_val *v = dump_val(&md_proc, i, 0);
+	for (i = 0; i < b->proc.n; i++) {
+		const struct tdax_proc_key *pk = dump_key(&b->proc, i);
+		const struct tdax_proc_val *v = dump_val(&b->proc, i, 0);
 		struct tdax_snap_proc *p;
 		struct tdax_snap_dev *d;
 
-		proc_row[i] = SIZE_MAX;
-		if (archived_dev(c, pk->instance)) {
+		b->proc_row[i] = SIZE_MAX;
+		if (tdax_archived_dev(c, pk->instance)) {
 			/* a process row of a retired instance: straight into "exited" */
 			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
 						       .mmaps = v->mmaps,
 						       .mmap_errors = v->mmap_errors };
 
 			tdax_gran_add_bpf(&late.g, &v->g);
-
 			memcpy(late.reasons, v->reasons, sizeof(late.reasons));
-			fold_proc(c, &late);
-			bpf_map_delete_elem(md_proc.fd, pk);
+			tdax_fold_proc(c, &late);
+			bpf_map_delete_elem(b->proc.fd, pk);
 			continue;
 		}
-		p = tdax_grow(s.procs, &cap.procs, s.nprocs, sizeof(*p));
+		p = tdax_grow(s->procs, &b->cap.procs, s->nprocs, sizeof(*p));
 		if (!p)
-			goto fail;
-		s.procs = p;
-		proc_row[i] = s.nprocs;
-		p = &s.procs[s.nprocs++];
+			return -ENOMEM;
+		s->procs = p;
+		b->proc_row[i] = s->nprocs;
+		p = &s->procs[s->nprocs++];
 		memset(p, 0, sizeof(*p));
 		p->pid = pk->tgid;
 		p->start_ns = pk->start_ns;
@@ -902,63 +332,88 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		memcpy(p->comm, v->comm, sizeof(p->comm));
 		p->comm[TDAX_COMM_LEN - 1] = 0;
 		p->alive = tdax_procs_alive(c->procs, p->pid, p->start_ns);
-		d = tdax_snapshot_dev_add(&s, &cap.devs, pk->instance, 0);
+		d = tdax_snapshot_dev_add(s, &b->cap.devs, pk->instance, 0);
 		if (!d)
-			goto fail;
+			return -ENOMEM;
 		if (!p->dev)
 			p->dev = d->dev;
 	}
-	/* flushes per (instance, domain); tdax_kmem ranges per (instance, range) */
-	for (i = 0; i < md_fl.n; i++) {
+	return 0;
+}
+
+/* Flushes per (instance, domain); tdax_kmem ranges per (instance, range). */
+static int rows_of_flush_kmem(struct build *b)
+{
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+
+	for (i = 0; i < b->fl.n; i++) {
 		struct tdax_snap_dev *d;
 
-		if (late_row(c, &md_fl, i))
+		if (tdax_late_row(b->c, &b->fl, i))
 			continue;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_fl, i), 0);
+		d = tdax_snapshot_dev_add(s, &b->cap.devs, key_instance(&b->fl, i), 0);
 		if (!d)
-			goto fail;
-		flush_add(d, &md_fl, i);
+			return -ENOMEM;
+		tdax_flush_row_add(d, &b->fl, i);
 	}
-	for (i = 0; i < md_km.n; i++) {
-		const struct tdax_kmem_val *v = dump_val(&md_km, i, 0);
+	for (i = 0; i < b->km.n; i++) {
+		const struct tdax_kmem_val *v = dump_val(&b->km, i, 0);
 		struct tdax_snap_dev *d;
 
-		if (late_row(c, &md_km, i))
+		if (tdax_late_row(b->c, &b->km, i))
 			continue;
-		d = tdax_snapshot_dev_add(&s, &cap.devs, key_instance(&md_km, i), v->dev);
+		d = tdax_snapshot_dev_add(s, &b->cap.devs, key_instance(&b->km, i), v->dev);
 		if (!d)
-			goto fail;
+			return -ENOMEM;
 		if (!d->dev)
 			d->dev = v->dev;
 		if (!d->region_instance)
 			d->region_instance = v->region_instance;
 		if (!d->name[0] && v->name[0])
 			snprintf(d->name, sizeof(d->name), "%s", v->name);
-		kmem_merge(&d->kmem, v);
+		tdax_kmem_merge(&d->kmem, v);
 	}
-	nmap_devs = s.ndevs;
+	return 0;
+}
 
-	/* sysfs: names and gauges of the present instances */
+/* sysfs: names and gauges of the present instances (rows of their own if new). */
+static int rows_of_sysfs(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+
 	for (i = 0; i < c->sysfs.ndevs; i++) {
 		const struct tdax_sysfs_dev *sd = &c->sysfs.devs[i];
-		struct tdax_snap_dev *d = retire_all ? NULL : row_of_sysfs(&s, &md_ld, sd);
+		struct tdax_snap_dev *d = b->retire_all ? NULL : row_of_sysfs(s, &b->ld, sd);
 		struct tdax_seen *seen;
 
 		if (!d)
-			d = tdax_snapshot_dev_add(&s, &cap.devs, 0, sd->dev);
+			d = tdax_snapshot_dev_add(s, &b->cap.devs, 0, sd->dev);
 		if (!d)
-			goto fail;
+			return -ENOMEM;
 		sysfs_fill(d, sd);
 		seen = tdax_seen_find(c, 0, 0, sd->name, false);
 		if (seen && !d->age_known)
-			d->age_ns = s.ts_ns - seen->first_ns;
+			d->age_ns = s->ts_ns - seen->first_ns;
 	}
-	gone = calloc(s.ndevs + 1, sizeof(*gone));
-	if (!gone)
-		goto fail;
-	for (i = 0; i < nmap_devs; i++) {
-		struct tdax_snap_dev *d = &s.devs[i];
-		const struct tdax_live_dev *v = live_dev(&md_ld, d->instance);
+	return 0;
+}
+
+/* Name the map rows sysfs did not name, and find those that are gone. */
+static int find_gone(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_snapshot *s = &b->s;
+	size_t i, j;
+
+	b->gone = calloc(s->ndevs + 1, sizeof(*b->gone));
+	if (!b->gone)
+		return -ENOMEM;
+	for (i = 0; i < b->nmap_devs; i++) {
+		struct tdax_snap_dev *d = &s->devs[i];
+		const struct tdax_live_dev *v = live_dev(&b->ld, d->instance);
 
 		if (!d->name[0]) {
 			/* never named: last name known for its dev_t, else MAJ:MIN */
@@ -982,9 +437,9 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		 * not looking.  A device created after the sysfs scan is not
 		 * gone, only not scanned yet.
 		 */
-		if (retire_all || (v && v->destroy_ns) || !v || !v->create_ns ||
+		if (b->retire_all || (v && v->destroy_ns) || !v || !v->create_ns ||
 		    v->create_ns < c->scan_ns)
-			gone[i] = true;
+			b->gone[i] = true;
 		/*
 		 * No dev_t and no create record: a row read in the middle of
 		 * its first record (the dev_t is stored last, flush_stats
@@ -993,21 +448,29 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		 * names it.  Likewise a stock instance without its live_devs
 		 * entry (given at its first fault, before the counters).
 		 */
-		if (!retire_all && !v && (!d->dev || tdax_instance_is_stock(d->instance)))
-			gone[i] = false;
+		if (!b->retire_all && !v && (!d->dev || tdax_instance_is_stock(d->instance)))
+			b->gone[i] = false;
 	}
+	return 0;
+}
 
-	/* regions: sysfs, and the instances the create/destroy records name */
+/* Regions: sysfs, and the instances the create/destroy records name. */
+static int rows_of_regions(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_snapshot *s = &b->s;
+	size_t i, j;
+
 	for (i = 0; i < c->sysfs.nregions; i++) {
 		const struct tdax_sysfs_region *sr = &c->sysfs.regions[i];
 		struct tdax_snap_region *r;
 		struct tdax_seen *seen;
 
-		r = tdax_grow(s.regions, &cap.regions, s.nregions, sizeof(*r));
+		r = tdax_grow(s->regions, &b->cap.regions, s->nregions, sizeof(*r));
 		if (!r)
-			goto fail;
-		s.regions = r;
-		r = &s.regions[s.nregions++];
+			return -ENOMEM;
+		s->regions = r;
+		r = &s->regions[s->nregions++];
 		memset(r, 0, sizeof(*r));
 		r->id = sr->id;
 		memcpy(r->provider, sr->provider, sizeof(r->provider));
@@ -1019,24 +482,24 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		r->present = true;
 		seen = tdax_seen_find(c, 1, sr->id, NULL, false);
 		if (seen)
-			r->age_ns = s.ts_ns - seen->first_ns;
+			r->age_ns = s->ts_ns - seen->first_ns;
 	}
-	for (i = 0; i < md_lr.n; i++) {
-		const struct tdax_live_region *v = dump_val(&md_lr, i, 0);
+	for (i = 0; i < b->lr.n; i++) {
+		const struct tdax_live_region *v = dump_val(&b->lr, i, 0);
 		struct tdax_snap_region *r = NULL;
 
-		for (j = 0; j < s.nregions; j++)
-			if (s.regions[j].id == v->id && s.regions[j].present && !v->destroy_ns &&
-			    (!s.regions[j].instance || s.regions[j].instance < v->instance))
-				r = &s.regions[j];
+		for (j = 0; j < s->nregions; j++)
+			if (s->regions[j].id == v->id && s->regions[j].present && !v->destroy_ns &&
+			    (!s->regions[j].instance || s->regions[j].instance < v->instance))
+				r = &s->regions[j];
 		if (!r) {
-			if (!v->destroy_ns && !retire_all && v->create_ns >= c->scan_ns)
+			if (!v->destroy_ns && !b->retire_all && v->create_ns >= c->scan_ns)
 				continue;	/* created after the scan */
-			r = tdax_grow(s.regions, &cap.regions, s.nregions, sizeof(*r));
+			r = tdax_grow(s->regions, &b->cap.regions, s->nregions, sizeof(*r));
 			if (!r)
-				goto fail;
-			s.regions = r;
-			r = &s.regions[s.nregions++];
+				return -ENOMEM;
+			s->regions = r;
+			r = &s->regions[s->nregions++];
 			memset(r, 0, sizeof(*r));
 			r->id = v->id;
 			r->size = v->size;
@@ -1054,111 +517,170 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		if (v->create_ns) {
 			r->age_known = true;
 			r->create_ns = v->create_ns;
-			r->age_ns = s.ts_ns > v->create_ns ? s.ts_ns - v->create_ns : 0;
+			r->age_ns = s->ts_ns > v->create_ns ? s->ts_ns - v->create_ns : 0;
 		}
 	}
+	return 0;
+}
 
-	/* the archive (instances retired earlier), then retire what is gone now */
-	err = append_archive(c, &s, &cap.devs, &cap.faults, &cap.mmaps, &cap.procs,
-			     &cap.regions);
+/*
+ * Append the archive (instances retired earlier), then retire what is gone
+ * now: archive it, delete its rows from the maps; fold the processes that
+ * exited into "exited"; delete destroyed regions.
+ */
+static int retire(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_snapshot *s = &b->s;
+	size_t i;
+	int err;
+
+	err = tdax_archive_append(c, s, &b->cap.devs, &b->cap.faults, &b->cap.mmaps,
+				  &b->cap.procs, &b->cap.regions);
 	if (err)
-		goto fail;
-	for (i = 0; i < nmap_devs; i++) {
-		struct tdax_snap_dev *d = &s.devs[i];
+		return err;
+	for (i = 0; i < b->nmap_devs; i++) {
+		struct tdax_snap_dev *d = &s->devs[i];
 
-		if (!gone[i])
+		if (!b->gone[i])
 			continue;
-		err = archive_dev(c, &s, d, s.ts_ns);
+		err = tdax_archive_dev(c, s, d, s->ts_ns);
 		if (err)
-			goto fail;
+			return err;
 		d->retired = true;
-		d->retired_ns = s.ts_ns;
-		bpf_map_delete_elem(md_ld.fd, &d->instance);
-		fault_rows_delete(c, &md_fc, d->instance);
-		dump_delete_instance(&md_mm, d->instance);
-		dump_delete_instance(&md_fl, d->instance);
-		dump_delete_instance(&md_km, d->instance);
+		d->retired_ns = s->ts_ns;
+		bpf_map_delete_elem(b->ld.fd, &d->instance);
+		tdax_fault_rows_delete(c, &b->fc, d->instance);
+		tdax_dump_delete_instance(&b->mm, d->instance);
+		tdax_dump_delete_instance(&b->fl, d->instance);
+		tdax_dump_delete_instance(&b->km, d->instance);
 	}
 	tdax_procs_end(c->procs);	/* forget processes whose rows are gone */
-	for (i = 0; i < md_proc.n; i++) {
-		const struct tdax_proc_key *pk = dump_key(&md_proc, i);
-		const struct tdax_snap_proc *p = proc_row[i] == SIZE_MAX ? NULL :
-						 &s.procs[proc_row[i]];
-		const struct tdax_snap_dev *d = p ? tdax_snapshot_dev_instance(&s, pk->instance) :
+	for (i = 0; i < b->proc.n; i++) {
+		const struct tdax_proc_key *pk = dump_key(&b->proc, i);
+		const struct tdax_snap_proc *p = b->proc_row[i] == SIZE_MAX ? NULL :
+						 &s->procs[b->proc_row[i]];
+		const struct tdax_snap_dev *d = p ? tdax_snapshot_dev_instance(s, pk->instance) :
 						    NULL;
 
 		if (!p || (p->alive && !(d && d->retired)))
 			continue;
 		/* reported in this snapshot; from the next one on, in "exited" */
-		fold_proc(c, p);
-		bpf_map_delete_elem(md_proc.fd, pk);
+		tdax_fold_proc(c, p);
+		bpf_map_delete_elem(b->proc.fd, pk);
 	}
-	for (i = 0; i < md_lr.n; i++) {
-		const struct tdax_live_region *v = dump_val(&md_lr, i, 0);
+	for (i = 0; i < b->lr.n; i++) {
+		const struct tdax_live_region *v = dump_val(&b->lr, i, 0);
 
-		if (v->destroy_ns || retire_all)
-			bpf_map_delete_elem(md_lr.fd, dump_key(&md_lr, i));
+		if (v->destroy_ns || b->retire_all)
+			bpf_map_delete_elem(b->lr.fd, dump_key(&b->lr, i));
 	}
-	archive_expire(c, s.ts_ns);
-	if (retire_all)
+	tdax_archive_expire(c, s->ts_ns);
+	if (b->retire_all)
 		c->retire_all = false;
+	return 0;
+}
 
-	/* histograms of lifetimes and the event / health counters */
-	{
-		size_t vsz = (sizeof(struct tdax_hist) + 7) & ~(size_t)7;
-		char *vals = calloc(c->ncpus, vsz);
+/* Histograms of lifetimes and the event / health counters. */
+static int read_counters(struct build *b)
+{
+	struct tdax_collector *c = b->c;
+	struct tdax_collect *sk = c->skel;
+	size_t vsz = (sizeof(struct tdax_hist) + 7) & ~(size_t)7;
+	char *hv = calloc(c->ncpus, vsz);
+	__u64 *vals = calloc(c->ncpus, sizeof(__u64));
+	int cpu;
+	__u32 k;
 
-		if (!vals) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		for (k = 0; k < TDAX_LT_NR; k++) {
-			int lt = tdax_lifetime_of_bpf(k);
-
-			if (lt < 0 || bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, vals))
-				continue;
-			for (cpu = 0; cpu < c->ncpus; cpu++)
-				tdax_hist_add_bpf(&s.lifetimes[lt], (void *)(vals + cpu * vsz));
-		}
+	if (!hv || !vals) {
+		free(hv);
 		free(vals);
+		return -ENOMEM;
 	}
-	{
-		__u64 *vals = calloc(c->ncpus, sizeof(__u64));
+	for (k = 0; k < TDAX_LT_NR; k++) {
+		int lt = tdax_lifetime_of_bpf(k);
 
-		if (!vals) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		for (k = 0; k < TDAX_STAT_NR; k++) {
-			if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.stats), &k, vals))
-				continue;
-			for (cpu = 0; cpu < c->ncpus; cpu++)
-				bs.stats[k] += vals[cpu];
-		}
-		free(vals);
-		/* fault records: in the rows now, and in the rows deleted before */
-		bs.stats[TDAX_STAT_EV_FAULT] = faults_seen + faults_deleted;
+		if (lt < 0 || bpf_map_lookup_elem(bpf_map__fd(sk->maps.lifetimes), &k, hv))
+			continue;
+		for (cpu = 0; cpu < c->ncpus; cpu++)
+			tdax_hist_add_bpf(&b->s.lifetimes[lt], (void *)(hv + cpu * vsz));
 	}
-	tdax_counters_from_bpf(&s, &bs);
-	read_run_stats(c, &s);
-	tdax_snapshot_sort(&s);
-	tdax_snapshot_free(out);
-	*out = s;
-	err = 0;
-	goto out;
-fail:
-	tdax_snapshot_free(&s);
-out:
-	free(gone);
-	free(proc_row);
+	for (k = 0; k < TDAX_STAT_NR; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(sk->maps.stats), &k, vals))
+			continue;
+		for (cpu = 0; cpu < c->ncpus; cpu++)
+			b->bs.stats[k] += vals[cpu];
+	}
+	/* not counted by the programs: the records of the fault_counts rows */
+	b->bs.stats[TDAX_STAT_EV_FAULT] = b->faults_seen;
+	free(hv);
+	free(vals);
+	tdax_counters_from_bpf(&b->s, &b->bs);
+	read_run_stats(c, &b->s);
+	return 0;
+}
+
+int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
+{
+	struct build b = { .c = c };
+	int err;
+
+	err = tdax_collector_refresh(c);
+	if (err < 0)
+		return err;
+	b.retire_all = c->retire_all;
+	/*
+	 * Fault records: those of the rows deleted before this snapshot, and
+	 * (rows_of_faults()) those of the rows read now, deleted or not.
+	 */
+	b.faults_seen = c->faults_deleted;
+	tdax_snapshot_init(&b.s);
+	b.s.ts_ns = tdax_now_ns(CLOCK_MONOTONIC);
+	b.s.realtime_ns = tdax_now_ns(CLOCK_REALTIME);
+	b.s.mode = tdax_collector_mode(c);
+	b.s.sources = tdax_collector_sources(c);
+	b.s.stock_mode = tdax_stock_mode(c);
+
+	err = read_maps(&b);
+	/* device rows: one per instance found in any map */
+	if (!err)
+		err = rows_of_faults(&b);
+	if (!err)
+		err = rows_of_mmaps(&b);
+	if (!err)
+		err = rows_of_live_devs(&b);
+	if (!err)
+		err = rows_of_procs(&b);
+	if (!err)
+		err = rows_of_flush_kmem(&b);
+	b.nmap_devs = b.s.ndevs;
+	if (!err)
+		err = rows_of_sysfs(&b);
+	if (!err)
+		err = find_gone(&b);
+	if (!err)
+		err = rows_of_regions(&b);
+	if (!err)
+		err = retire(&b);
+	if (!err)
+		err = read_counters(&b);
+	if (!err) {
+		tdax_snapshot_sort(&b.s);
+		tdax_snapshot_free(out);
+		*out = b.s;
+	} else {
+		tdax_snapshot_free(&b.s);
+	}
+	free(b.gone);
+	free(b.proc_row);
 	c->md_fc = c->md_mm = c->md_ld = NULL;
 	c->md_fl = c->md_km = NULL;
-	dump_free(&md_fl);
-	dump_free(&md_km);
-	dump_free(&md_fc);
-	dump_free(&md_mm);
-	dump_free(&md_proc);
-	dump_free(&md_ld);
-	dump_free(&md_lr);
+	tdax_dump_free(&b.fl);
+	tdax_dump_free(&b.km);
+	tdax_dump_free(&b.fc);
+	tdax_dump_free(&b.mm);
+	tdax_dump_free(&b.proc);
+	tdax_dump_free(&b.ld);
+	tdax_dump_free(&b.lr);
 	return err;
 }
