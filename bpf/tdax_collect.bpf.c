@@ -402,7 +402,7 @@ static __always_inline int mmap_body(const struct tdax_mmap_rec *rp)
  * The pointer is tested for NULL before the first load: kernels whose
  * verifier marks tracepoint arguments "maybe NULL" (Debian's 6.12:
  * trusted_ptr_or_null_, "R1 invalid mem access" on an unchecked load)
- * reject the program without it; older ones (6.1: trusted ptr_) accept
+ * reject the program without it; older ones (6.1: a non-NULL pointer) accept
  * both.  A NULL record, which the module never passes, is counted as a
  * read error, as bpf_probe_read_kernel() of it is in the raw_tp set.
  * The lifecycle events (rare) copy the record in both sets.
