@@ -388,12 +388,103 @@ static __always_inline int mmap_body(const struct tdax_mmap_rec *rp)
 }
 
 /*
- * Reading the records: both program sets copy the record with
- * bpf_probe_read_kernel() (the layout of include/tdax_abi.h, which the
- * module and these programs share).  Typed loads in the tp_btf set
- * (CO-RE against the module's BTF) loaded on 6.1 but not on 6.12, where
- * the set then fell back to raw_tp: not used until that is understood.
+ * Reading the records.  raw_tp programs get an untyped pointer and copy
+ * the record with bpf_probe_read_kernel() (the layout of
+ * include/tdax_abi.h, which the module and these programs share).
+ * tp_btf programs of the per-fault and per-mmap events get the pointer
+ * typed by the tdax module's BTF and load the fields directly, no helper
+ * call; the ___btf flavours below carry preserve_access_index, so each
+ * load is a CO-RE relocation that libbpf resolves against the module's
+ * BTF at load (a module whose record has these fields elsewhere still
+ * works; one without them fails to load, and the library falls back to
+ * the raw_tp set).
+ *
+ * The pointer is tested for NULL before the first load: kernels whose
+ * verifier marks tracepoint arguments "maybe NULL" (Debian's 6.12:
+ * trusted_ptr_or_null_, "R1 invalid mem access" on an unchecked load)
+ * reject the program without it; older ones (6.1: a non-NULL pointer) accept
+ * both.  A NULL record, which the module never passes, is counted as a
+ * read error, as bpf_probe_read_kernel() of it is in the raw_tp set.
+ * The lifecycle events (rare) copy the record in both sets.
  */
+struct tdax_fault_rec___btf {
+	__u64 address;
+	__u64 pgoff;
+	__u64 size;
+	__u64 align;
+	__u64 phys;
+	__u64 latency_ns;
+	__u64 instance;
+	__u64 region_instance;
+	__u32 dev;
+	__u32 region_id;
+	__u32 result;
+	__u16 reason;
+	__u8 outcome;
+	__u8 write;
+} __attribute__((preserve_access_index));
+
+struct tdax_mmap_rec___btf {
+	__u64 vm_start;
+	__u64 vm_end;
+	__u64 pgoff;
+	__u64 instance;
+	__u32 dev;
+	__u32 region_id;
+	__s32 result;
+	__u16 reason;
+} __attribute__((preserve_access_index));
+
+static __always_inline int fault_btf(const struct tdax_fault_rec___btf *b)
+{
+	struct tdax_fault_rec r;
+
+	if (!b) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	r = (struct tdax_fault_rec){
+		.address = b->address,
+		.pgoff = b->pgoff,
+		.size = b->size,
+		.align = b->align,
+		.phys = b->phys,
+		.latency_ns = b->latency_ns,
+		.instance = b->instance,
+		.region_instance = b->region_instance,
+		.dev = b->dev,
+		.region_id = b->region_id,
+		.result = b->result,
+		.reason = b->reason,
+		.outcome = b->outcome,
+		.write = b->write,
+	};
+
+	return fault_body(&r);
+}
+
+static __always_inline int mmap_btf(const struct tdax_mmap_rec___btf *b)
+{
+	struct tdax_mmap_rec r;
+
+	if (!b) {
+		stat_inc(TDAX_STAT_READ_ERRORS);
+		return 0;
+	}
+	r = (struct tdax_mmap_rec){
+		.vm_start = b->vm_start,
+		.vm_end = b->vm_end,
+		.pgoff = b->pgoff,
+		.instance = b->instance,
+		.dev = b->dev,
+		.region_id = b->region_id,
+		.result = b->result,
+		.reason = b->reason,
+	};
+
+	return mmap_body(&r);
+}
+
 /* Copy a record of type T at ptr into r, or count a read error and return. */
 #define READ_REC(r, ptr)						\
 	do {								\
@@ -686,9 +777,9 @@ static __always_inline int handle_kmem_block(const void *ptr)
 
 /* tp_btf programs: need the BTF of the module defining the tracepoints. */
 SEC("tp_btf/tdax_fault")
-int BPF_PROG(btf_fault, const void *rec) { return fault_raw(rec); }
+int BPF_PROG(btf_fault, const struct tdax_fault_rec___btf *rec) { return fault_btf(rec); }
 SEC("tp_btf/tdax_mmap")
-int BPF_PROG(btf_mmap, const void *rec) { return mmap_raw(rec); }
+int BPF_PROG(btf_mmap, const struct tdax_mmap_rec___btf *rec) { return mmap_btf(rec); }
 SEC("tp_btf/tdax_bind")
 int BPF_PROG(btf_bind, const void *rec) { return handle_bind(rec, true); }
 SEC("tp_btf/tdax_unbind")

@@ -9,9 +9,10 @@
  *
  * Every tdax tracepoint has one argument, a pointer to a record defined here
  * (TP_PROTO(const struct tdax_*_rec *rec)).  The records have a fixed layout
- * that does not depend on the kernel's private types, so BPF programs read
- * them the same way from tp_btf (module BTF present) and raw_tp (no module
- * BTF) programs: bpf_probe_read_kernel(&local, sizeof(local), rec).
+ * that does not depend on the kernel's private types, so raw_tp programs (no
+ * module BTF) read them as bpf_probe_read_kernel(&local, sizeof(local), rec),
+ * and tp_btf programs (module BTF present) may load their fields directly,
+ * relocated against the module's BTF (bpf/tdax_collect.bpf.c).
  *
  * Identity: a device (or region) deleted and re-created, or a new device
  * that gets a freed minor, has the same dev_t (or region id) as a dead one.

@@ -248,6 +248,37 @@ static int setup_ringbuf(struct tdax_collector *c)
 	return 0;
 }
 
+/*
+ * Attach the loaded set.  A tp_btf set that loaded but does not attach
+ * (the kernel refuses one of its links) is replaced by the raw_tp set,
+ * maps kept, and that is attached: the same data, as when tp_btf does not
+ * load.  The module must be there (without it raw_tp cannot attach either).
+ */
+static int attach_best(struct tdax_collector *c)
+{
+	struct tdax_collect *old;
+	int err;
+
+	err = attach_links(c);
+	if (!err || c->loaded_mode != TDAX_ATTACH_TP_BTF || !module_present(c))
+		return err;
+	if (c->opts.verbose)
+		fprintf(stderr, "tdax: tp_btf programs loaded but did not attach (%s); "
+			"using raw_tp programs, same data\n", c->err);
+	old = c->skel;
+	c->skel = NULL;
+	err = load_skel(c, TDAX_ATTACH_RAW_TP, old);
+	if (err) {
+		c->skel = old;	/* still the tp_btf set: loaded_mode unchanged */
+		return err;
+	}
+	tdax_collect__destroy(old);
+	err = setup_ringbuf(c);
+	if (err)
+		return err;
+	return attach_links(c);
+}
+
 int tdax_collector_attach(struct tdax_collector *c)
 {
 	struct tdax_collect *old;
@@ -279,7 +310,7 @@ int tdax_collector_attach(struct tdax_collector *c)
 	err = setup_ringbuf(c);
 	if (err)
 		return err;
-	return attach_links(c);
+	return attach_best(c);
 }
 
 int tdax_collector_detach(struct tdax_collector *c)
@@ -374,7 +405,7 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 	if (err)
 		goto fail;
 	if ((c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
-		err = attach_links(c);
+		err = attach_best(c);
 		if (err && !c->opts.wait_module && c->want == TDAX_SOURCE_TDAX)
 			goto fail;
 		if (err)

@@ -14,7 +14,7 @@
 
 static char root[256];
 
-static void put(const char *rel, const char *val)
+static inline void put(const char *rel, const char *val)
 {
 	char p[512], cmd[600];
 	FILE *f;
@@ -28,7 +28,7 @@ static void put(const char *rel, const char *val)
 	fclose(f);
 }
 
-static void link_to(const char *target, const char *rel)
+static inline void link_to(const char *target, const char *rel)
 {
 	char p[512];
 
