@@ -108,7 +108,7 @@ struct tdax_collector {
 	char note[320];
 	/* procs.c: liveness of the processes of proc_stats rows */
 	struct tdax_procs *procs;
-	/* maps.c, during a snapshot: the map dumps (struct map_dump) */
+	/* maps.c, during a snapshot: the map dumps (struct map_dump, maps_int.h) */
 	struct map_dump *md_fc, *md_mm, *md_ld;
 	struct map_dump *md_fl, *md_km;
 };
