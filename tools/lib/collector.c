@@ -501,6 +501,30 @@ struct tdax_seen *tdax_seen_find(struct tdax_collector *c, int kind, __u32 id,
 	return s;
 }
 
+int tdax_bus_rescan(struct tdax_collector *c)
+{
+	/*
+	 * scan_ns stays the time of the last scan that was done: a device
+	 * created after it is not gone, only not scanned yet (its uevent
+	 * brings the next scan).
+	 */
+	__u64 t = tdax_now_ns(CLOCK_MONOTONIC);
+	int err;
+
+	/* a scan without the tdax bus holds the in-tree devices: cache it too */
+	c->sysfs_gen.no_bus_ok = c->want & TDAX_SOURCE_STOCK;
+	err = tdax_sysfs_refresh(c->root, &c->sysfs, &c->sysfs_gen);
+	if (err < 0)
+		return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root,
+				    strerror(-err));
+	if (!err)
+		return 0;	/* nothing changed: both buses as scanned */
+	c->scan_ns = t;
+	if ((c->want & TDAX_SOURCE_STOCK) && tdax_stock_scan(c) == -ENOMEM)
+		return tdax_set_err(c, -ENOMEM, "out of memory");
+	return 1;
+}
+
 int tdax_collector_refresh(struct tdax_collector *c)
 {
 	unsigned int was = tdax_collector_sources(c);
@@ -525,23 +549,9 @@ int tdax_collector_refresh(struct tdax_collector *c)
 		if (ino)
 			c->mod_ino = ino;
 	}
-	{
-		/*
-		 * scan_ns stays the time of the last scan that was done: a
-		 * device created after it is not gone, only not scanned yet
-		 * (its uevent brings the next scan).
-		 */
-		__u64 t = tdax_now_ns(CLOCK_MONOTONIC);
-
-		err = tdax_sysfs_refresh(c->root, &c->sysfs, &c->sysfs_gen);
-		if (err < 0)
-			return tdax_set_err(c, err, "cannot read %s/bus/tdax: %s", c->root,
-					    strerror(-err));
-		if (err > 0)
-			c->scan_ns = t;
-	}
-	if ((c->want & TDAX_SOURCE_STOCK) && tdax_stock_scan(c) == -ENOMEM)
-		return tdax_set_err(c, -ENOMEM, "out of memory");
+	err = tdax_bus_rescan(c);
+	if (err < 0)
+		return err;
 	for (i = 0; i < c->sysfs.ndevs; i++) {
 		struct tdax_seen *s = tdax_seen_find(c, 0, 0, c->sysfs.devs[i].name, true);
 

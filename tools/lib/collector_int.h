@@ -67,6 +67,7 @@ struct tdax_sysfs_gen {
 	bool valid;			/* seqnum read before that scan */
 	__u64 seqnum;			/* /sys/kernel/uevent_seqnum then */
 	__u64 scans;			/* scans done, in total */
+	bool no_bus_ok;			/* keep a scan without the tdax bus too */
 };
 
 /**
@@ -128,6 +129,12 @@ void tdax_stock_close(struct tdax_collector *c);
 enum tdax_attach_mode tdax_stock_mode(const struct tdax_collector *c);
 __u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt);
 int tdax_stock_scan(struct tdax_collector *c);
+/*
+ * Scan /sys/bus/tdax (and /sys/bus/dax for the stock source) into c->sysfs
+ * again if a uevent came since the last scan or a device is unbound: 1 if
+ * it did, 0 if c->sysfs is still what both buses hold, -errno.
+ */
+int tdax_bus_rescan(struct tdax_collector *c);
 
 /*
  * procs.c: is the process (pid, start) of a row running, as /proc says?

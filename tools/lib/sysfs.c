@@ -188,7 +188,7 @@ int tdax_sysfs_refresh(const char *root, struct tdax_sysfs *s, struct tdax_sysfs
 	if (!root)
 		root = "/sys";
 	have_seq = read_seqnum(root, &seq) == 0;	/* before the scan: no change lost */
-	if (g->valid && have_seq && seq == g->seqnum && s->bus_present) {
+	if (g->valid && have_seq && seq == g->seqnum && (s->bus_present || g->no_bus_ok)) {
 		for (i = 0; i < s->ndevs; i++)
 			if (!s->devs[i].driver[0])
 				break;

@@ -112,6 +112,52 @@ static void test_scan(void **state)
 	free(c);
 }
 
+/*
+ * tdax_bus_rescan() with the stock source and no tdax bus: the in-tree
+ * devices are scanned once per uevent (not appended again each time), and
+ * at every call while one of them is unbound.
+ */
+static void test_rescan(void **state)
+{
+	struct tdax_collector *c = calloc(1, sizeof(*c));
+
+	(void)state;
+	assert_non_null(c);
+	snprintf(c->root, sizeof(c->root), "%s", root);
+	c->want = TDAX_SOURCE_STOCK;
+	put("kernel/uevent_seqnum", "5\n");
+	assert_int_equal(tdax_bus_rescan(c), 1);
+	assert_int_equal(c->sysfs.ndevs, 1);
+	assert_int_equal(c->sysfs.nregions, 1);
+	assert_int_equal(c->sysfs_gen.scans, 1);
+	/* no uevent: nothing read, nothing appended */
+	assert_int_equal(tdax_bus_rescan(c), 0);
+	assert_int_equal(tdax_bus_rescan(c), 0);
+	assert_int_equal(c->sysfs.ndevs, 1);
+	assert_int_equal(c->sysfs.nregions, 1);
+	assert_int_equal(c->sysfs_gen.scans, 1);
+	/* a uevent: one scan, the same one device */
+	put("kernel/uevent_seqnum", "6\n");
+	assert_int_equal(tdax_bus_rescan(c), 1);
+	assert_int_equal(c->sysfs.ndevs, 1);
+	assert_int_equal(c->sysfs_gen.scans, 2);
+	/* unbound: read again each time (its attributes may change) */
+	{
+		char p[300];
+
+		snprintf(p, sizeof(p), "%s/devices/platform/hmem.1/dax1.0/driver", root);
+		assert_int_equal(unlink(p), 0);
+	}
+	put("kernel/uevent_seqnum", "7\n");
+	assert_int_equal(tdax_bus_rescan(c), 1);
+	assert_string_equal(c->sysfs.devs[0].driver, "");
+	assert_int_equal(tdax_bus_rescan(c), 1);
+	assert_int_equal(c->sysfs.ndevs, 1);
+	assert_int_equal(c->sysfs_gen.scans, 4);
+	tdax_sysfs_free(&c->sysfs);
+	free(c);
+}
+
 static void test_present_and_open(void **state)
 {
 	struct tdax_collector_opts o = { .sz = sizeof(o) };
@@ -140,6 +186,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rescan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_present_and_open, setup, teardown),
 	};
 
