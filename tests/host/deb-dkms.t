@@ -21,6 +21,12 @@ VER=$(dpkg-parsechangelog -l debian/changelog -S Version)
 if [ "$(id -u)" != 0 ]; then
 	echo "not ok 1 - deb-dkms.t runs as root (installs packages)"; exit 1
 fi
+# The packages and DKMS are the host's, shared by every checkout: one run at a
+# time (a second checkout's make check waits here instead of breaking both).
+exec 9>/run/lock/tdax-deb-dkms.lock
+if ! flock -w 1500 9; then
+	echo "not ok 1 - deb-dkms.t: /run/lock/tdax-deb-dkms.lock still held after 25 min"; exit 1
+fi
 # a previous run that stopped half-way
 if dpkg-query -W tdax-dkms tdax-tools >/dev/null 2>&1; then
 	echo "# purging tdax packages left by an earlier run"
