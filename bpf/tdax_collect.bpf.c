@@ -28,6 +28,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool snoop = false;
 /* per-process attribution (proc_stats) wanted by the consumer */
 const volatile bool want_procs = true;
+/*
+ * A set shared by several consumers (pinned, tools/lib/share.c): whether
+ * proc_stats is updated is decided at run time, by ctl[TDAX_CTL_WANT_PROCS]
+ * (an array lookup the verifier inlines); a private set decides at load.
+ */
+const volatile bool shared_set = false;
 
 /* preallocated: an insert on the fault path never allocates (tdax_maps.h) */
 struct {
@@ -98,12 +104,33 @@ struct {
 	__uint(max_entries, TDAX_RINGBUF_BYTES);
 } events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, TDAX_CTL_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} ctl SEC(".maps");
+
 /* Zero initial values, larger than the BPF stack allows for some. */
 static const struct tdax_proc_val zero_proc;
 static const struct tdax_fault_val zero_fault;
 static const struct tdax_count zero_count;
 static const struct tdax_flush_val zero_flush;
 static const struct tdax_kmem_val zero_kmem;
+
+/* Update proc_stats on a fault: fixed at load, or a shared set's switch. */
+static __always_inline bool procs_wanted(void)
+{
+	__u32 k = TDAX_CTL_WANT_PROCS;
+	__u64 *v;
+
+	if (!want_procs)
+		return false;
+	if (!shared_set)
+		return true;
+	v = bpf_map_lookup_elem(&ctl, &k);
+	return v && *v;
+}
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -280,7 +307,7 @@ static __always_inline int fault_body(const struct tdax_fault_rec *rp)
 		fv->region_id = r.region_id;
 	}
 
-	if (want_procs) {
+	if (procs_wanted()) {
 		proc_key(&pk, r.instance);
 		p = lookup_or_init(&proc_stats, &pk, &zero_proc, TDAX_STAT_FULL_PROC_STATS);
 		if (p) {

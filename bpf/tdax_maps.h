@@ -299,6 +299,17 @@ struct tdax_kmem_val {
 	X(EVENTS_LOST,		19,	"events_lost")			\
 	X(READ_ERRORS,		20,	"read_errors")
 
+/*
+ * The "ctl" array (one __u64 per index): what the consumers of a shared
+ * program set (tools/lib/share.c) tell the programs, and the set's
+ * identity.  Written from user space only.
+ */
+enum tdax_ctl_idx {
+	TDAX_CTL_WANT_PROCS,	/* non-zero: a consumer wants proc_stats updated */
+	TDAX_CTL_LAYOUT,	/* hash of the BPF object that made the set */
+	TDAX_CTL_NR
+};
+
 enum tdax_stat_idx {
 #define TDAX_X_ENUM(name, val, str) TDAX_STAT_##name = val,
 	TDAX_STATS(TDAX_X_ENUM)

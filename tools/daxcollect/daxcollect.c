@@ -46,6 +46,7 @@ static struct env {
 	int process_metrics;	/* 0, METRICS_PROC_COMM, METRICS_PROC_PID */
 	int use_syslog;
 	int raw_tp;
+	int no_share;
 	int source;		/* enum tdax_source */
 	int stock_attach;	/* enum tdax_attach_mode, 0 auto */
 	int verbose;
@@ -83,6 +84,7 @@ enum {
 	OPT_PROC,
 	OPT_SYSLOG,
 	OPT_RAW_TP,
+	OPT_NO_SHARE,
 	OPT_SOURCE,
 	OPT_STOCK_ATTACH,
 	OPT_SYSFS,
@@ -99,6 +101,8 @@ static const struct argp_option opts[] = {
 	{ "no-process-metrics", OPT_NO_PROC, NULL, OPTION_HIDDEN, "No per-process series (the default)", 0 },
 	{ "syslog", OPT_SYSLOG, NULL, 0, "Log to syslog instead of stderr", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Attach raw_tp programs even if module BTF exists", 0 },
+	{ "no-share", OPT_NO_SHARE, NULL, 0, "Load a private program set instead of joining the one "
+	  "pinned under /sys/fs/bpf/tdax that other tdax tools share", 0 },
 	{ "source", OPT_SOURCE, "SRC", 0, "tdax (the tdax tracepoints), stock (BPF on the in-tree device_dax) or auto (default: what is loaded, both if both)", 0 },
 	{ "stock-attach", OPT_STOCK_ATTACH, "MODE", 0, "Stock source: fentry, kprobe or auto (default; env TDAX_STOCK_ATTACH)", 0 },
 	{ "sysfs", OPT_SYSFS, "DIR", OPTION_HIDDEN, "sysfs root (tests)", 0 },
@@ -153,6 +157,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RAW_TP:
 		env.raw_tp = 1;
+		break;
+	case OPT_NO_SHARE:
+		env.no_share = 1;
 		break;
 	case OPT_SOURCE: {
 		enum tdax_source src;
@@ -502,6 +509,7 @@ static int open_collector(int wait_module)
 	st.no_procs = o.no_procs;
 
 	o.force_raw_tp = env.raw_tp;
+	o.no_share = env.no_share;
 	o.source = env.source;
 	o.stock_attach = env.stock_attach;
 	o.wait_module = wait_module;

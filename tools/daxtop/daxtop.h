@@ -37,6 +37,7 @@ struct dt_opts {
 	bool events;
 	bool cumulative;	/* counts since start instead of per interval */
 	bool raw_tp;
+	bool no_share;		/* --no-share: a private program set */
 	int source;		/* enum tdax_source (--source) */
 	int stock_attach;	/* enum tdax_attach_mode, 0 auto (--stock-attach) */
 	bool verbose;

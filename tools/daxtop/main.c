@@ -72,6 +72,7 @@ static const char args_doc_text[] =
 
 enum {
 	OPT_RAW_TP = 0x100,
+	OPT_NO_SHARE,
 	OPT_VERBOSE,
 	OPT_MAX_PROCS,
 	OPT_CUMULATIVE,
@@ -98,6 +99,8 @@ static const struct argp_option options[] = {
 	{ "view", 'V', "VIEW", 0, "View: devices, processes, regions, memory (text: only that one)", 0 },
 	{ "events", 'e', NULL, 0, "Snoop: print each fault not served at its size, and refused mmaps", 0 },
 	{ "raw-tp", OPT_RAW_TP, NULL, 0, "Use raw_tp programs even if the module has BTF", 0 },
+	{ "no-share", OPT_NO_SHARE, NULL, 0, "Load a private program set instead of joining the one "
+	  "pinned under /sys/fs/bpf/tdax that other tdax tools share (a second set costs per fault)", 0 },
 	{ "source", OPT_SOURCE, "SRC", 0, "tdax (the tdax module's tracepoints), stock (BPF on the in-tree device_dax), or auto (default: what is loaded, both if both)", 0 },
 	{ "stock-attach", OPT_STOCK_ATTACH, "MODE", 0, "Stock source: fentry, kprobe or auto (default; fentry, else kprobe; env TDAX_STOCK_ATTACH)", 0 },
 	{ "max-procs", OPT_MAX_PROCS, "N", 0, "Rows of the per-process map (default 8192); overflow is counted and shown", 0 },
@@ -212,6 +215,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_RAW_TP:
 		o->raw_tp = true;
+		break;
+	case OPT_NO_SHARE:
+		o->no_share = true;
 		break;
 	case OPT_VERBOSE:
 		o->verbose = true;
@@ -426,6 +432,7 @@ static int run_events(const struct dt_opts *o)
 	co.on_event = on_event;
 	co.event_ctx = &s;
 	co.force_raw_tp = o->raw_tp;
+	co.no_share = o->no_share;
 	co.verbose = o->verbose;
 	co.max_procs = o->max_procs;
 	co.source = o->source;
@@ -508,6 +515,7 @@ int main(int argc, char **argv)
 		return run_events(&o);
 
 	co.force_raw_tp = o.raw_tp;
+	co.no_share = o.no_share;
 	co.verbose = o.verbose;
 	co.max_procs = o.max_procs;
 	co.source = o.source;

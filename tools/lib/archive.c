@@ -49,6 +49,7 @@ void tdax_fold_proc(struct tdax_collector *c, const struct tdax_snap_proc *p)
 
 	if (!x)
 		return;
+	tdax_share_dirty(c);
 	tdax_gran_add(&x->g, &p->g);
 	x->mmaps += p->mmaps;
 	x->mmap_errors += p->mmap_errors;
@@ -65,6 +66,7 @@ int tdax_archive_dev(struct tdax_collector *c, const struct tdax_snapshot *s,
 	size_t i;
 	int k;
 
+	tdax_share_dirty(c);
 	for (i = 0; i < a->ndevs; i++)
 		if (a->devs[i].instance == d->instance)
 			x = &a->devs[i];
@@ -143,6 +145,13 @@ bool tdax_late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
 
 	if (!x)
 		return false;
+	/*
+	 * A follower of a shared set: the row is the owner's to fold (it is in
+	 * the owner's archive already, or will be with its next commit).
+	 */
+	if (tdax_share_follower(c))
+		return true;
+	tdax_share_dirty(c);
 	if (d == c->md_fc) {
 		struct fault_row fr;
 		struct tdax_snap_fault f;
@@ -152,7 +161,7 @@ bool tdax_late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
 		if (tdax_faults_add(&a->faults, &a->nfaults, &c->cap_afaults, &f))
 			return true;	/* dropped, as a full map would */
 		tdax_fault_row_fold(x, &fr);
-		if (!bpf_map_delete_elem(d->fd, dump_key(d, i)))
+		if (!tdax_map_del(c, d->fd, dump_key(d, i), d->ksz))
 			c->faults_deleted += fr.lat.count;
 		return true;
 	} else if (d == c->md_mm) {
@@ -203,7 +212,7 @@ bool tdax_late_row(struct tdax_collector *c, struct map_dump *d, size_t i)
 		x->binds = v->binds > x->binds ? v->binds : x->binds;
 		x->unbinds = v->unbinds > x->unbinds ? v->unbinds : x->unbinds;
 	}
-	bpf_map_delete_elem(d->fd, dump_key(d, i));
+	tdax_map_del(c, d->fd, dump_key(d, i), d->ksz);
 	return true;
 }
 
@@ -213,6 +222,7 @@ static void archive_drop(struct tdax_collector *c, __u64 inst)
 	struct tdax_snapshot *a = &c->archive;
 	size_t i, j;
 
+	tdax_share_dirty(c);
 #define DROP(arr, n)							\
 	for (i = j = 0; i < a->n; i++)					\
 		if (a->arr[i].instance != inst)				\

@@ -142,9 +142,11 @@ static int load_skel(struct tdax_collector *c, enum tdax_attach_mode m,
 	skel = tdax_collect__open();
 	if (!skel)
 		return tdax_set_err(c, -errno, "cannot open the BPF object: %s", strerror(errno));
-	skel->rodata->snoop = c->opts.events;
-	skel->rodata->want_procs = !c->opts.no_procs;
-	if (c->opts.no_procs)
+	skel->rodata->snoop = c->opts.events && !c->making_share;
+	skel->rodata->want_procs = !c->opts.no_procs || c->making_share;
+	/* a shared set: proc_stats updated while a consumer wants it (share.c) */
+	skel->rodata->shared_set = c->making_share;
+	if (c->opts.no_procs && !c->making_share)
 		bpf_map__set_max_entries(skel->maps.proc_stats, 1);	/* never updated */
 	else if (c->opts.max_procs)
 		bpf_map__set_max_entries(skel->maps.proc_stats, c->opts.max_procs);
@@ -279,6 +281,32 @@ static int attach_best(struct tdax_collector *c)
 	return attach_links(c);
 }
 
+/*
+ * Load (c->skel's maps kept) and attach in the best mode; for share.c,
+ * the set to be pinned when shared (no ring buffer, proc_stats switched at
+ * run time).
+ */
+int tdax_collector_load_attach(struct tdax_collector *c, bool shared)
+{
+	struct tdax_collect *old = c->skel;
+	int err;
+
+	detach_links(c);
+	c->skel = NULL;
+	c->making_share = shared;
+	err = load_best(c, old);
+	c->making_share = false;
+	if (err) {
+		c->skel = old;
+		return err;
+	}
+	tdax_collect__destroy(old);
+	err = setup_ringbuf(c);
+	if (err)
+		return err;
+	return attach_best(c);
+}
+
 int tdax_collector_attach(struct tdax_collector *c)
 {
 	struct tdax_collect *old;
@@ -292,6 +320,10 @@ int tdax_collector_attach(struct tdax_collector *c)
 		return 0;
 	if (!module_present(c))
 		return tdax_set_err(c, -ENOENT, "tdax module not loaded: %s/bus/tdax is missing", c->root);
+	/* the host's shared set (share.c): joined, or made and pinned */
+	err = tdax_share_join(c);
+	if (err <= 0)
+		return err;
 	err = attach_links(c);
 	if (!err)
 		return 0;
@@ -316,6 +348,8 @@ int tdax_collector_attach(struct tdax_collector *c)
 int tdax_collector_detach(struct tdax_collector *c)
 {
 	detach_links(c);
+	tdax_share_leave(c);	/* the last one unpins: the module can go */
+	c->attached = false;
 	tdax_stock_close(c);	/* maps are the tdax object's: counters stay */
 	return 0;
 }
@@ -398,13 +432,21 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 		err = tdax_set_err(c, c->ncpus ? c->ncpus : -EINVAL, "cannot count possible CPUs");
 		goto fail;
 	}
-	err = load_best(c, NULL);
-	if (err)
-		goto fail;
-	err = setup_ringbuf(c);
-	if (err)
-		goto fail;
 	if ((c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
+		/* the host's shared set (share.c), else a private one below */
+		err = tdax_share_join(c);
+		if (err < 0)
+			goto fail;
+	}
+	if (!c->share) {
+		err = load_best(c, NULL);
+		if (err)
+			goto fail;
+		err = setup_ringbuf(c);
+		if (err)
+			goto fail;
+	}
+	if (!c->share && (c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
 		err = attach_best(c);
 		if (err && !c->opts.wait_module && c->want == TDAX_SOURCE_TDAX)
 			goto fail;
@@ -432,6 +474,7 @@ void tdax_collector_close(struct tdax_collector *c)
 	if (!c)
 		return;
 	detach_links(c);
+	tdax_share_leave(c);
 	tdax_stock_close(c);
 	ring_buffer__free(c->rb);
 	tdax_collect__destroy(c->skel);

@@ -100,6 +100,8 @@ struct tdax_collector {
 	size_t cap_adevs, cap_afaults, cap_ammaps, cap_aprocs, cap_aregions;
 	bool retire_all;
 	bool no_batch;
+	bool making_share;		/* load_skel(): the set share.c pins */
+	struct tdax_share *share;	/* share.c: the host's set, NULL if private */
 	__u64 faults_deleted;		/* fault records in the fault_counts rows deleted */
 	long clk_tck;
 	__u64 mod_ino;
@@ -121,6 +123,35 @@ __u64 tdax_now_ns(int clk);
 struct tdax_seen *tdax_seen_find(struct tdax_collector *c, int kind, __u32 id,
 				 const char *name, bool add);
 struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode m, int i);
+
+int tdax_collector_load_attach(struct tdax_collector *c, bool shared);
+
+/*
+ * share.c: one pinned program set for every consumer of the host.
+ * join: 0 joined (or made) the set, 1 not shared (load a private set),
+ * -errno.  Followers read the maps and delete nothing; the owner's
+ * deletions (tdax_map_del) wait for tdax_share_commit(), which writes the
+ * archive the followers read (tdax_share_sync) first.
+ */
+struct tdax_share;
+struct tdax_proc_key;
+int tdax_share_join(struct tdax_collector *c);
+void tdax_share_leave(struct tdax_collector *c);
+bool tdax_share_follower(const struct tdax_collector *c);
+int tdax_share_prog_fd(const struct tdax_collector *c, int i);
+void tdax_share_begin(struct tdax_collector *c);
+int tdax_share_sync(struct tdax_collector *c);
+int tdax_share_commit(struct tdax_collector *c);
+void tdax_share_dirty(struct tdax_collector *c);
+/* Delete a row (private: now; owner: at commit; follower: never). */
+int tdax_map_del(struct tdax_collector *c, int fd, const void *key, size_t ksz);
+void tdax_share_folded_add(struct tdax_collector *c, const struct tdax_proc_key *pk);
+bool tdax_share_folded(const struct tdax_collector *c, const struct tdax_proc_key *pk);
+/* Owner: every consumer has seen the row retirable (kind 0 device, 1 process). */
+bool tdax_share_may_retire(struct tdax_collector *c, int kind, const struct tdax_proc_key *k,
+			   __u64 now);
+void tdax_share_pending_prune(struct tdax_collector *c);
+void tdax_share_snapshot_done(struct tdax_collector *c, __u64 start_ns);
 
 /* source_stock.c */
 int tdax_pick_sources(struct tdax_collector *c);

@@ -95,13 +95,13 @@ int tdax_dump_map(struct tdax_collector *c, struct bpf_map *map, bool percpu,
 }
 
 /* Delete every key of d whose instance is inst. */
-void tdax_dump_delete_instance(struct map_dump *d, __u64 inst)
+void tdax_dump_delete_instance(struct tdax_collector *c, struct map_dump *d, __u64 inst)
 {
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
 		if (key_instance(d, i) == inst)
-			bpf_map_delete_elem(d->fd, dump_key(d, i));
+			tdax_map_del(c, d->fd, dump_key(d, i), d->ksz);
 }
 
 /* ---- fault_counts rows --------------------------------------------------- */
@@ -234,7 +234,7 @@ void tdax_fault_rows_delete(struct tdax_collector *c, const struct map_dump *d, 
 		if (key_instance(d, i) != inst)
 			continue;
 		tdax_fault_row_read(d, i, &fr);
-		if (!bpf_map_delete_elem(d->fd, dump_key(d, i)))
+		if (!tdax_map_del(c, d->fd, dump_key(d, i), d->ksz))
 			c->faults_deleted += fr.lat.count;
 	}
 }

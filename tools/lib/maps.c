@@ -34,7 +34,8 @@ static void read_run_stats(struct tdax_collector *c, struct tdax_snapshot *s)
 		struct bpf_program *p = tdax_prog_of(c, c->loaded_mode, i);
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
+		/* a shared set: the programs of its pinned links */
+		int fd = c->share ? tdax_share_prog_fd(c, i) : bpf_program__fd(p);
 
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
@@ -190,9 +191,13 @@ static int rows_of_faults(struct build *b)
 		struct fault_row fr;
 
 		tdax_fault_row_read(&b->fc, i, &fr);
-		b->faults_seen += fr.lat.count;
-		if (tdax_late_row(b->c, &b->fc, i))
+		if (tdax_late_row(b->c, &b->fc, i)) {
+			/* a follower's: counted in the owner's faults_deleted */
+			if (!tdax_share_follower(b->c))
+				b->faults_seen += fr.lat.count;
 			continue;
+		}
+		b->faults_seen += fr.lat.count;
 		f = tdax_fault_of_row(&fr);
 		if (tdax_faults_add(&s->faults, &s->nfaults, &b->cap.faults, &f))
 			return -ENOMEM;
@@ -302,6 +307,10 @@ static int rows_of_procs(struct build *b)
 		struct tdax_snap_dev *d;
 
 		b->proc_row[i] = SIZE_MAX;
+		/* a shared set: rows the owner has folded, or will fold */
+		if (tdax_share_follower(c) &&
+		    (tdax_archived_dev(c, pk->instance) || tdax_share_folded(c, pk)))
+			continue;
 		if (tdax_archived_dev(c, pk->instance)) {
 			/* a process row of a retired instance: straight into "exited" */
 			struct tdax_snap_proc late = { .instance = pk->instance, .dev = v->g.dev,
@@ -311,7 +320,8 @@ static int rows_of_procs(struct build *b)
 			tdax_gran_add_bpf(&late.g, &v->g);
 			memcpy(late.reasons, v->reasons, sizeof(late.reasons));
 			tdax_fold_proc(c, &late);
-			bpf_map_delete_elem(b->proc.fd, pk);
+			tdax_share_folded_add(c, pk);
+			tdax_map_del(c, b->proc.fd, pk, sizeof(*pk));
 			continue;
 		}
 		p = tdax_grow(s->procs, &b->cap.procs, s->nprocs, sizeof(*p));
@@ -544,18 +554,36 @@ static int retire(struct build *b)
 
 		if (!b->gone[i])
 			continue;
+		d->retired = true;
+		d->retired_ns = s->ts_ns;
+		/*
+		 * A follower of a shared set reports it from the maps until
+		 * the owner has archived it (then from the owner's archive).
+		 */
+		if (tdax_share_follower(c))
+			continue;
+		/* the owner: once every consumer has reported it retired */
+		{
+			struct tdax_proc_key k = { .instance = d->instance };
+
+			if (!tdax_share_may_retire(c, 0, &k, s->ts_ns))
+				continue;
+		}
 		err = tdax_archive_dev(c, s, d, s->ts_ns);
 		if (err)
 			return err;
-		d->retired = true;
-		d->retired_ns = s->ts_ns;
-		bpf_map_delete_elem(b->ld.fd, &d->instance);
+		tdax_map_del(c, b->ld.fd, &d->instance, sizeof(d->instance));
 		tdax_fault_rows_delete(c, &b->fc, d->instance);
-		tdax_dump_delete_instance(&b->mm, d->instance);
-		tdax_dump_delete_instance(&b->fl, d->instance);
-		tdax_dump_delete_instance(&b->km, d->instance);
+		tdax_dump_delete_instance(c, &b->mm, d->instance);
+		tdax_dump_delete_instance(c, &b->fl, d->instance);
+		tdax_dump_delete_instance(c, &b->km, d->instance);
 	}
 	tdax_procs_end(c->procs);	/* forget processes whose rows are gone */
+	if (tdax_share_follower(c)) {
+		if (b->retire_all)
+			c->retire_all = false;
+		return 0;	/* the owner folds, deletes and expires */
+	}
 	for (i = 0; i < b->proc.n; i++) {
 		const struct tdax_proc_key *pk = dump_key(&b->proc, i);
 		const struct tdax_snap_proc *p = b->proc_row[i] == SIZE_MAX ? NULL :
@@ -565,16 +593,20 @@ static int retire(struct build *b)
 
 		if (!p || (p->alive && !(d && d->retired)))
 			continue;
+		if (!tdax_share_may_retire(c, 1, pk, s->ts_ns))
+			continue;	/* another consumer has yet to report it */
 		/* reported in this snapshot; from the next one on, in "exited" */
 		tdax_fold_proc(c, p);
-		bpf_map_delete_elem(b->proc.fd, pk);
+		tdax_share_folded_add(c, pk);
+		tdax_map_del(c, b->proc.fd, pk, sizeof(*pk));
 	}
 	for (i = 0; i < b->lr.n; i++) {
 		const struct tdax_live_region *v = dump_val(&b->lr, i, 0);
 
 		if (v->destroy_ns || b->retire_all)
-			bpf_map_delete_elem(b->lr.fd, dump_key(&b->lr, i));
+			tdax_map_del(c, b->lr.fd, dump_key(&b->lr, i), b->lr.ksz);
 	}
+	tdax_share_pending_prune(c);
 	tdax_archive_expire(c, s->ts_ns);
 	if (b->retire_all)
 		c->retire_all = false;
@@ -623,17 +655,15 @@ static int read_counters(struct build *b)
 int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 {
 	struct build b = { .c = c };
+	/* before sysfs is read: what the shared set's owner waits for */
+	__u64 start_ns = tdax_now_ns(CLOCK_MONOTONIC);
 	int err;
 
 	err = tdax_collector_refresh(c);
 	if (err < 0)
 		return err;
+	tdax_share_begin(c);	/* a shared set: ownership, the per-process switch */
 	b.retire_all = c->retire_all;
-	/*
-	 * Fault records: those of the rows deleted before this snapshot, and
-	 * (rows_of_faults()) those of the rows read now, deleted or not.
-	 */
-	b.faults_seen = c->faults_deleted;
 	tdax_snapshot_init(&b.s);
 	b.s.ts_ns = tdax_now_ns(CLOCK_MONOTONIC);
 	b.s.realtime_ns = tdax_now_ns(CLOCK_REALTIME);
@@ -642,6 +672,14 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	b.s.stock_mode = tdax_stock_mode(c);
 
 	err = read_maps(&b);
+	/* a follower: the owner's archive, read after the maps (share.c) */
+	if (!err)
+		err = tdax_share_sync(c);
+	/*
+	 * Fault records: those of the rows deleted before this snapshot, and
+	 * (rows_of_faults()) those of the rows read now, deleted or not.
+	 */
+	b.faults_seen = c->faults_deleted;
 	/* device rows: one per instance found in any map */
 	if (!err)
 		err = rows_of_faults(&b);
@@ -662,9 +700,13 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 		err = rows_of_regions(&b);
 	if (!err)
 		err = retire(&b);
+	/* the owner of a shared set: the archive on record, then the deletions */
+	if (!err)
+		err = tdax_share_commit(c);
 	if (!err)
 		err = read_counters(&b);
 	if (!err) {
+		tdax_share_snapshot_done(c, start_ns);
 		tdax_snapshot_sort(&b.s);
 		tdax_snapshot_free(out);
 		*out = b.s;

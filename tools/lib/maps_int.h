@@ -45,7 +45,7 @@ int tdax_dump_map(struct tdax_collector *c, struct bpf_map *map, bool percpu,
 		  struct map_dump *d);
 void tdax_dump_free(struct map_dump *d);
 /* Delete every key of d whose instance is inst. */
-void tdax_dump_delete_instance(struct map_dump *d, __u64 inst);
+void tdax_dump_delete_instance(struct tdax_collector *c, struct map_dump *d, __u64 inst);
 
 /** struct fault_row - one fault_counts entry summed over the CPUs. */
 struct fault_row {

@@ -242,7 +242,21 @@ struct tdax_collector_opts {
 	bool no_procs;		/* no per-process attribution: the fault path skips
 				 * proc_stats (one map update per fault) and
 				 * snapshots have no process rows */
+	/*
+	 * One program set per host: the first consumer pins its maps and
+	 * links under pin_dir, the next ones read those and load nothing (no
+	 * cost per fault); flock(2) locks in run_dir count the consumers, the
+	 * last one unpins.  Not shared (a private set): events, force_raw_tp,
+	 * the stock source, a sysfs_root other than /sys, no_share, or
+	 * TDAX_NO_SHARE=1 in the environment (docs/design.md).
+	 */
+	bool no_share;
+	const char *pin_dir;	/* default $TDAX_PIN_DIR, else /sys/fs/bpf/tdax */
+	const char *run_dir;	/* default $TDAX_RUN_DIR, else /run/tdax */
 };
+
+/* Is the collector using the host's shared set; is it its owner. */
+bool tdax_collector_shared(const struct tdax_collector *c, bool *owner);
 
 /* Retired device instances kept with their final counts (oldest go first). */
 #define TDAX_RETIRED_MAX	256

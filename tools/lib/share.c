@@ -1,0 +1,907 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * share.c - one program set for every consumer on the host.
+ *
+ * The first consumer (daxtop, daxcollect, a benchmark) loads and attaches
+ * the tdax programs as usual and pins their maps and links under
+ * /sys/fs/bpf/tdax (opts.pin_dir); the next ones open the pinned maps and
+ * load nothing, so a second consumer costs nothing per fault.  The set
+ * lives while one consumer uses it: the last one to leave unpins it (the
+ * links detach, the module can be unloaded).
+ *
+ * Who is using the set is kept with flock(2) locks in /run/tdax
+ * (opts.run_dir), so a consumer that dies is no longer counted:
+ *   lock    taken exclusively to join or leave (one at a time);
+ *   users   shared by every consumer; the one that can take it
+ *           exclusively after dropping its own is the last;
+ *   owner   exclusive: the one consumer that deletes rows from the maps
+ *           (retired instances, exited processes; archive.c); another
+ *           takes it over at its next snapshot when the owner leaves;
+ *   procs   shared by the consumers that want per-process rows: the
+ *           owner sets ctl[TDAX_CTL_WANT_PROCS] to whether anyone does.
+ *   consumer.N  (N < SLOTS) exclusive, one per consumer, holding when it
+ *           joined and when its last snapshot began: the owner retires a
+ *           row (a destroyed device, an exited process) only once every
+ *           consumer has begun a snapshot after the owner found it
+ *           retirable, so each reports it once with its final counts
+ *           before it moves to the archive (a consumer silent for
+ *           SLOT_STALE_NS is not waited for).
+ *   archive the owner's archive (the rows it deleted, with their final
+ *           counts, and the count of the fault records in them), written
+ *           before the rows are deleted; the other consumers read it after
+ *           reading the maps, and skip the map rows of archived instances,
+ *           so no row is counted twice or missed (see tdax_share_sync()).
+ *
+ * A set made by another build of the BPF object (ctl[TDAX_CTL_LAYOUT], a
+ * hash of the object) is not joined while in use: the consumer loads a
+ * private set.  Private too: the snoop stream (opts.events), raw_tp by
+ * force, the stock source, a sysfs_root other than /sys, opts.no_share or
+ * TDAX_NO_SHARE=1 in the environment.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <time.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps_int.h"
+#include "tdax_collect.skel.h"
+
+#define BPF_FS_MAGIC_	0xcafe4a11
+#define ARCHIVE_MAGIC	"TDAXARC1"
+/* processes folded by the owner and listed for the others (see below) */
+#define FOLDED_MAX	4096
+#define SLOTS		16
+#define SLOT_STALE_NS	(600ULL * 1000000000ULL)
+
+/** struct slot_rec - what consumer.N holds (CLOCK_MONOTONIC ns). */
+struct slot_rec {
+	__u64 join_ns;
+	__u64 last_ns;		/* start of the last snapshot done, 0: none yet */
+};
+
+/** struct pending - a row the owner found retirable, and when. */
+struct pending {
+	int kind;		/* 0 device instance, 1 process row */
+	struct tdax_proc_key k;	/* device: k.instance only */
+	__u64 since_ns;
+	__u64 seen;		/* snapshot generation that last found it */
+};
+
+/** struct share_del - a map row the owner deletes after writing the archive. */
+struct share_del {
+	int fd;
+	unsigned int ksz;
+	char key[48];
+};
+
+/**
+ * struct tdax_share - this consumer's part in the shared set.
+ * @lock_fd..@procs_fd: the lock files of run_dir (procs_fd: -1 unless
+ *	per-process rows are wanted)
+ * @owner:	this consumer deletes rows and writes the archive
+ * @link_fd:	the pinned links (their programs give the run statistics)
+ * @gen:	generation of the archive written (owner) or read (others)
+ * @folded:	the last FOLDED_MAX process rows the owner folded into
+ *	"exited" and deleted (a ring): rows the others must not count again
+ *	if they read them before the deletion
+ */
+struct tdax_share {
+	char pin[PATH_MAX / 2], run[PATH_MAX / 2];
+	int lock_fd, users_fd, owner_fd, procs_fd;
+	bool owner, want_procs, dirty;
+	int ctl_fd;
+	int link_fd[TDAX_NEVENTS];
+	int prog_fd[TDAX_NEVENTS];
+	__u64 layout;
+	__u64 gen;
+	struct share_del *dels;
+	size_t ndels, cdels;
+	struct tdax_proc_key *folded;
+	size_t nfolded, folded_next;
+	int slot, slot_fd[SLOTS];	/* own slot; the owner opens them all */
+	struct pending *pend;
+	size_t npend, cpend;
+	__u64 snap_gen, min_last_ns;
+};
+
+/** struct archive_hdr - the archive file: this, then the arrays in order. */
+struct archive_hdr {
+	char magic[8];
+	__u64 layout;		/* the set's, and the library's row sizes */
+	__u64 gen;
+	__u64 faults_deleted;
+	__u32 ndevs, nfaults, nmmaps, nprocs, nregions, nfolded;
+};
+
+static const char *const link_names[TDAX_NEVENTS] = {
+	"fault", "mmap", "bind", "unbind", "region_create", "region_destroy",
+	"dev_create", "dev_destroy", "flush", "kmem_add", "kmem_remove", "kmem_block",
+};
+
+static __u64 fnv1a(__u64 h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The object's identity, and the layout of the rows of the archive file. */
+static __u64 set_layout(void)
+{
+	static const size_t sizes[] = {
+		sizeof(struct tdax_snap_dev), sizeof(struct tdax_snap_fault),
+		sizeof(struct tdax_snap_mmap), sizeof(struct tdax_snap_proc),
+		sizeof(struct tdax_snap_region), sizeof(struct tdax_proc_key),
+	};
+	size_t sz;
+	const void *elf = tdax_collect__elf_bytes(&sz);
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, elf, sz);
+	return fnv1a(h, sizes, sizeof(sizes));
+}
+
+static bool share_wanted(const struct tdax_collector *c)
+{
+	const char *e = getenv("TDAX_NO_SHARE");
+
+	return !c->opts.no_share && !(e && *e && strcmp(e, "0")) && !c->opts.events &&
+	       !c->opts.force_raw_tp && c->want == TDAX_SOURCE_TDAX && !strcmp(c->root, "/sys");
+}
+
+/* The maps of the set: all but the ring buffer and the internal ones. */
+static bool map_shared(const struct bpf_map *m)
+{
+	return !bpf_map__is_internal(m) && bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF;
+}
+
+static int open_lock(const struct tdax_share *s, const char *name)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/%s", s->run, name);
+	return open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+}
+
+static int ctl_set(int fd, __u32 idx, __u64 v)
+{
+	return bpf_map_update_elem(fd, &idx, &v, BPF_ANY);
+}
+
+static __u64 ctl_get(int fd, __u32 idx)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(fd, &idx, &v);
+	return v;
+}
+
+static void pin_path(const struct tdax_share *s, char *p, size_t n, const char *kind,
+		     const char *name)
+{
+	snprintf(p, n, "%s/%s%s", s->pin, kind, name);
+}
+
+/* Remove every pin of the set (the links detach when no fd holds them). */
+static void unpin_all(struct tdax_share *s, struct tdax_collect *skel)
+{
+	char p[PATH_MAX];
+	struct bpf_map *m;
+	int i;
+
+	for (i = 0; i < TDAX_NEVENTS; i++) {
+		pin_path(s, p, sizeof(p), "link_", link_names[i]);
+		unlink(p);
+	}
+	bpf_object__for_each_map(m, skel->obj) {
+		if (!map_shared(m))
+			continue;
+		pin_path(s, p, sizeof(p), "", bpf_map__name(m));
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/archive", s->run);
+	unlink(p);
+}
+
+static void close_fds(int *fd, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+/* The programs behind the pinned links, for bpf_run_ns (read_run_stats). */
+static int open_links(struct tdax_collector *c, struct tdax_share *s)
+{
+	char p[PATH_MAX];
+	int i;
+
+	for (i = 0; i < TDAX_NEVENTS; i++) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		pin_path(s, p, sizeof(p), "link_", link_names[i]);
+		s->link_fd[i] = bpf_obj_get(p);
+		if (s->link_fd[i] < 0)
+			return -errno;
+		if (bpf_obj_get_info_by_fd(s->link_fd[i], &info, &len))
+			return -errno;
+		s->prog_fd[i] = bpf_prog_get_fd_by_id(info.prog_id);
+		if (i == 0)
+			c->loaded_mode = info.type == BPF_LINK_TYPE_TRACING ? TDAX_ATTACH_TP_BTF :
+					 TDAX_ATTACH_RAW_TP;
+	}
+	return 0;
+}
+
+/* Join the pinned set as a follower: a skeleton holding the pinned maps. */
+static int follow(struct tdax_collector *c, struct tdax_share *s)
+{
+	struct tdax_collect *skel;
+	struct bpf_map *m;
+	char p[PATH_MAX];
+	int err;
+
+	skel = tdax_collect__open();
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_map(m, skel->obj) {
+		int fd;
+
+		if (!map_shared(m))
+			continue;
+		pin_path(s, p, sizeof(p), "", bpf_map__name(m));
+		fd = bpf_obj_get(p);
+		if (fd < 0) {
+			err = -errno;
+			tdax_collect__destroy(skel);
+			return err;
+		}
+		err = bpf_map__reuse_fd(m, fd);
+		close(fd);
+		if (err) {
+			tdax_collect__destroy(skel);
+			return err;
+		}
+	}
+	err = open_links(c, s);
+	if (err) {
+		close_fds(s->link_fd, TDAX_NEVENTS);
+		close_fds(s->prog_fd, TDAX_NEVENTS);
+		tdax_collect__destroy(skel);
+		return err;
+	}
+	tdax_collect__destroy(c->skel);	/* the private maps of an earlier life */
+	c->skel = skel;
+	return 0;
+}
+
+/* Make the set: load and attach (reusing c->skel's maps), pin it all. */
+static int create(struct tdax_collector *c, struct tdax_share *s)
+{
+	struct bpf_map *m;
+	char p[PATH_MAX];
+	int i, err;
+
+	err = tdax_collector_load_attach(c, true);
+	if (err)
+		return err;
+	bpf_object__for_each_map(m, c->skel->obj) {
+		if (!map_shared(m))
+			continue;
+		pin_path(s, p, sizeof(p), "", bpf_map__name(m));
+		err = bpf_map__pin(m, p);
+		if (err)
+			goto fail;
+	}
+	for (i = 0; i < TDAX_NEVENTS; i++) {
+		pin_path(s, p, sizeof(p), "link_", link_names[i]);
+		err = bpf_link__pin(c->links[i], p);
+		if (err)
+			goto fail;
+	}
+	s->ctl_fd = bpf_map__fd(c->skel->maps.ctl);
+	err = ctl_set(s->ctl_fd, TDAX_CTL_LAYOUT, s->layout);
+	if (!err)
+		err = open_links(c, s);
+	if (err)
+		goto fail;
+	s->ctl_fd = dup(s->ctl_fd);
+	return s->ctl_fd < 0 ? -errno : 0;
+fail:
+	err = err < 0 ? err : -errno;
+	for (i = 0; i < TDAX_NEVENTS; i++)
+		if (c->links[i])
+			bpf_link__unpin(c->links[i]);
+	unpin_all(s, c->skel);
+	s->ctl_fd = -1;
+	tdax_set_err(c, err, "cannot pin the BPF programs under %s: %s", s->pin, strerror(-err));
+	return err;
+}
+
+static void share_free(struct tdax_share *s)
+{
+	if (!s)
+		return;
+	close_fds(s->link_fd, TDAX_NEVENTS);
+	close_fds(s->prog_fd, TDAX_NEVENTS);
+	close_fds(&s->ctl_fd, 1);
+	close_fds(&s->procs_fd, 1);
+	close_fds(&s->owner_fd, 1);
+	close_fds(&s->users_fd, 1);
+	close_fds(&s->lock_fd, 1);
+	close_fds(s->slot_fd, SLOTS);
+	free(s->pend);
+	free(s->dels);
+	free(s->folded);
+	free(s);
+}
+
+static int read_archive(struct tdax_collector *c, bool force);
+
+int tdax_share_join(struct tdax_collector *c)
+{
+	struct tdax_share *s;
+	struct statfs sfs;
+	char p[PATH_MAX], parent[PATH_MAX];
+	const char *e;
+	bool joined = false;
+	int err, i;
+
+	if (c->share)
+		return 0;
+	if (!share_wanted(c))
+		return 1;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->lock_fd = s->users_fd = s->owner_fd = s->procs_fd = s->ctl_fd = -1;
+	for (i = 0; i < TDAX_NEVENTS; i++)
+		s->link_fd[i] = s->prog_fd[i] = -1;
+	for (i = 0; i < SLOTS; i++)
+		s->slot_fd[i] = -1;
+	s->slot = -1;
+	e = c->opts.pin_dir ? c->opts.pin_dir : getenv("TDAX_PIN_DIR");
+	snprintf(s->pin, sizeof(s->pin), "%s", e && *e ? e : "/sys/fs/bpf/tdax");
+	e = c->opts.run_dir ? c->opts.run_dir : getenv("TDAX_RUN_DIR");
+	snprintf(s->run, sizeof(s->run), "%s", e && *e ? e : "/run/tdax");
+	s->want_procs = !c->opts.no_procs;
+	s->layout = set_layout();
+
+	snprintf(parent, sizeof(parent), "%s", s->pin);
+	if (strrchr(parent, '/') && strrchr(parent, '/') != parent)
+		*strrchr(parent, '/') = 0;
+	if (statfs(parent, &sfs) || sfs.f_type != BPF_FS_MAGIC_) {
+		if (c->opts.verbose)
+			fprintf(stderr, "tdax: %s is not a BPF file system: a private program set\n",
+				parent);
+		share_free(s);
+		return 1;
+	}
+	if ((mkdir(s->run, 0755) && errno != EEXIST) ||
+	    (mkdir(s->pin, 0700) && errno != EEXIST)) {
+		err = -errno;
+		if (c->opts.verbose)
+			fprintf(stderr, "tdax: cannot make %s or %s (%s): a private program set\n",
+				s->run, s->pin, strerror(-err));
+		share_free(s);
+		return 1;
+	}
+	s->lock_fd = open_lock(s, "lock");
+	s->users_fd = open_lock(s, "users");
+	s->owner_fd = open_lock(s, "owner");
+	if (s->lock_fd < 0 || s->users_fd < 0 || s->owner_fd < 0 || flock(s->lock_fd, LOCK_EX)) {
+		err = -errno;
+		share_free(s);
+		return tdax_set_err(c, err, "cannot lock %s: %s", s->run, strerror(-err));
+	}
+
+	pin_path(s, p, sizeof(p), "", "ctl");
+	s->ctl_fd = bpf_obj_get(p);
+	if (s->ctl_fd >= 0 && ctl_get(s->ctl_fd, TDAX_CTL_LAYOUT) == s->layout &&
+	    !follow(c, s)) {
+		joined = true;
+	} else if (s->ctl_fd >= 0 || !access(p, F_OK)) {
+		/* another build's set, or a broken one: remade if unused */
+		close_fds(s->link_fd, TDAX_NEVENTS);
+		close_fds(s->prog_fd, TDAX_NEVENTS);
+		close_fds(&s->ctl_fd, 1);
+		if (flock(s->users_fd, LOCK_EX | LOCK_NB)) {
+			snprintf(c->note, sizeof(c->note),
+				 "the programs pinned under %s are another build's and in use: "
+				 "a private program set", s->pin);
+			if (c->opts.verbose)
+				fprintf(stderr, "tdax: %s\n", c->note);
+			share_free(s);
+			return 1;
+		}
+		unpin_all(s, c->skel);
+		flock(s->users_fd, LOCK_UN);
+	}
+	if (!joined) {
+		err = create(c, s);
+		if (err) {
+			share_free(s);
+			return err;
+		}
+		snprintf(p, sizeof(p), "%s/archive", s->run);
+		unlink(p);	/* a new set: the last one's archive is not its own */
+	}
+	if (flock(s->users_fd, LOCK_SH)) {
+		err = -errno;
+		goto fail;
+	}
+	if (s->want_procs) {
+		s->procs_fd = open_lock(s, "procs");
+		if (s->procs_fd < 0 || flock(s->procs_fd, LOCK_SH)) {
+			err = -errno;
+			goto fail;
+		}
+		ctl_set(s->ctl_fd, TDAX_CTL_WANT_PROCS, 1);
+	}
+	for (i = 0; i < SLOTS && s->slot < 0; i++) {
+		struct slot_rec r = { tdax_now_ns(CLOCK_MONOTONIC), 0 };
+
+		snprintf(p, sizeof(p), "consumer.%d", i);
+		s->slot_fd[i] = open_lock(s, p);
+		if (s->slot_fd[i] >= 0 && !flock(s->slot_fd[i], LOCK_EX | LOCK_NB) &&
+		    pwrite(s->slot_fd[i], &r, sizeof(r), 0) == sizeof(r))
+			s->slot = i;
+		else
+			close_fds(&s->slot_fd[i], 1);
+	}
+	c->share = s;
+	s->owner = !flock(s->owner_fd, LOCK_EX | LOCK_NB);
+	if (joined)
+		read_archive(c, true);	/* the owner's, even if this one is the owner now */
+	else
+		s->dirty = true;
+	flock(s->lock_fd, LOCK_UN);
+	c->attached = true;
+	if (c->opts.verbose)
+		fprintf(stderr, "tdax: %s the program set pinned under %s (%s)\n",
+			joined ? "joined" : "made", s->pin, s->owner ? "owner" : "follower");
+	return 0;
+fail:
+	flock(s->lock_fd, LOCK_UN);
+	share_free(s);
+	c->share = NULL;
+	return tdax_set_err(c, err, "cannot join the program set in %s: %s", s->run,
+			    strerror(-err));
+}
+
+void tdax_share_leave(struct tdax_collector *c)
+{
+	struct tdax_share *s = c->share;
+
+	if (!s)
+		return;
+	flock(s->lock_fd, LOCK_EX);
+	tdax_share_commit(c);	/* nothing left half done */
+	close_fds(&s->procs_fd, 1);
+	flock(s->owner_fd, LOCK_UN);
+	flock(s->users_fd, LOCK_UN);
+	close_fds(s->link_fd, TDAX_NEVENTS);
+	if (!flock(s->users_fd, LOCK_EX | LOCK_NB)) {
+		/* the last one: the programs go (the module can be unloaded) */
+		unpin_all(s, c->skel);
+		flock(s->users_fd, LOCK_UN);
+		if (c->opts.verbose)
+			fprintf(stderr, "tdax: unpinned the program set under %s\n", s->pin);
+	}
+	flock(s->lock_fd, LOCK_UN);
+	c->share = NULL;
+	share_free(s);
+}
+
+bool tdax_share_follower(const struct tdax_collector *c)
+{
+	return c->share && !c->share->owner;
+}
+
+int tdax_share_prog_fd(const struct tdax_collector *c, int i)
+{
+	return c->share ? c->share->prog_fd[i] : -1;
+}
+
+/*
+ * The earliest start of the last snapshot of the other consumers (those
+ * holding their slot and not silent for SLOT_STALE_NS); ~0 if none.
+ */
+static __u64 slots_min_last(struct tdax_share *s)
+{
+	__u64 now = tdax_now_ns(CLOCK_MONOTONIC), min = ~0ULL;
+	char name[32];
+	int i;
+
+	for (i = 0; i < SLOTS; i++) {
+		struct slot_rec r;
+		__u64 t;
+
+		if (i == s->slot)
+			continue;
+		if (s->slot_fd[i] < 0) {
+			snprintf(name, sizeof(name), "consumer.%d", i);
+			s->slot_fd[i] = open_lock(s, name);
+			if (s->slot_fd[i] < 0)
+				continue;
+		}
+		if (!flock(s->slot_fd[i], LOCK_SH | LOCK_NB)) {
+			flock(s->slot_fd[i], LOCK_UN);	/* nobody's */
+			continue;
+		}
+		if (pread(s->slot_fd[i], &r, sizeof(r), 0) != sizeof(r))
+			continue;
+		t = r.last_ns ? r.last_ns : r.join_ns;
+		if (now > t && now - t > SLOT_STALE_NS)
+			continue;
+		if (r.last_ns < min)
+			min = r.last_ns;
+	}
+	return min;
+}
+
+void tdax_share_snapshot_done(struct tdax_collector *c, __u64 start_ns)
+{
+	struct tdax_share *s = c->share;
+
+	if (s && s->slot >= 0)
+		pwrite(s->slot_fd[s->slot], &start_ns, sizeof(start_ns),
+		       offsetof(struct slot_rec, last_ns));
+}
+
+/*
+ * May the owner retire this row now: has every other consumer begun a
+ * snapshot since the owner first found it retirable?  Private: always.
+ */
+bool tdax_share_may_retire(struct tdax_collector *c, int kind, const struct tdax_proc_key *k,
+			   __u64 now)
+{
+	struct tdax_share *s = c->share;
+	struct pending *p = NULL;
+	size_t i;
+
+	if (!s)
+		return true;
+	if (!s->owner)
+		return false;
+	for (i = 0; i < s->npend; i++)
+		if (s->pend[i].kind == kind && !memcmp(&s->pend[i].k, k, sizeof(*k))) {
+			p = &s->pend[i];
+			break;
+		}
+	if (!p) {
+		p = tdax_grow(s->pend, &s->cpend, s->npend, sizeof(*p));
+		if (!p)
+			return true;	/* out of memory: as a private set */
+		s->pend = p;
+		p = &s->pend[s->npend++];
+		p->kind = kind;
+		p->k = *k;
+		p->since_ns = now;
+	}
+	p->seen = s->snap_gen;
+	if (s->min_last_ns != ~0ULL && s->min_last_ns <= p->since_ns)
+		return false;
+	*p = s->pend[--s->npend];	/* retired now: forgotten */
+	return true;
+}
+
+/* Forget the rows no longer found retirable (gone from the maps). */
+void tdax_share_pending_prune(struct tdax_collector *c)
+{
+	struct tdax_share *s = c->share;
+	size_t i, j;
+
+	if (!s || !s->owner)
+		return;
+	for (i = j = 0; i < s->npend; i++)
+		if (s->pend[i].seen == s->snap_gen)
+			s->pend[j++] = s->pend[i];
+	s->npend = j;
+}
+
+void tdax_share_begin(struct tdax_collector *c)
+{
+	struct tdax_share *s = c->share;
+	int fd;
+
+	if (!s)
+		return;
+	if (!s->owner && !flock(s->owner_fd, LOCK_EX | LOCK_NB)) {
+		s->owner = true;	/* the owner left: this one deletes from now on */
+		read_archive(c, true);	/* its last word */
+		if (c->opts.verbose)
+			fprintf(stderr, "tdax: now the owner of the program set\n");
+	}
+	if (!s->owner)
+		return;
+	s->snap_gen++;
+	s->min_last_ns = slots_min_last(s);
+	if (s->want_procs) {
+		ctl_set(s->ctl_fd, TDAX_CTL_WANT_PROCS, 1);
+		return;
+	}
+	/* anyone holding "procs" wants them: the flag follows */
+	fd = open_lock(s, "procs");
+	if (fd < 0)
+		return;
+	if (!flock(fd, LOCK_EX | LOCK_NB)) {
+		ctl_set(s->ctl_fd, TDAX_CTL_WANT_PROCS, 0);
+		flock(fd, LOCK_UN);
+	} else {
+		ctl_set(s->ctl_fd, TDAX_CTL_WANT_PROCS, 1);
+	}
+	close(fd);
+}
+
+/* ---- deletions and the archive file ----------------------------------------- */
+
+int tdax_map_del(struct tdax_collector *c, int fd, const void *key, size_t ksz)
+{
+	struct tdax_share *s = c->share;
+	struct share_del *d;
+
+	if (!s)
+		return bpf_map_delete_elem(fd, key) ? -errno : 0;
+	if (!s->owner || ksz > sizeof(d->key))
+		return -EPERM;	/* followers never delete */
+	d = tdax_grow(s->dels, &s->cdels, s->ndels, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	s->dels = d;
+	d = &s->dels[s->ndels++];
+	d->fd = fd;
+	d->ksz = ksz;
+	memcpy(d->key, key, ksz);
+	s->dirty = true;
+	return 0;
+}
+
+void tdax_share_folded_add(struct tdax_collector *c, const struct tdax_proc_key *pk)
+{
+	struct tdax_share *s = c->share;
+
+	if (!s)
+		return;
+	if (!s->folded) {
+		s->folded = calloc(FOLDED_MAX, sizeof(*s->folded));
+		if (!s->folded)
+			return;
+	}
+	s->folded[s->folded_next] = *pk;
+	s->folded_next = (s->folded_next + 1) % FOLDED_MAX;
+	if (s->nfolded < FOLDED_MAX)
+		s->nfolded++;
+	s->dirty = true;
+}
+
+bool tdax_share_folded(const struct tdax_collector *c, const struct tdax_proc_key *pk)
+{
+	const struct tdax_share *s = c->share;
+	size_t i;
+
+	if (!s || s->owner)
+		return false;
+	for (i = 0; i < s->nfolded; i++)
+		if (!memcmp(&s->folded[i], pk, sizeof(*pk)))
+			return true;
+	return false;
+}
+
+void tdax_share_dirty(struct tdax_collector *c)
+{
+	if (c->share)
+		c->share->dirty = true;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (n) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		b += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* Owner: the archive to the file (atomically), then the deletions. */
+int tdax_share_commit(struct tdax_collector *c)
+{
+	struct tdax_share *s = c->share;
+	const struct tdax_snapshot *a = &c->archive;
+	struct archive_hdr h = {};
+	char p[PATH_MAX], tmp[PATH_MAX + 16];
+	size_t i;
+	int fd, err = 0;
+
+	if (!s || !s->owner || !s->dirty)
+		return 0;
+	memcpy(h.magic, ARCHIVE_MAGIC, 8);
+	h.layout = s->layout;
+	h.gen = ++s->gen;
+	h.faults_deleted = c->faults_deleted;
+	h.ndevs = a->ndevs;
+	h.nfaults = a->nfaults;
+	h.nmmaps = a->nmmaps;
+	h.nprocs = a->nprocs;
+	h.nregions = a->nregions;
+	h.nfolded = s->nfolded;
+	snprintf(p, sizeof(p), "%s/archive", s->run);
+	snprintf(tmp, sizeof(tmp), "%s.%d", p, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		err = -errno;
+	if (!err)
+		err = write_all(fd, &h, sizeof(h));
+	if (!err)
+		err = write_all(fd, a->devs, a->ndevs * sizeof(*a->devs));
+	if (!err)
+		err = write_all(fd, a->faults, a->nfaults * sizeof(*a->faults));
+	if (!err)
+		err = write_all(fd, a->mmaps, a->nmmaps * sizeof(*a->mmaps));
+	if (!err)
+		err = write_all(fd, a->procs, a->nprocs * sizeof(*a->procs));
+	if (!err)
+		err = write_all(fd, a->regions, a->nregions * sizeof(*a->regions));
+	if (!err && s->nfolded)
+		err = write_all(fd, s->folded, s->nfolded * sizeof(*s->folded));
+	if (fd >= 0 && close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, p))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		/*
+		 * The rows are deleted all the same: this consumer's archive
+		 * has them, and keeping them would count them again.  The
+		 * others miss them until the next write succeeds.
+		 */
+		snprintf(c->note, sizeof(c->note), "cannot write %s: %s", p, strerror(-err));
+	}
+	for (i = 0; i < s->ndels; i++)
+		bpf_map_delete_elem(s->dels[i].fd, s->dels[i].key);
+	s->ndels = 0;
+	s->dirty = !!err;
+	return 0;
+}
+
+static int read_exact(int fd, void *p, size_t n)
+{
+	char *b = p;
+
+	while (n) {
+		ssize_t r = read(fd, b, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r ? -errno : -EIO;
+		b += r;
+		n -= r;
+	}
+	return 0;
+}
+
+/* Read n rows of elem bytes into a fresh array. */
+static int read_rows(int fd, void **arr, size_t n, size_t elem)
+{
+	*arr = NULL;
+	if (!n)
+		return 0;
+	*arr = calloc(n, elem);
+	if (!*arr)
+		return -ENOMEM;
+	return read_exact(fd, *arr, n * elem);
+}
+
+/*
+ * The owner's archive replaces this consumer's: its rows, the records
+ * deleted, the processes folded.  Read after the maps (tdax_share_sync), a
+ * row deleted between the two reads is in the archive (written first), so
+ * it is skipped in the maps and counted once.
+ */
+static int read_archive(struct tdax_collector *c, bool force)
+{
+	struct tdax_share *s = c->share;
+	struct tdax_snapshot *a = &c->archive, n = {};
+	struct tdax_proc_key *folded = NULL;
+	struct archive_hdr h;
+	char p[PATH_MAX];
+	int fd, err;
+
+	snprintf(p, sizeof(p), "%s/archive", s->run);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = read_exact(fd, &h, sizeof(h));
+	if (!err && (memcmp(h.magic, ARCHIVE_MAGIC, 8) || h.layout != s->layout ||
+		     h.nfolded > FOLDED_MAX))
+		err = -EPROTO;
+	if (err || (!force && h.gen == s->gen)) {
+		close(fd);
+		return err;
+	}
+	err = read_rows(fd, (void **)&n.devs, h.ndevs, sizeof(*n.devs));
+	if (!err)
+		err = read_rows(fd, (void **)&n.faults, h.nfaults, sizeof(*n.faults));
+	if (!err)
+		err = read_rows(fd, (void **)&n.mmaps, h.nmmaps, sizeof(*n.mmaps));
+	if (!err)
+		err = read_rows(fd, (void **)&n.procs, h.nprocs, sizeof(*n.procs));
+	if (!err)
+		err = read_rows(fd, (void **)&n.regions, h.nregions, sizeof(*n.regions));
+	if (!err && h.nfolded) {
+		folded = calloc(FOLDED_MAX, sizeof(*folded));
+		err = folded ? read_exact(fd, folded, h.nfolded * sizeof(*folded)) : -ENOMEM;
+	}
+	close(fd);
+	if (err) {
+		tdax_snapshot_free(&n);
+		free(folded);
+		return err;
+	}
+	n.ndevs = h.ndevs;
+	n.nfaults = h.nfaults;
+	n.nmmaps = h.nmmaps;
+	n.nprocs = h.nprocs;
+	n.nregions = h.nregions;
+	tdax_snapshot_free(a);
+	*a = n;
+	c->cap_adevs = n.ndevs;
+	c->cap_afaults = n.nfaults;
+	c->cap_ammaps = n.nmmaps;
+	c->cap_aprocs = n.nprocs;
+	c->cap_aregions = n.nregions;
+	c->faults_deleted = h.faults_deleted;
+	free(s->folded);
+	s->folded = folded;
+	s->nfolded = h.nfolded;
+	s->folded_next = h.nfolded % FOLDED_MAX;
+	s->gen = h.gen;
+	return 0;
+}
+
+int tdax_share_sync(struct tdax_collector *c)
+{
+	int err;
+
+	if (!tdax_share_follower(c))
+		return 0;
+	err = read_archive(c, false);
+	if (err)
+		return tdax_set_err(c, err, "cannot read %s/archive: %s", c->share->run,
+				    strerror(-err));
+	return 0;
+}
+
+bool tdax_collector_shared(const struct tdax_collector *c, bool *owner)
+{
+	if (owner)
+		*owner = c->share && c->share->owner;
+	return c->share;
+}
