@@ -322,8 +322,8 @@ int tdax_collector_attach(struct tdax_collector *c)
 		return tdax_set_err(c, -ENOENT, "tdax module not loaded: %s/bus/tdax is missing", c->root);
 	/* the host's shared set (share.c): joined, or made and pinned */
 	err = tdax_share_join(c);
-	if (err <= 0)
-		return err;
+	if (err <= 0 || c->attached)
+		return err < 0 ? err : 0;
 	err = attach_links(c);
 	if (!err)
 		return 0;
@@ -438,7 +438,7 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 		if (err < 0)
 			goto fail;
 	}
-	if (!c->share) {
+	if (!c->share && !c->attached) {
 		err = load_best(c, NULL);
 		if (err)
 			goto fail;
@@ -446,7 +446,7 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 		if (err)
 			goto fail;
 	}
-	if (!c->share && (c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
+	if (!c->share && !c->attached && (c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
 		err = attach_best(c);
 		if (err && !c->opts.wait_module && c->want == TDAX_SOURCE_TDAX)
 			goto fail;

@@ -176,6 +176,26 @@ static int open_lock(const struct tdax_share *s, const char *name)
 	return open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 
+/*
+ * Take "lock" exclusively, waiting at most LOCK_WAIT_MS: a join or leave
+ * holds it for milliseconds; one held longer is someone else's problem.
+ */
+#define LOCK_WAIT_MS	5000
+static int lock_wait(int fd)
+{
+	int i;
+
+	for (i = 0; i < LOCK_WAIT_MS / 10; i++) {
+		if (!flock(fd, LOCK_EX | LOCK_NB))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		usleep(10000);
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
 static int ctl_set(int fd, __u32 idx, __u64 v)
 {
 	return bpf_map_update_elem(fd, &idx, &v, BPF_ANY);
@@ -244,9 +264,18 @@ static int open_links(struct tdax_collector *c, struct tdax_share *s)
 		if (bpf_obj_get_info_by_fd(s->link_fd[i], &info, &len))
 			return -errno;
 		s->prog_fd[i] = bpf_prog_get_fd_by_id(info.prog_id);
-		if (i == 0)
-			c->loaded_mode = info.type == BPF_LINK_TYPE_TRACING ? TDAX_ATTACH_TP_BTF :
+		if (s->prog_fd[i] < 0)
+			return -errno;
+		if (i == 0) {
+			/* tp_btf programs are of the tracing type (links: raw_tp) */
+			struct bpf_prog_info pi = {};
+			__u32 plen = sizeof(pi);
+
+			if (bpf_obj_get_info_by_fd(s->prog_fd[i], &pi, &plen))
+				return -errno;
+			c->loaded_mode = pi.type == BPF_PROG_TYPE_TRACING ? TDAX_ATTACH_TP_BTF :
 					 TDAX_ATTACH_RAW_TP;
+		}
 	}
 	return 0;
 }
@@ -326,14 +355,24 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 	s->ctl_fd = dup(s->ctl_fd);
 	return s->ctl_fd < 0 ? -errno : 0;
 fail:
+	/*
+	 * Loaded and attached, not pinned (another user's pins, a full or
+	 * read-only file system): used as a private set, procs as wanted.
+	 */
 	err = err < 0 ? err : -errno;
 	for (i = 0; i < TDAX_NEVENTS; i++)
 		if (c->links[i])
 			bpf_link__unpin(c->links[i]);
 	unpin_all(s, c->skel);
+	close_fds(s->link_fd, TDAX_NEVENTS);
+	close_fds(s->prog_fd, TDAX_NEVENTS);
+	ctl_set(bpf_map__fd(c->skel->maps.ctl), TDAX_CTL_WANT_PROCS, !c->opts.no_procs);
 	s->ctl_fd = -1;
-	tdax_set_err(c, err, "cannot pin the BPF programs under %s: %s", s->pin, strerror(-err));
-	return err;
+	snprintf(c->note, sizeof(c->note), "cannot pin the BPF programs under %s (%s): "
+		 "a private program set", s->pin, strerror(-err));
+	if (c->opts.verbose)
+		fprintf(stderr, "tdax: %s\n", c->note);
+	return 1;
 }
 
 static void share_free(struct tdax_share *s)
@@ -407,10 +446,15 @@ int tdax_share_join(struct tdax_collector *c)
 	s->lock_fd = open_lock(s, "lock");
 	s->users_fd = open_lock(s, "users");
 	s->owner_fd = open_lock(s, "owner");
-	if (s->lock_fd < 0 || s->users_fd < 0 || s->owner_fd < 0 || flock(s->lock_fd, LOCK_EX)) {
+	if (s->lock_fd < 0 || s->users_fd < 0 || s->owner_fd < 0 || lock_wait(s->lock_fd)) {
+		/* another user's files, or held too long: not fatal */
 		err = -errno;
+		snprintf(c->note, sizeof(c->note), "cannot lock %s/lock (%s): a private program set",
+			 s->run, strerror(-err));
+		if (c->opts.verbose)
+			fprintf(stderr, "tdax: %s\n", c->note);
 		share_free(s);
-		return tdax_set_err(c, err, "cannot lock %s: %s", s->run, strerror(-err));
+		return 1;
 	}
 
 	pin_path(s, p, sizeof(p), "", "ctl");
@@ -438,8 +482,9 @@ int tdax_share_join(struct tdax_collector *c)
 	if (!joined) {
 		err = create(c, s);
 		if (err) {
+			flock(s->lock_fd, LOCK_UN);
 			share_free(s);
-			return err;
+			return err;	/* 1: loaded and attached, private */
 		}
 		snprintf(p, sizeof(p), "%s/archive", s->run);
 		unlink(p);	/* a new set: the last one's archive is not its own */
@@ -493,7 +538,7 @@ void tdax_share_leave(struct tdax_collector *c)
 
 	if (!s)
 		return;
-	flock(s->lock_fd, LOCK_EX);
+	lock_wait(s->lock_fd);	/* leaving without it: the unpin below may be skipped */
 	tdax_share_commit(c);	/* nothing left half done */
 	close_fds(&s->procs_fd, 1);
 	flock(s->owner_fd, LOCK_UN);
