@@ -168,6 +168,35 @@ is "deleted: the retired instance keeps its 4 hits" \
 	"[(4, False, True)]"
 is "the new owner deleted its rows from the pinned maps" "$(wait_eq 10 0 rows_of $INST)" 0
 
+# ---- racing consumers: joins, leaves and kills while faults come -----------------
+# daxtop (the owner now) keeps running; followers come and go (some killed),
+# a daxload faults 2 x 2M on tdax1.0 each time: the owner's count is exact.
+H0=$(jq_ $OUT/top.json "sum(x['hits'] for x in d['devices'] if x['name'] == 'tdax1.0')")
+LOADS=0
+RPIDS=""
+for round in $(seq 12); do
+	$DAXTOP -b 0.2 >/dev/null 2>&1 &
+	RPIDS="$RPIDS $!"
+	$DC --once >/dev/null 2>&1 &
+	RPIDS="$RPIDS $!"
+	$LOAD -q -s 4M /dev/tdax1.0 && LOADS=$((LOADS + 1))
+	sleep 0.$((RANDOM % 5))
+	set -- $RPIDS
+	if [ $# -ge 4 ]; then
+		[ $((round % 3)) = 0 ] && kill -KILL $1 2>/dev/null || kill -INT $1 2>/dev/null
+		wait $1 2>/dev/null
+		shift
+		RPIDS="$*"
+	fi
+done
+for p in $RPIDS; do kill -INT $p 2>/dev/null; wait $p 2>/dev/null; done
+settle $OUT/top.json
+settle $OUT/top.json
+is "racing followers: the owner counted every fault ($LOADS loads x 2)" \
+	"$(jq_ $OUT/top.json "sum(x['hits'] for x in d['devices'] if x['name'] == 'tdax1.0') - $H0")" "$((LOADS * 2))"
+is "still 12 tdax programs: no second set, none lost" "$(nprogs)" 12
+t "daxtop (the owner) still running" kill -0 $TOPPID
+
 # ---- the last one leaves: unpinned ------------------------------------------------
 kill -INT $TOPPID; wait $TOPPID
 is "the last consumer unpinned the set" "$(ls $PIN 2>/dev/null | wc -l)" 0
