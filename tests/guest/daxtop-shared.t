@@ -109,6 +109,12 @@ TOPPID=$!
 t "daxtop attached" wait_attached $TOPPID
 t "daxtop joined the set (follower)" grep -q "joined the program set pinned under $PIN (follower)" $OUT/top.err
 is "still 12 tdax programs with two consumers" "$(nprogs)" 12
+settle $OUT/top.json
+is "daxtop's JSON: program_set follower" "$(jq_ $OUT/top.json "d['program_set']")" follower
+is "daxcollect: tdax_collector_program_set{role=\"owner\"} 1" \
+	"$(scrape | grep '^tdax_collector_program_set{' | tr '\n' ' ')" \
+	'tdax_collector_program_set{role="private"} 0 tdax_collector_program_set{role="owner"} 1 tdax_collector_program_set{role="follower"} 0 '
+
 is "per-process updates switched on for daxtop" "$(ctl_want_procs)" 1
 R0=$(fault_runs)
 NF=$(tp_count tdax_fault "size != 0" $LOAD -s 1M /dev/tdax0.0)	# 256 pages at 4K
@@ -144,6 +150,8 @@ is "the private set is gone with it (12)" "$(nprogs)" 12
 # ---- the owner leaves: daxtop takes over ---------------------------------------
 kill -TERM $DCPID; wait $DCPID
 t "daxtop took over as the owner" wait_for 15 grep -q "now the owner of the program set" $OUT/top.err
+settle $OUT/top.json
+is "daxtop's JSON: program_set owner" "$(jq_ $OUT/top.json "d['program_set']")" owner
 is "the set stays pinned while daxtop uses it" "$(ls $PIN/link_fault 2>/dev/null)" "$PIN/link_fault"
 R3=$BUS/devices/tdax3.0/../tdax_region
 echo tdax3.0 > $DRV/unbind

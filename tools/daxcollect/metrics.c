@@ -691,6 +691,18 @@ static void render_health(struct expo *e, const struct tdax_snapshot *s,
 
 		expo_sample_u64(e, l, h->attached && h->mode == modes[i]);
 	}
+	expo_family(e, "tdax_collector_program_set", "gauge",
+		    "The BPF program set read (1 for the current role): private (loaded by daxcollect alone), or the host's shared set as its owner (daxcollect retires rows) or a follower.");
+	{
+		static const enum tdax_set_role roles[] = { TDAX_SET_PRIVATE, TDAX_SET_OWNER,
+							    TDAX_SET_FOLLOWER };
+
+		for (i = 0; i < 3; i++) {
+			const char *l[] = { "role", tdax_set_role_name(roles[i]), NULL };
+
+			expo_sample_u64(e, l, h->attached && s->set_role == roles[i]);
+		}
+	}
 	expo_family(e, "tdax_collector_source", "gauge",
 		    "Sources attached (1 each): tdax (the tdax tracepoints) or stock (BPF on the in-tree device_dax), with the attachment of each.");
 	{

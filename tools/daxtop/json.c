@@ -251,6 +251,7 @@ struct json_object *dt_json_doc(const struct tdax_snapshot *d, const struct dt_o
 	ADD(doc, "interval_s", DBL(d->interval_ns / 1e9));
 	ADD(doc, "cumulative", BOOL(opt->cumulative));
 	ADD(doc, "attach", STR(tdax_attach_mode_name(d->mode)));
+	ADD(doc, "program_set", STR(tdax_set_role_name(d->set_role)));
 	ADD(doc, "source", STR(tdax_source_name(d->sources)));
 	ADD(doc, "stock_attach", d->stock_mode ? STR(tdax_attach_mode_name(d->stock_mode)) : NULL);
 	ADD(doc, "filter_pid", opt->pid ? json_object_new_int(opt->pid) : NULL);

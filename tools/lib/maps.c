@@ -670,6 +670,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	b.s.mode = tdax_collector_mode(c);
 	b.s.sources = tdax_collector_sources(c);
 	b.s.stock_mode = tdax_stock_mode(c);
+	b.s.set_role = !c->share ? TDAX_SET_PRIVATE :
+		       tdax_share_follower(c) ? TDAX_SET_FOLLOWER : TDAX_SET_OWNER;
 
 	err = read_maps(&b);
 	/* a follower: the owner's archive, read after the maps (share.c) */

@@ -950,3 +950,8 @@ bool tdax_collector_shared(const struct tdax_collector *c, bool *owner)
 		*owner = c->share && c->share->owner;
 	return c->share;
 }
+
+const char *tdax_set_role_name(enum tdax_set_role r)
+{
+	return r == TDAX_SET_OWNER ? "owner" : r == TDAX_SET_FOLLOWER ? "follower" : "private";
+}

@@ -255,6 +255,17 @@ struct tdax_collector_opts {
 	const char *run_dir;	/* default $TDAX_RUN_DIR, else /run/tdax */
 };
 
+/*
+ * The program set a collector reads: its own, or the host's shared set as
+ * its owner (the consumer that retires rows) or as a follower.
+ */
+enum tdax_set_role {
+	TDAX_SET_PRIVATE,
+	TDAX_SET_OWNER,
+	TDAX_SET_FOLLOWER,
+};
+const char *tdax_set_role_name(enum tdax_set_role r);	/* "private", "owner", "follower" */
+
 /* Is the collector using the host's shared set; is it its owner. */
 bool tdax_collector_shared(const struct tdax_collector *c, bool *owner);
 
@@ -493,6 +504,7 @@ struct tdax_snapshot {
 	__u64 bpf_run_cnt;
 	unsigned int sources;		/* TDAX_SOURCE_* mask attached when taken */
 	enum tdax_attach_mode stock_mode;	/* attachment of the stock source */
+	enum tdax_set_role set_role;	/* the program set read (docs/design.md) */
 };
 
 void tdax_snapshot_init(struct tdax_snapshot *s);	/* zero, no allocation */
