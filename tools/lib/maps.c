@@ -165,7 +165,14 @@ static int read_maps(struct build *b)
 	 */
 	DUMP(flush_stats, true, fl, TDAX_STAT_FULL_FLUSH_STATS);
 	DUMP(kmem_stats, false, km, TDAX_STAT_FULL_KMEM_STATS);
-	DUMP(proc_stats, false, proc, TDAX_STAT_FULL_PROC_STATS);
+	/*
+	 * Without per-process rows the process map is not read, unless this
+	 * consumer retires the rows of a shared set (others may want them).
+	 */
+	if (!c->opts.no_procs || (c->share && !tdax_share_follower(c)))
+		DUMP(proc_stats, false, proc, TDAX_STAT_FULL_PROC_STATS);
+	else
+		map_fill(&b->bs, TDAX_STAT_FULL_PROC_STATS, sk->maps.proc_stats, 0);
 	DUMP(mmap_counts, true, mm, TDAX_STAT_FULL_MMAP_COUNTS);
 	DUMP(fault_counts, true, fc, TDAX_STAT_FULL_FAULT_COUNTS);
 	DUMP(live_regions, false, lr, TDAX_STAT_FULL_LIVE_REGIONS);
@@ -705,6 +712,8 @@ int tdax_collector_snapshot(struct tdax_collector *c, struct tdax_snapshot *out)
 	/* the owner of a shared set: the archive on record, then the deletions */
 	if (!err)
 		err = tdax_share_commit(c);
+	if (c->opts.no_procs)
+		b.s.nprocs = 0;	/* read only to retire them (a shared set's owner) */
 	if (!err)
 		err = read_counters(&b);
 	if (!err) {
