@@ -50,6 +50,8 @@ RATIOS = [
     ("daxtop / unwatched", "daxtop", "tdax", ALIGNS, {"4K": 1.15, "2M": 1.05, "1G": 1.05}),
     ("daxcollect / unwatched", "daxcollect", "tdax", ALIGNS, {"4K": 1.15, "2M": 1.05, "1G": 1.05}),
     ("both / unwatched", "both", "tdax", ALIGNS, {"4K": 1.15, "2M": 1.05, "1G": 1.05}),
+    # one program set per host: the second consumer adds nothing per fault
+    ("both / daxtop alone", "both", "daxtop", ALIGNS, {"4K": 1.05, "2M": 1.05, "1G": 1.05}),
 ]
 CPU_TARGET = 1.0  # % of one CPU at a 1 s refresh
 RSS_TARGET_MIB = 20.0

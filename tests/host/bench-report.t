@@ -28,10 +28,10 @@ is "collector row 16 devices 1000 processes storm" \
 	"$(echo "$out" | awk '$1 == 16 && $2 == 1000 && $3 == "storm"' | tr -s ' ')" \
 	" 16 1000 storm 1.50 11.7 0.75 29.3 4.00 0.50 1021 2 50000 NO (cpu rss)"
 t "table.txt is what was printed" sh -c "[ \"\$(cat '$fx/table.txt')\" = \"\$1\" ]" _ "$out"
-t "results.json: 17 ratios, 4 collector rows, the kernel" python3 -c '
+t "results.json: 20 ratios, 4 collector rows, the kernel" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert len(d["ratios"]) == 17, len(d["ratios"])
+assert len(d["ratios"]) == 20, len(d["ratios"])
 assert len(d["collector"]) == 4, len(d["collector"])
 assert d["info"]["kernel"] == "6.1.0-57-amd64"
 r = [x for x in d["ratios"] if x["ratio"] == "tdax / in-tree" and x["align"] == "2M"][0]
