@@ -139,6 +139,42 @@ assert [p['hits'] for p in d['processes'] if p['exited'] and p['device'] == 'tda
 assert not [p for p in d['processes'] if p['pid'] == $LPID]
 \""
 
+R3=$BUS/devices/tdax3.0/../tdax_region
+echo tdax3.0 > $DRV/unbind
+echo $((512 << 20)) > $BUS/devices/tdax3.0/size
+echo tdax3.0 > $DRV/bind
+# a device created, faulted (4 x 2M), deleted: WHO retires it
+device_cycle() { # WHO
+	local n inst
+	echo 1 > $R3/create
+	n=$(cat $R3/create)
+	echo $((256 << 20)) > $BUS/devices/$n/size
+	echo $n > $DRV/bind
+	wait_for 10 test -c /dev/$n
+	$LOAD -q -s 8M /dev/$n			# 4 faults at 2M
+	settle $OUT/top.json
+	inst=$(jq_ $OUT/top.json "[x['instance'] for x in d['devices'] if x['name'] == '$n' and x['present']][0]")
+	is "$1: the new device $n has its 4 hits" \
+		"$(jq_ $OUT/top.json "[x['hits'] for x in d['devices'] if x['instance'] == $inst]")" "[4]"
+	is "$1: its rows are in the pinned fault_counts" "$( [ "$(rows_of $inst)" -ge 1 ] && echo yes)" yes
+	echo $n > $DRV/unbind; echo 0 > $BUS/devices/$n/size; echo $n > $R3/delete
+	settle $OUT/top.json
+	settle $OUT/top.json
+	is "$1: deleted, daxtop shows the retired instance with its 4 hits" \
+		"$(jq_ $OUT/top.json "[(x['hits'], x['present'], x['retired']) for x in d['devices'] if x['instance'] == $inst]")" \
+		"[(4, False, True)]"
+	is "$1: its rows left the pinned maps" "$(wait_eq 10 0 rows_of $inst)" 0
+	if kill -0 $DCPID 2>/dev/null; then
+		is "$1: daxcollect keeps the final 4 hits of instance $inst" \
+			"$(scrape | awk -v k="tdax_fault_hits_total{device=\"$n\",device_instance=\"$inst\"}" '$1 == k { print $2 }')" 4
+	fi
+	settle $OUT/top.json
+	is "$1: and daxtop still shows its final 4 hits" \
+		"$(jq_ $OUT/top.json "[(x['hits'], x['present'], x['retired']) for x in d['devices'] if x['instance'] == $inst]")" \
+		"[(4, False, True)]"
+}
+device_cycle "daxcollect the owner, daxtop a follower"
+
 # ---- a private set beside it ----------------------------------------------------
 $DAXTOP --no-share -b 1 >$OUT/private.txt 2>&1 &
 PRIV=$!
@@ -153,28 +189,7 @@ t "daxtop took over as the owner" wait_for 15 grep -q "now the owner of the prog
 settle $OUT/top.json
 is "daxtop's JSON: program_set owner" "$(jq_ $OUT/top.json "d['program_set']")" owner
 is "the set stays pinned while daxtop uses it" "$(ls $PIN/link_fault 2>/dev/null)" "$PIN/link_fault"
-R3=$BUS/devices/tdax3.0/../tdax_region
-echo tdax3.0 > $DRV/unbind
-echo $((512 << 20)) > $BUS/devices/tdax3.0/size
-echo tdax3.0 > $DRV/bind
-echo 1 > $R3/create
-N=$(cat $R3/create)
-echo $((256 << 20)) > $BUS/devices/$N/size
-echo $N > $DRV/bind
-wait_for 10 test -c /dev/$N
-$LOAD -q -s 8M /dev/$N			# 4 faults at 2M
-settle $OUT/top.json
-INST=$(jq_ $OUT/top.json "[x['instance'] for x in d['devices'] if x['name'] == '$N' and x['present']][0]")
-is "the new device $N has its 4 hits" \
-	"$(jq_ $OUT/top.json "[x['hits'] for x in d['devices'] if x['instance'] == $INST]")" "[4]"
-is "its rows are in the pinned fault_counts" "$( [ "$(rows_of $INST)" -ge 1 ] && echo yes)" yes
-echo $N > $DRV/unbind; echo 0 > $BUS/devices/$N/size; echo $N > $R3/delete
-settle $OUT/top.json
-settle $OUT/top.json
-is "deleted: the retired instance keeps its 4 hits" \
-	"$(jq_ $OUT/top.json "[(x['hits'], x['present'], x['retired']) for x in d['devices'] if x['instance'] == $INST]")" \
-	"[(4, False, True)]"
-is "the new owner deleted its rows from the pinned maps" "$(wait_eq 10 0 rows_of $INST)" 0
+device_cycle "daxtop the owner"
 
 # ---- racing consumers: joins, leaves and kills while faults come -----------------
 # daxtop (the owner now) keeps running; followers come and go (some killed),
