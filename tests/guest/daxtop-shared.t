@@ -184,6 +184,9 @@ kill -INT $PRIV; wait $PRIV
 is "the private set is gone with it (12)" "$(nprogs)" 12
 
 # ---- the owner leaves: daxtop takes over ---------------------------------------
+kill -USR1 $DCPID	# daxcollect releases: it leaves the set, daxtop keeps it
+t "daxcollect released (SIGUSR1)" wait_for 15 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_released 1'"
+is "released while daxtop uses the set: still pinned, 12 programs" "$(ls $PIN/link_fault 2>/dev/null) $(nprogs)" "$PIN/link_fault 12"
 kill -TERM $DCPID; wait $DCPID
 t "daxtop took over as the owner" wait_for 15 grep -q "now the owner of the program set" $OUT/top.err
 settle $OUT/top.json

@@ -102,6 +102,7 @@ struct tdax_collector {
 	bool no_batch;
 	bool making_share;		/* load_skel(): the set share.c pins */
 	struct tdax_share *share;	/* share.c: the host's set, NULL if private */
+	bool share_left;		/* detached from a set others still use */
 	__u64 faults_deleted;		/* fault records in the fault_counts rows deleted */
 	long clk_tck;
 	__u64 mod_ino;

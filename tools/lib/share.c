@@ -513,6 +513,7 @@ int tdax_share_join(struct tdax_collector *c)
 			close_fds(&s->slot_fd[i], 1);
 	}
 	c->share = s;
+	c->share_left = false;
 	s->owner = !flock(s->owner_fd, LOCK_EX | LOCK_NB);
 	if (joined)
 		read_archive(c, true);	/* the owner's, even if this one is the owner now */
@@ -544,7 +545,9 @@ void tdax_share_leave(struct tdax_collector *c)
 	flock(s->owner_fd, LOCK_UN);
 	flock(s->users_fd, LOCK_UN);
 	close_fds(s->link_fd, TDAX_NEVENTS);
+	c->share_left = true;
 	if (!flock(s->users_fd, LOCK_EX | LOCK_NB)) {
+		c->share_left = false;	/* the maps are this consumer's alone now */
 		/* the last one: the programs go (the module can be unloaded) */
 		unpin_all(s, c->skel);
 		flock(s->users_fd, LOCK_UN);
@@ -558,7 +561,8 @@ void tdax_share_leave(struct tdax_collector *c)
 
 bool tdax_share_follower(const struct tdax_collector *c)
 {
-	return c->share && !c->share->owner;
+	/* left a set others still use: its maps are theirs, read only */
+	return c->share ? !c->share->owner : c->share_left;
 }
 
 int tdax_share_prog_fd(const struct tdax_collector *c, int i)
@@ -704,6 +708,8 @@ int tdax_map_del(struct tdax_collector *c, int fd, const void *key, size_t ksz)
 	struct tdax_share *s = c->share;
 	struct share_del *d;
 
+	if (!s && c->share_left)
+		return -EPERM;
 	if (!s)
 		return bpf_map_delete_elem(fd, key) ? -errno : 0;
 	if (!s->owner || ksz > sizeof(d->key))
@@ -935,7 +941,7 @@ int tdax_share_sync(struct tdax_collector *c)
 {
 	int err;
 
-	if (!tdax_share_follower(c))
+	if (!c->share || c->share->owner)
 		return 0;
 	err = read_archive(c, false);
 	if (err)
