@@ -231,23 +231,29 @@ static __always_inline void gran_update(struct tdax_gran_val *g,
 /*
  * The process of the current task: tgid and the start time of its group
  * leader (a reused pid has another), and the leader's comm.
+ *
+ * Typed loads from bpf_get_current_task_btf() (BTF pointers: the JIT makes
+ * them plain loads, with an exception-table fixup), not a probe-read helper
+ * call per field: this runs on every fault while per-process rows are wanted.
+ * The comm is copied once, when the row is new (its comm still empty).
  */
 static __always_inline void proc_key(struct tdax_proc_key *pk, __u64 instance)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 
 	pk->instance = instance;
-	pk->tgid = bpf_get_current_pid_tgid() >> 32;
-	pk->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	pk->tgid = task->tgid;
+	pk->start_ns = task->group_leader->start_boottime;
 }
 
 static __always_inline void proc_comm(struct tdax_proc_val *p)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *leader;
 
-	if (!p->comm[0])
-		bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), &leader->comm);
+	if (p->comm[0])
+		return;
+	leader = bpf_get_current_task_btf()->group_leader;
+	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), leader->comm);
 }
 
 /*
