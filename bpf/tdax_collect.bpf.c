@@ -174,18 +174,26 @@ static __always_inline __u32 size_index(__u64 size)
  * Add one record to the granularity value of a (process, device) row of
  * proc_stats: one value shared by all CPUs, atomic adds.  The same
  * definitions (docs/metrics.md) give the library each device's value from
- * its fault_counts rows (tools/lib/maps.c, gran_of_fault_row()).
+ * its fault_counts rows (tools/lib/dump.c, gran_of_fault_row()).
+ *
+ * Only what the library cannot derive is stored, so that a fault mapped at
+ * the device align (the common case) costs three atomics (mapped[si],
+ * lat_sum_ns, reasons[0][ok]), not seven: in a proc_stats value, attempts[],
+ * hits, bytes_mapped and bytes_aligned hold corrections that the library
+ * adds to what it derives from the other fields (tools/lib/from_bpf.c,
+ * tdax_gran_add_bpf(); tdax_maps.h).  The correction of a record is added
+ * before the counter it corrects: a reader that sees the counter sees it.
  */
 static __always_inline void gran_update(struct tdax_gran_val *g,
 					const struct tdax_fault_rec *r, __u32 si)
 {
 	bool known = si < TDAX_SZ_NR;
+	__u32 align_seen;
 
 	if (known) {
 		asm volatile("%0 &= 3" : "+r"(si));
 		if (si >= TDAX_SZ_NR)
 			return;
-		__sync_fetch_and_add(&g->attempts[si], 1);
 	}
 	switch (r->outcome) {
 	case TDAX_FO_MAPPED:
@@ -193,15 +201,13 @@ static __always_inline void gran_update(struct tdax_gran_val *g,
 			__sync_fetch_and_add(&g->other, 1);
 			break;
 		}
-		__sync_fetch_and_add(&g->mapped[si], 1);
-		__sync_fetch_and_add(&g->bytes_mapped, r->size);
-		if (r->size >= r->align) {
-			__sync_fetch_and_add(&g->hits, 1);
-			__sync_fetch_and_add(&g->bytes_aligned, r->size);
-		} else {
+		if (r->size < r->align) {
+			/* hits and bytes_aligned: derived minus these */
 			__sync_fetch_and_add(&g->misses, 1);
 			__sync_fetch_and_add(&g->below_align, 1);
+			__sync_fetch_and_add(&g->bytes_aligned, -r->size);
 		}
+		__sync_fetch_and_add(&g->mapped[si], 1);
 		break;
 	case TDAX_FO_FALLBACK:
 		if (known)
@@ -210,22 +216,33 @@ static __always_inline void gran_update(struct tdax_gran_val *g,
 			__sync_fetch_and_add(&g->other, 1);
 		break;
 	case TDAX_FO_SIGBUS:
+		__sync_fetch_and_add(&g->misses, 1);
 		if (known)
 			__sync_fetch_and_add(&g->sigbus[si], 1);
 		else
 			__sync_fetch_and_add(&g->other, 1);
-		__sync_fetch_and_add(&g->misses, 1);
 		break;
 	default:
+		/* attempts[]: derived (mapped + fallback + sigbus) plus these */
+		if (known)
+			__sync_fetch_and_add(&g->attempts[si], 1);
 		__sync_fetch_and_add(&g->other, 1);
 		break;
 	}
 	__sync_fetch_and_add(&g->lat_sum_ns, r->latency_ns);
-	/* last-record gauges: plain stores (any CPU's last value will do) */
-	g->align_seen = r->align ? log2_u64(r->align) : 0;
-	g->region_id = r->region_id;
-	g->region_instance = r->region_instance;
-	g->dev = r->dev;
+	/*
+	 * last-record gauges: plain stores (any CPU's last value will do), only
+	 * when they change (a store per fault to the shared line would bounce)
+	 */
+	align_seen = r->align ? log2_u64(r->align) : 0;
+	if (g->align_seen != align_seen)
+		g->align_seen = align_seen;
+	if (g->region_id != r->region_id)
+		g->region_id = r->region_id;
+	if (g->region_instance != r->region_instance)
+		g->region_instance = r->region_instance;
+	if (g->dev != r->dev)
+		g->dev = r->dev;
 }
 
 /*
