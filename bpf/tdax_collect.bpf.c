@@ -201,18 +201,26 @@ static __always_inline __u32 size_index(__u64 size)
  * Add one record to the granularity value of a (process, device) row of
  * proc_stats: one value shared by all CPUs, atomic adds.  The same
  * definitions (docs/metrics.md) give the library each device's value from
- * its fault_counts rows (tools/lib/maps.c, gran_of_fault_row()).
+ * its fault_counts rows (tools/lib/dump.c, gran_of_fault_row()).
+ *
+ * Only what the library cannot derive is stored, so that a fault mapped at
+ * the device align (the common case) costs three atomics (mapped[si],
+ * lat_sum_ns, reasons[0][ok]), not seven: in a proc_stats value, attempts[],
+ * hits, bytes_mapped and bytes_aligned hold corrections that the library
+ * adds to what it derives from the other fields (tools/lib/from_bpf.c,
+ * tdax_gran_add_bpf(); tdax_maps.h).  The correction of a record is added
+ * before the counter it corrects: a reader that sees the counter sees it.
  */
 static __always_inline void gran_update(struct tdax_gran_val *g,
 					const struct tdax_fault_rec *r, __u32 si)
 {
 	bool known = si < TDAX_SZ_NR;
+	__u32 align_seen;
 
 	if (known) {
 		asm volatile("%0 &= 3" : "+r"(si));
 		if (si >= TDAX_SZ_NR)
 			return;
-		__sync_fetch_and_add(&g->attempts[si], 1);
 	}
 	switch (r->outcome) {
 	case TDAX_FO_MAPPED:
@@ -220,15 +228,13 @@ static __always_inline void gran_update(struct tdax_gran_val *g,
 			__sync_fetch_and_add(&g->other, 1);
 			break;
 		}
-		__sync_fetch_and_add(&g->mapped[si], 1);
-		__sync_fetch_and_add(&g->bytes_mapped, r->size);
-		if (r->size >= r->align) {
-			__sync_fetch_and_add(&g->hits, 1);
-			__sync_fetch_and_add(&g->bytes_aligned, r->size);
-		} else {
+		if (r->size < r->align) {
+			/* hits and bytes_aligned: derived minus these */
 			__sync_fetch_and_add(&g->misses, 1);
 			__sync_fetch_and_add(&g->below_align, 1);
+			__sync_fetch_and_add(&g->bytes_aligned, -r->size);
 		}
+		__sync_fetch_and_add(&g->mapped[si], 1);
 		break;
 	case TDAX_FO_FALLBACK:
 		if (known)
@@ -237,44 +243,61 @@ static __always_inline void gran_update(struct tdax_gran_val *g,
 			__sync_fetch_and_add(&g->other, 1);
 		break;
 	case TDAX_FO_SIGBUS:
+		__sync_fetch_and_add(&g->misses, 1);
 		if (known)
 			__sync_fetch_and_add(&g->sigbus[si], 1);
 		else
 			__sync_fetch_and_add(&g->other, 1);
-		__sync_fetch_and_add(&g->misses, 1);
 		break;
 	default:
+		/* attempts[]: derived (mapped + fallback + sigbus) plus these */
+		if (known)
+			__sync_fetch_and_add(&g->attempts[si], 1);
 		__sync_fetch_and_add(&g->other, 1);
 		break;
 	}
 	__sync_fetch_and_add(&g->lat_sum_ns, r->latency_ns);
-	/* last-record gauges: plain stores (any CPU's last value will do) */
-	g->align_seen = r->align ? log2_u64(r->align) : 0;
-	g->region_id = r->region_id;
-	g->region_instance = r->region_instance;
-	g->dev = r->dev;
+	/*
+	 * last-record gauges: plain stores (any CPU's last value will do), only
+	 * when they change (a store per fault to the shared line would bounce)
+	 */
+	align_seen = r->align ? log2_u64(r->align) : 0;
+	if (g->align_seen != align_seen)
+		g->align_seen = align_seen;
+	if (g->region_id != r->region_id)
+		g->region_id = r->region_id;
+	if (g->region_instance != r->region_instance)
+		g->region_instance = r->region_instance;
+	if (g->dev != r->dev)
+		g->dev = r->dev;
 }
 
 /*
  * The process of the current task: tgid and the start time of its group
  * leader (a reused pid has another), and the leader's comm.
+ *
+ * Typed loads from bpf_get_current_task_btf() (BTF pointers: the JIT makes
+ * them plain loads, with an exception-table fixup), not a probe-read helper
+ * call per field: this runs on every fault while per-process rows are wanted.
+ * The comm is copied once, when the row is new (its comm still empty).
  */
 static __always_inline void proc_key(struct tdax_proc_key *pk, __u64 instance)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 
 	pk->instance = instance;
-	pk->tgid = bpf_get_current_pid_tgid() >> 32;
-	pk->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	pk->tgid = task->tgid;
+	pk->start_ns = task->group_leader->start_boottime;
 }
 
 static __always_inline void proc_comm(struct tdax_proc_val *p)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *leader;
 
-	if (!p->comm[0])
-		bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), &leader->comm);
+	if (p->comm[0])
+		return;
+	leader = bpf_get_current_task_btf()->group_leader;
+	bpf_probe_read_kernel_str(p->comm, sizeof(p->comm), leader->comm);
 }
 
 /*

@@ -96,6 +96,12 @@ struct tdax_count {
  * a smaller size).  hit: ended mapped at size >= device align.  miss: ended
  * mapped at a size smaller than the align, or ended in SIGBUS.
  * Definitions of the measures: docs/metrics.md.
+ *
+ * In a proc_stats value the BPF side stores only what cannot be derived
+ * (three atomics for a fault mapped at the align): attempts[], hits,
+ * bytes_mapped and bytes_aligned hold corrections that the library adds to
+ * what it derives from mapped[], fallback[], sigbus[] and below_align
+ * (tools/lib/from_bpf.c, tdax_gran_add_bpf(); bpf: gran_update()).
  */
 struct tdax_gran_val {
 	__u64 attempts[TDAX_SZ_NR];	/* handler calls by attempted size */

@@ -18,11 +18,24 @@ _Static_assert(TDAX_HISTOGRAM_SLOTS >= TDAX_HIST_SLOTS, "library histogram too s
 _Static_assert(TDAX_PROC_COMM_LEN == TDAX_COMM_LEN, "comm lengths differ");
 _Static_assert(TDAX_DEFAULT_MAX_PROCS == TDAX_MAX_PROCS, "proc_stats default differs");
 
+/*
+ * A proc_stats granularity value.  The BPF side (gran_update()) stores per
+ * fault only what cannot be derived: attempts[], hits, bytes_mapped and
+ * bytes_aligned hold corrections to what follows from the other fields
+ * (modulo 2^64: bytes_aligned is minus the bytes mapped below the align),
+ * each of which is exact for the definitions of docs/metrics.md:
+ *   attempts[si]  = mapped[si] + fallback[si] + sigbus[si] (+ the known-size
+ *                   records of another outcome: the stored value)
+ *   hits          = sum of mapped[] - below_align (mapped below the align)
+ *   bytes_mapped  = sum of mapped[si] x size(si)
+ *   bytes_aligned = bytes_mapped - bytes mapped below the align
+ */
 void tdax_gran_add_bpf(struct tdax_gran *d, const struct tdax_gran_val *s)
 {
+	static const __u64 size_bytes[TDAX_SZ_NR] = { TDAX_SIZE_4K, TDAX_SIZE_2M, TDAX_SIZE_1G };
 	struct tdax_gran g = {
 		.other = s->other,
-		.hits = s->hits,
+		.hits = s->hits - s->below_align,
 		.misses = s->misses,
 		.below_align = s->below_align,
 		.bytes_mapped = s->bytes_mapped,
@@ -33,14 +46,19 @@ void tdax_gran_add_bpf(struct tdax_gran *d, const struct tdax_gran_val *s)
 		.region_id = s->region_id,
 		.align_seen = s->align_seen,
 	};
+	__u64 bytes = 0;
 	int i;
 
 	for (i = 0; i < TDAX_SZ_NR; i++) {
-		g.attempts[i] = s->attempts[i];
+		g.attempts[i] = s->attempts[i] + s->mapped[i] + s->fallback[i] + s->sigbus[i];
 		g.mapped[i] = s->mapped[i];
 		g.fallback[i] = s->fallback[i];
 		g.sigbus[i] = s->sigbus[i];
+		g.hits += s->mapped[i];
+		bytes += s->mapped[i] * size_bytes[i];
 	}
+	g.bytes_mapped += bytes;
+	g.bytes_aligned += bytes;
 	tdax_gran_add(d, &g);
 }
 

@@ -538,6 +538,141 @@ static void test_gran_add(void **state)
 	assert_int_equal(a.region_id, 3);
 }
 
+/*
+ * A proc_stats value holds only what cannot be derived (gran_update() of
+ * bpf/tdax_collect.bpf.c); tdax_gran_add_bpf() must give back exactly the
+ * definitions of docs/metrics.md (those gran_of_fault_row() applies to the
+ * device rows), whatever the records: every outcome, known and unknown
+ * sizes, and an align that changes within the row (a rebind).
+ */
+struct rec { __u64 size, align, lat; __u8 outcome; };
+
+/* the BPF side's stores (mirror of gran_update()) */
+static void store_bpf(struct tdax_gran_val *g, const struct rec *r)
+{
+	unsigned int si = tdax_size_idx(r->size);
+	bool known = si < TDAX_SZ_NR;
+
+	switch (r->outcome) {
+	case TDAX_FO_MAPPED:
+		if (!known) {
+			g->other++;
+			break;
+		}
+		if (r->size < r->align) {
+			g->misses++;
+			g->below_align++;
+			g->bytes_aligned += -r->size;
+		}
+		g->mapped[si]++;
+		break;
+	case TDAX_FO_FALLBACK:
+		if (known)
+			g->fallback[si]++;
+		else
+			g->other++;
+		break;
+	case TDAX_FO_SIGBUS:
+		g->misses++;
+		if (known)
+			g->sigbus[si]++;
+		else
+			g->other++;
+		break;
+	default:
+		if (known)
+			g->attempts[si]++;
+		g->other++;
+		break;
+	}
+	g->lat_sum_ns += r->lat;
+}
+
+/* the definitions, record by record */
+static void define(struct tdax_gran *g, const struct rec *r)
+{
+	unsigned int si = tdax_size_idx(r->size);
+	bool known = si < TDAX_SZ_NR;
+
+	if (known)
+		g->attempts[si]++;
+	switch (r->outcome) {
+	case TDAX_FO_MAPPED:
+		if (!known) {
+			g->other++;
+			break;
+		}
+		g->mapped[si]++;
+		g->bytes_mapped += r->size;
+		if (r->size >= r->align) {
+			g->hits++;
+			g->bytes_aligned += r->size;
+		} else {
+			g->misses++;
+			g->below_align++;
+		}
+		break;
+	case TDAX_FO_FALLBACK:
+		if (known)
+			g->fallback[si]++;
+		else
+			g->other++;
+		break;
+	case TDAX_FO_SIGBUS:
+		if (known)
+			g->sigbus[si]++;
+		else
+			g->other++;
+		g->misses++;
+		break;
+	default:
+		g->other++;
+		break;
+	}
+	g->lat_sum_ns += r->lat;
+}
+
+static void test_gran_derived(void **state)
+{
+	static const __u64 sizes[] = { TDAX_SIZE_4K, TDAX_SIZE_2M, TDAX_SIZE_1G, 8192 };
+	static const __u64 aligns[] = { 0, TDAX_SIZE_4K, TDAX_SIZE_2M, TDAX_SIZE_1G };
+	static const __u8 outcomes[] = { TDAX_FO_MAPPED, TDAX_FO_FALLBACK, TDAX_FO_SIGBUS,
+					 TDAX_FO_SIGBUS + 1, 200 };
+	struct tdax_gran_val v = {};
+	struct tdax_gran want = {}, got = {};
+	unsigned int a, sz, o, n = 0, i;
+
+	(void)state;
+	/* aligns in the outer loop: the align changes within the row */
+	for (a = 0; a < sizeof(aligns) / sizeof(aligns[0]); a++)
+		for (sz = 0; sz < sizeof(sizes) / sizeof(sizes[0]); sz++)
+			for (o = 0; o < sizeof(outcomes) / sizeof(outcomes[0]); o++) {
+				struct rec r = { sizes[sz], aligns[a], 1000 + n, outcomes[o] };
+
+				for (i = 0; i <= n % 3; i++) {	/* 1-3 of each */
+					store_bpf(&v, &r);
+					define(&want, &r);
+				}
+				n++;
+			}
+	tdax_gran_add_bpf(&got, &v);
+	for (i = 0; i < TDAX_SZ_NR; i++) {
+		assert_int_equal(got.attempts[i], want.attempts[i]);
+		assert_int_equal(got.mapped[i], want.mapped[i]);
+		assert_int_equal(got.fallback[i], want.fallback[i]);
+		assert_int_equal(got.sigbus[i], want.sigbus[i]);
+	}
+	assert_int_equal(got.other, want.other);
+	assert_int_equal(got.hits, want.hits);
+	assert_int_equal(got.misses, want.misses);
+	assert_int_equal(got.below_align, want.below_align);
+	assert_int_equal(got.bytes_mapped, want.bytes_mapped);
+	assert_int_equal(got.bytes_aligned, want.bytes_aligned);
+	assert_int_equal(got.lat_sum_ns, want.lat_sum_ns);
+	assert_true(want.hits > 0 && want.below_align > 0 && want.bytes_aligned > 0);
+	assert_true(want.bytes_aligned < want.bytes_mapped);
+}
+
 static void test_parse_devt(void **state)
 {
 	__u32 d;
@@ -629,17 +764,18 @@ static void test_bpf_boundary(void **state)
 	}
 
 	tdax_gran_add_bpf(&g, &gv);
-	assert_int_equal(g.attempts[0], 1);
-	assert_int_equal(g.attempts[2], 3);
+	/* attempts, hits and bytes: stored corrections plus what is derived */
+	assert_int_equal(g.attempts[0], 1 + 4 + 7 + 10);
+	assert_int_equal(g.attempts[2], 3 + 6 + 9 + 12);
 	assert_int_equal(g.mapped[1], 5);
 	assert_int_equal(g.fallback[2], 9);
 	assert_int_equal(g.sigbus[0], 10);
 	assert_int_equal(g.other, 13);
-	assert_int_equal(g.hits, 114);
+	assert_int_equal(g.hits, 100 + 14 + 4 + 5 + 6 - 16);
 	assert_int_equal(g.misses, 15);
 	assert_int_equal(g.below_align, 16);
-	assert_int_equal(g.bytes_mapped, 17);
-	assert_int_equal(g.bytes_aligned, 18);
+	assert_int_equal(g.bytes_mapped, 17 + 4 * TDAX_SIZE_4K + 5 * TDAX_SIZE_2M + 6 * TDAX_SIZE_1G);
+	assert_int_equal(g.bytes_aligned, 18 + 4 * TDAX_SIZE_4K + 5 * TDAX_SIZE_2M + 6 * TDAX_SIZE_1G);
 	assert_int_equal(g.lat_sum_ns, 19);
 	assert_int_equal(g.region_instance, 20);
 	assert_int_equal(g.dev, 21);
@@ -894,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_gran_add),
 		cmocka_unit_test(test_parse_devt),
 		cmocka_unit_test(test_bpf_boundary),
+		cmocka_unit_test(test_gran_derived),
 		cmocka_unit_test_setup_teardown(test_sysfs_scan, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_refresh, sysfs_setup, sysfs_teardown),
 		cmocka_unit_test(test_sysfs_absent),
