@@ -309,7 +309,6 @@ int tdax_collector_load_attach(struct tdax_collector *c, bool shared)
 
 int tdax_collector_attach(struct tdax_collector *c)
 {
-	struct tdax_collect *old;
 	int err;
 
 	if (!(c->want & TDAX_SOURCE_TDAX))
@@ -331,18 +330,7 @@ int tdax_collector_attach(struct tdax_collector *c)
 	 * A tp_btf program is bound to the BTF of the module instance it was
 	 * loaded against; after a reload of the module, load again (maps kept).
 	 */
-	old = c->skel;
-	c->skel = NULL;
-	err = load_best(c, old);
-	if (err) {
-		c->skel = old;
-		return err;
-	}
-	tdax_collect__destroy(old);
-	err = setup_ringbuf(c);
-	if (err)
-		return err;
-	return attach_best(c);
+	return tdax_collector_load_attach(c, false);
 }
 
 int tdax_collector_detach(struct tdax_collector *c)

@@ -950,13 +950,6 @@ int tdax_share_sync(struct tdax_collector *c)
 	return 0;
 }
 
-bool tdax_collector_shared(const struct tdax_collector *c, bool *owner)
-{
-	if (owner)
-		*owner = c->share && c->share->owner;
-	return c->share;
-}
-
 const char *tdax_set_role_name(enum tdax_set_role r)
 {
 	return r == TDAX_SET_OWNER ? "owner" : r == TDAX_SET_FOLLOWER ? "follower" : "private";

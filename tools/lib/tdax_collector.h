@@ -266,8 +266,6 @@ enum tdax_set_role {
 };
 const char *tdax_set_role_name(enum tdax_set_role r);	/* "private", "owner", "follower" */
 
-/* Is the collector using the host's shared set; is it its owner. */
-bool tdax_collector_shared(const struct tdax_collector *c, bool *owner);
 
 /* Retired device instances kept with their final counts (oldest go first). */
 #define TDAX_RETIRED_MAX	256
