@@ -1,5 +1,5 @@
 #!/bin/bash
-# vm: --load --timeout 500
+# vm: --load --debug --timeout 600
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # daxtop-shared.t - one program set for every tool on the host (#9 item 5):
