@@ -266,7 +266,6 @@ enum tdax_set_role {
 };
 const char *tdax_set_role_name(enum tdax_set_role r);	/* "private", "owner", "follower" */
 
-
 /* Retired device instances kept with their final counts (oldest go first). */
 #define TDAX_RETIRED_MAX	256
 
