@@ -17,6 +17,7 @@
 #    killed with SIGKILL leaves the set pinned until the next one leaves.
 set -u
 . tests/guest/lib/tdax.sh
+. tests/guest/lib/tools.sh
 DAXTOP=${DAXTOP:-build/bin/daxtop}
 DC=${DAXCOLLECT:-build/bin/daxcollect}
 LOAD=build/tests/bin/daxload
@@ -27,25 +28,7 @@ mkdir -p $OUT
 ip link set lo up 2>/dev/null
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1
 
-wait_for() { # SECS CMD...
-	local end=$(( $(date +%s) + $1 ))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge $end ] && return 1
-		sleep 0.3
-	done
-}
-wait_attached() { # PID: its BPF links (pinned or its own)
-	wait_for 60 sh -c "[ \$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l) -ge 12 ]"
-}
-# tdax programs loaded now (btf_* / raw_* of tdax_collect.bpf.c)
-nprogs() {
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(1 for p in json.load(sys.stdin) if p.get("name", "").startswith(("btf_", "raw_"))))'
-}
-# runs of the fault programs, in total
-fault_runs() {
+fault_runs() { # runs of the fault programs, in total
 	bpftool -j prog show 2>/dev/null | python3 -c '
 import json, sys
 print(sum(p.get("run_cnt", 0) for p in json.load(sys.stdin) if p.get("name") in ("btf_fault", "raw_fault")))'
@@ -56,36 +39,6 @@ import json, sys
 d = json.load(sys.stdin)
 v = d.get("formatted", {}).get("value", d.get("value"))
 print(v if isinstance(v, int) else int.from_bytes(bytes(int(x, 16) for x in v), "little"))'
-}
-jq_() { # FILE PYEXPR: d is the last complete JSON document, docs all of them
-	python3 -c '
-import json, sys
-lines = open(sys.argv[1]).read().split("\n")[:-1]
-docs = [json.loads(l) for l in lines if l.strip()]
-d = docs[-1]
-print(eval(sys.argv[2]))' "$@" 2>&1
-}
-settle() { local n; n=$(wc -l <"$1"); wait_for 30 sh -c "[ \$(wc -l <$1) -ge $((n + 2)) ]"; }
-wait_eq() { # SECS WANT FUNC...: print FUNC's output once it is WANT (or the last one)
-	local end=$(( $(date +%s) + $1 )) want=$2 v
-	shift 2
-	while :; do
-		v=$("$@")
-		[ "$v" = "$want" ] || [ "$(date +%s)" -ge $end ] && break
-		sleep 0.3
-	done
-	echo "$v"
-}
-scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
-rows_of() { # INSTANCE: entries of the pinned fault_counts for that instance
-	bpftool -j map dump pinned $PIN/fault_counts 2>/dev/null | python3 -c '
-import json, sys
-n = 0
-for e in json.load(sys.stdin):
-    k = e.get("formatted", e).get("key")
-    inst = k["instance"] if isinstance(k, dict) else int.from_bytes(bytes(int(x, 16) for x in k[:8]), "little")
-    n += inst == int(sys.argv[1])
-print(n)' "$1"
 }
 
 t "tdax0.0 set to align 4K" set_dev tdax0.0 4096
@@ -99,7 +52,7 @@ t "daxcollect made the set (owner)" grep -q "made the program set pinned under $
 t "links and maps pinned under $PIN" \
 	sh -c "[ -e $PIN/link_fault ] && [ -e $PIN/link_kmem_block ] && [ -e $PIN/fault_counts ] && [ -e $PIN/ctl ]"
 is "12 tdax programs loaded" "$(nprogs)" 12
-t "daxcollect serves" wait_for 30 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_up 1'"
+t "daxcollect serves" until_ok 30 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_up 1'"
 is "no per-process updates wanted yet (daxcollect has no process metrics)" \
 	"$(wait_eq 10 0 ctl_want_procs)" 0
 
@@ -131,7 +84,7 @@ is "daxcollect: tdax0.0 has the same 256 hits" "$(hits_dc)" 256
 is "daxtop (a follower) reported daxload's row once exited, with its 256 hits" \
 	"$(jq_ $OUT/top.json "sorted(set((p['hits'], p['alive']) for dd in docs for p in dd['processes'] if p['pid'] == $LPID and not p['exited']))")" \
 	"[(256, False)]"
-t "then it is folded into the exited row of tdax0.0 (256 hits)" wait_for 20 sh -c \
+t "then it is folded into the exited row of tdax0.0 (256 hits)" until_ok 20 sh -c \
 	"python3 -c \"
 import json
 d = [json.loads(l) for l in open('$OUT/top.json').read().split(chr(10))[:-1] if l.strip()][-1]
@@ -150,20 +103,20 @@ device_cycle() { # WHO
 	n=$(cat $R3/create)
 	echo $((256 << 20)) > $BUS/devices/$n/size
 	echo $n > $DRV/bind
-	wait_for 10 test -c /dev/$n
+	until_ok 10 test -c /dev/$n
 	$LOAD -q -s 8M /dev/$n			# 4 faults at 2M
 	settle $OUT/top.json
 	inst=$(jq_ $OUT/top.json "[x['instance'] for x in d['devices'] if x['name'] == '$n' and x['present']][0]")
 	is "$1: the new device $n has its 4 hits" \
 		"$(jq_ $OUT/top.json "[x['hits'] for x in d['devices'] if x['instance'] == $inst]")" "[4]"
-	is "$1: its rows are in the pinned fault_counts" "$( [ "$(rows_of $inst)" -ge 1 ] && echo yes)" yes
+	is "$1: its rows are in the pinned fault_counts" "$( [ "$(rows_of $PIN fault_counts $inst)" -ge 1 ] && echo yes)" yes
 	echo $n > $DRV/unbind; echo 0 > $BUS/devices/$n/size; echo $n > $R3/delete
 	settle $OUT/top.json
 	settle $OUT/top.json
 	is "$1: deleted, daxtop shows the retired instance with its 4 hits" \
 		"$(jq_ $OUT/top.json "[(x['hits'], x['present'], x['retired']) for x in d['devices'] if x['instance'] == $inst]")" \
 		"[(4, False, True)]"
-	is "$1: its rows left the pinned maps" "$(wait_eq 10 0 rows_of $inst)" 0
+	is "$1: its rows left the pinned maps" "$(wait_eq 10 0 rows_of $PIN fault_counts $inst)" 0
 	if kill -0 $DCPID 2>/dev/null; then
 		is "$1: daxcollect keeps the final 4 hits of instance $inst" \
 			"$(scrape | awk -v k="tdax_fault_hits_total{device=\"$n\",device_instance=\"$inst\"}" '$1 == k { print $2 }')" 4
@@ -185,10 +138,10 @@ is "the private set is gone with it (12)" "$(nprogs)" 12
 
 # ---- the owner leaves: daxtop takes over ---------------------------------------
 kill -USR1 $DCPID	# daxcollect releases: it leaves the set, daxtop keeps it
-t "daxcollect released (SIGUSR1)" wait_for 15 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_released 1'"
+t "daxcollect released (SIGUSR1)" until_ok 15 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_released 1'"
 is "released while daxtop uses the set: still pinned, 12 programs" "$(ls $PIN/link_fault 2>/dev/null) $(nprogs)" "$PIN/link_fault 12"
 kill -TERM $DCPID; wait $DCPID
-t "daxtop took over as the owner" wait_for 15 grep -q "now the owner of the program set" $OUT/top.err
+t "daxtop took over as the owner" until_ok 15 grep -q "now the owner of the program set" $OUT/top.err
 settle $OUT/top.json
 is "daxtop's JSON: program_set owner" "$(jq_ $OUT/top.json "d['program_set']")" owner
 is "the set stays pinned while daxtop uses it" "$(ls $PIN/link_fault 2>/dev/null)" "$PIN/link_fault"

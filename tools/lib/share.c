@@ -27,10 +27,12 @@
  *           before it moves to the archive (a consumer silent for
  *           SLOT_STALE_NS is not waited for).
  *   archive the owner's archive (the rows it deleted, with their final
- *           counts, and the count of the fault records in them), written
- *           before the rows are deleted; the other consumers read it after
- *           reading the maps, and skip the map rows of archived instances,
- *           so no row is counted twice or missed (see tdax_share_sync()).
+ *           counts, the count of the fault records in them, and the
+ *           deletions themselves), written before the rows are deleted; the
+ *           other consumers read it after reading the maps, and skip the map
+ *           rows of archived instances, so no row is counted twice or missed
+ *           (see tdax_share_sync()); one that takes over makes the listed
+ *           deletions, in case the owner died before it made them.
  *
  * A set made by another build of the BPF object (ctl[TDAX_CTL_LAYOUT], a
  * hash of the object) is not joined while in use: the consumer loads a
@@ -45,6 +47,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
@@ -58,9 +61,11 @@
 #include "tdax_collect.skel.h"
 
 #define BPF_FS_MAGIC_	0xcafe4a11
-#define ARCHIVE_MAGIC	"TDAXARC1"
+#define ARCHIVE_MAGIC	"TDAXARC2"
 /* processes folded by the owner and listed for the others (see below) */
 #define FOLDED_MAX	4096
+/* deletions listed in one archive, at most (a sanity bound on the file) */
+#define DELS_MAX	(1U << 20)
 #define SLOTS		16
 #define SLOT_STALE_NS	(600ULL * 1000000000ULL)
 
@@ -113,6 +118,7 @@ struct tdax_share {
 	struct pending *pend;
 	size_t npend, cpend;
 	__u64 snap_gen, min_last_ns;
+	unsigned long long ncommits;	/* archives with deletions (test_crash_point) */
 };
 
 /** struct archive_hdr - the archive file: this, then the arrays in order. */
@@ -122,6 +128,20 @@ struct archive_hdr {
 	__u64 gen;
 	__u64 faults_deleted;
 	__u32 ndevs, nfaults, nmmaps, nprocs, nregions, nfolded;
+	__u32 ndels, pad;
+};
+
+/**
+ * struct archive_del - a deletion the archive's writer was about to make
+ * (the last array of the file).  An owner killed between writing the
+ * archive and deleting the rows leaves them in the maps; its successor
+ * makes these deletions when it takes over, or it would count the rows
+ * again (as late rows of the archived instances).
+ */
+struct archive_del {
+	char map[BPF_OBJ_NAME_LEN];
+	__u32 ksz, pad;
+	char key[48];
 };
 
 static const char *const link_names[TDAX_NEVENTS] = {
@@ -780,6 +800,34 @@ static int write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+/* One deletion to the archive, naming its map. */
+static int write_del(int fd, struct tdax_collect *skel, const struct share_del *d)
+{
+	struct archive_del ad = { .ksz = d->ksz };
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, skel->obj)
+		if (bpf_map__fd(m) == d->fd) {
+			snprintf(ad.map, sizeof(ad.map), "%s", bpf_map__name(m));
+			break;
+		}
+	memcpy(ad.key, d->key, d->ksz);
+	return write_all(fd, &ad, sizeof(ad));
+}
+
+/*
+ * Fault injection for tests/guest/share-crash.t: TDAX_TEST_CRASH_COMMIT=N
+ * kills the owner right after the N-th archive it wrote that lists
+ * deletions, before it makes them.
+ */
+static void test_crash_point(struct tdax_share *s)
+{
+	const char *e = getenv("TDAX_TEST_CRASH_COMMIT");
+
+	if (e && *e && s->ndels && ++s->ncommits == strtoull(e, NULL, 10))
+		raise(SIGKILL);
+}
+
 /* Owner: the archive to the file (atomically), then the deletions. */
 int tdax_share_commit(struct tdax_collector *c)
 {
@@ -802,6 +850,7 @@ int tdax_share_commit(struct tdax_collector *c)
 	h.nprocs = a->nprocs;
 	h.nregions = a->nregions;
 	h.nfolded = s->nfolded;
+	h.ndels = s->ndels;
 	snprintf(p, sizeof(p), "%s/archive", s->run);
 	snprintf(tmp, sizeof(tmp), "%s.%d", p, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -821,10 +870,14 @@ int tdax_share_commit(struct tdax_collector *c)
 		err = write_all(fd, a->regions, a->nregions * sizeof(*a->regions));
 	if (!err && s->nfolded)
 		err = write_all(fd, s->folded, s->nfolded * sizeof(*s->folded));
+	for (i = 0; !err && i < s->ndels; i++)
+		err = write_del(fd, c->skel, &s->dels[i]);
 	if (fd >= 0 && close(fd) && !err)
 		err = -errno;
 	if (!err && rename(tmp, p))
 		err = -errno;
+	if (!err)
+		test_crash_point(s);
 	if (err) {
 		unlink(tmp);
 		/*
@@ -871,6 +924,31 @@ static int read_rows(int fd, void **arr, size_t n, size_t elem)
 }
 
 /*
+ * A new owner makes the deletions its predecessor wrote in the archive:
+ * done already (ENOENT) unless the predecessor died before making them.
+ * The keys name instances and processes that ended, so no live row is hit.
+ */
+static void redo_dels(struct tdax_collector *c, const struct archive_del *d, size_t n)
+{
+	size_t i, redone = 0;
+
+	for (i = 0; i < n; i++) {
+		char name[BPF_OBJ_NAME_LEN + 1] = {};
+		struct bpf_map *m;
+
+		memcpy(name, d[i].map, BPF_OBJ_NAME_LEN);
+		m = bpf_object__find_map_by_name(c->skel->obj, name);
+		if (!m || !map_shared(m) || d[i].ksz != bpf_map__key_size(m) ||
+		    d[i].ksz > sizeof(d[i].key))
+			continue;
+		if (!bpf_map_delete_elem(bpf_map__fd(m), d[i].key))
+			redone++;
+	}
+	if (redone && c->opts.verbose)
+		fprintf(stderr, "tdax: made %zu deletions the last owner left undone\n", redone);
+}
+
+/*
  * The owner's archive replaces this consumer's: its rows, the records
  * deleted, the processes folded.  Read after the maps (tdax_share_sync), a
  * row deleted between the two reads is in the archive (written first), so
@@ -881,6 +959,7 @@ static int read_archive(struct tdax_collector *c, bool force)
 	struct tdax_share *s = c->share;
 	struct tdax_snapshot *a = &c->archive, n = {};
 	struct tdax_proc_key *folded = NULL;
+	struct archive_del *dels = NULL;
 	struct archive_hdr h;
 	char p[PATH_MAX];
 	int fd, err;
@@ -891,7 +970,7 @@ static int read_archive(struct tdax_collector *c, bool force)
 		return errno == ENOENT ? 0 : -errno;
 	err = read_exact(fd, &h, sizeof(h));
 	if (!err && (memcmp(h.magic, ARCHIVE_MAGIC, 8) || h.layout != s->layout ||
-		     h.nfolded > FOLDED_MAX))
+		     h.nfolded > FOLDED_MAX || h.ndels > DELS_MAX))
 		err = -EPROTO;
 	if (err || (!force && h.gen == s->gen)) {
 		close(fd);
@@ -910,12 +989,18 @@ static int read_archive(struct tdax_collector *c, bool force)
 		folded = calloc(FOLDED_MAX, sizeof(*folded));
 		err = folded ? read_exact(fd, folded, h.nfolded * sizeof(*folded)) : -ENOMEM;
 	}
+	if (!err && force && s->owner)
+		err = read_rows(fd, (void **)&dels, h.ndels, sizeof(*dels));
 	close(fd);
 	if (err) {
 		tdax_snapshot_free(&n);
 		free(folded);
+		free(dels);
 		return err;
 	}
+	if (dels)
+		redo_dels(c, dels, h.ndels);
+	free(dels);
 	n.ndevs = h.ndevs;
 	n.nfaults = h.nfaults;
 	n.nmmaps = h.nmmaps;

@@ -28,3 +28,55 @@ scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
 # value of metric{labels} in a scrape file, labels as exported without
 # device_instance (summed over the instances of a device name); "none"
 val() { awk -v k="$2" '{ s = $1; gsub(/,device_instance="[0-9]+"/, "", s) } s == k { v += $2; n++ } END { print n ? v : "none" }' "$1"; }
+
+# ---- the shared program set (daxtop-shared.t, share-crash.t) ----------------
+
+# wait_attached PID: PID holds the 12 BPF links of a program set (pinned or its own)
+wait_attached() {
+	until_ok 60 sh -c "[ \$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l) -ge 12 ]"
+}
+
+# tdax programs loaded now (btf_* / raw_* of tdax_collect.bpf.c)
+nprogs() {
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+print(sum(1 for p in json.load(sys.stdin) if p.get("name", "").startswith(("btf_", "raw_"))))'
+}
+
+# jq_ FILE PYEXPR: PYEXPR of daxtop -J output; d is the last complete
+# document, docs all of them
+jq_() {
+	python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().split("\n")[:-1]
+docs = [json.loads(l) for l in lines if l.strip()]
+d = docs[-1]
+print(eval(sys.argv[2]))' "$@" 2>&1
+}
+
+# settle FILE: two more complete documents in FILE (daxtop -J output)
+settle() { local n; n=$(wc -l <"$1"); until_ok 30 sh -c "[ \$(wc -l <$1) -ge $((n + 2)) ]"; }
+
+# wait_eq SECS WANT FUNC...: print FUNC's output once it is WANT (or the last one)
+wait_eq() {
+	local end=$(( $(date +%s) + $1 )) want=$2 v
+	shift 2
+	while :; do
+		v=$("$@")
+		[ "$v" = "$want" ] || [ "$(date +%s)" -ge $end ] && break
+		sleep 0.3
+	done
+	echo "$v"
+}
+
+# rows_of PIN_DIR MAP INSTANCE: entries of a pinned map keyed by that instance
+rows_of() {
+	bpftool -j map dump pinned "$1/$2" 2>/dev/null | python3 -c '
+import json, sys
+n = 0
+for e in json.load(sys.stdin):
+    k = e.get("formatted", e).get("key")
+    inst = k["instance"] if isinstance(k, dict) else int.from_bytes(bytes(int(x, 16) for x in k[:8]), "little")
+    n += inst == int(sys.argv[1])
+print(n)' "$3"
+}
