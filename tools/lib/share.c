@@ -228,7 +228,8 @@ static int open_lock(const struct tdax_share *s, const char *name)
 
 	snprintf(p, sizeof(p), "%s/%s", s->run, name);
 	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, s->group ? 0660 : 0600);
-	set_mode(s, fd, p, 0660);
+	if (fd >= 0)
+		set_mode(s, fd, p, 0660);
 	return fd;
 }
 
@@ -882,7 +883,8 @@ int tdax_share_commit(struct tdax_collector *c)
 	snprintf(p, sizeof(p), "%s/archive", s->run);
 	snprintf(tmp, sizeof(tmp), "%s.%d", p, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, s->group ? 0640 : 0644);
-	set_mode(s, fd, tmp, 0640);	/* the members read it, whatever the umask */
+	if (fd >= 0)
+		set_mode(s, fd, tmp, 0640);	/* the members read it, whatever the umask */
 	if (fd < 0)
 		err = -errno;
 	if (!err)
