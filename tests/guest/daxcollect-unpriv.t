@@ -172,6 +172,21 @@ t "root left: the unprivileged daxcollect took over" wait_for 15 grep -q "now th
 is "daxcollect: role owner" "$(wait_for 10 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_program_set{role=\"owner\"} 1'"; role_dc)" owner
 $LOAD -q -s 1M /dev/tdax0.0
 is "the new owner counts on: 512 hits" "$(hits_dc tdax0.0)" 512
+# a device deleted under the unprivileged owner that took over from root
+echo 1 > $R3/create
+n=$(cat $R3/create)
+echo $((256 << 20)) > $BUS/devices/$n/size
+echo $n > $DRV/bind
+wait_for 10 test -c /dev/$n
+$LOAD -q -s 8M /dev/$n
+inst=$(scrape_settled | sed -n "s/^tdax_device_info{device=\"$n\",device_instance=\"\([0-9]*\)\".*/\1/p")
+hits_inst() { scrape_settled | grep -c "^tdax_fault_hits_total{device=\"$n\",device_instance=\"$inst\"} 4\$"; }
+is "new owner: the new device $n (instance $inst) has its 4 hits" "$(hits_inst)" 1
+echo $n > $DRV/unbind; echo 0 > $BUS/devices/$n/size; echo $n > $R3/delete
+scrape_settled >/dev/null
+is "new owner: deleted, exported once with its final 4 hits" "$(hits_inst)" 1
+is "new owner: and no longer present" "$(scrape | grep -c "^tdax_device_info{device=\"$n\",device_instance=\"$inst\"")" 0
+is "new owner: it replaced root's archive with its own (0640 of the group)" "$(modes $RUN/archive)" "1 640 990:$GID;"
 
 # ---- (e) the unprivileged last leaver unpins -------------------------------------------
 kill -TERM $DCPID; wait $DCPID
