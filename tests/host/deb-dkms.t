@@ -54,11 +54,13 @@ FILES="/usr/src/tdax-$VER/dkms.conf /usr/src/tdax-$VER/driver/dkms-build /usr/sr
 /usr/bin/daxtop /usr/sbin/daxcollect /usr/sbin/daxsnoop
 /usr/share/man/man1/daxtop.1.gz /usr/share/man/man8/daxcollect.8.gz /usr/share/man/man8/daxsnoop.8.gz
 /lib/systemd/system/daxcollect.service /etc/default/daxcollect /etc/tdax/alerts.yaml
+/usr/lib/sysusers.d/tdax.conf /usr/lib/tmpfiles.d/tdax.conf
 /usr/share/tdax/dashboards/grafana/tdax-overview.json /usr/share/tdax/dashboards/prometheus/tdax-alerts.yml
 /usr/share/tdax/bpftrace/tdax-fallbacks.bt /usr/share/tdax/bpftrace/tdax-faultlat.bt
 /usr/share/tdax/bpftrace/tdax-mmap-refused.bt /usr/share/tdax/bpftrace/tdax-lifetimes.bt"
 missing=$(for f in $FILES; do [ -e "$f" ] || echo "$f"; done)
 is "installed files in place" "$missing" ""
+is "postinst made the user daxcollect in the group tdax (sysusers.d/tdax.conf)" "$(id -gn daxcollect 2>/dev/null)" tdax
 is "dkms.conf carries the package version" "$(grep '^PACKAGE_VERSION=' /usr/src/tdax-$VER/dkms.conf)" "PACKAGE_VERSION=\"$VER\""
 is "the unit runs the installed daxcollect" "$(grep -c '^ExecStart=/usr/sbin/daxcollect ' /lib/systemd/system/daxcollect.service)" 1
 t "daxtop --version runs" /usr/bin/daxtop --version

@@ -34,6 +34,18 @@
  *           (see tdax_share_sync()); one that takes over makes the listed
  *           deletions, in case the owner died before it made them.
  *
+ * Who may join: by default run_dir and pin_dir are made by the first
+ * consumer, root's (0755, 0700) and so are its files (0600).  A host that
+ * shares the set with an unprivileged service (the packaged daxcollect:
+ * user daxcollect, group tdax, CAP_BPF and CAP_PERFMON) makes both
+ * directories setgid and group-writable beforehand (tmpfiles.d: 2770
+ * root:tdax); then every file and pin in them gets the group (inherited
+ * from the directory) and mode 0660 (fchmod/chmod: the umask and
+ * bpf_obj_pin()'s 0600 do not decide), the archive 0640.  The programs are
+ * pinned too (prog_NAME): a follower without CAP_SYS_ADMIN cannot get
+ * them by id from the links, and their run statistics are read from them.
+ * A consumer outside the group cannot open the lock files: a private set.
+ *
  * A set made by another build of the BPF object (ctl[TDAX_CTL_LAYOUT], a
  * hash of the object) is not joined while in use: the consumer loads a
  * private set.  Private too: the snoop stream (opts.events), raw_tp by
@@ -105,6 +117,8 @@ struct tdax_share {
 	char pin[PATH_MAX / 2], run[PATH_MAX / 2];
 	int lock_fd, users_fd, owner_fd, procs_fd;
 	bool owner, want_procs, dirty;
+	bool group;		/* run and pin dirs setgid, group-writable: files 0660 */
+	gid_t gid;		/* ... and their group */
 	int ctl_fd;
 	int link_fd[TDAX_NEVENTS];
 	int prog_fd[TDAX_NEVENTS];
@@ -188,12 +202,55 @@ static bool map_shared(const struct bpf_map *m)
 	return !bpf_map__is_internal(m) && bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF;
 }
 
+/* A directory made for a group: setgid (files inherit its group), group rwx. */
+static bool group_dir(const char *path, gid_t *gid)
+{
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode) ||
+	    (st.st_mode & (S_ISGID | S_IRWXG)) != (S_ISGID | S_IRWXG))
+		return false;
+	*gid = st.st_gid;
+	return true;
+}
+
+/*
+ * The mode of a file this consumer made, whatever the umask: group
+ * read-write in a group directory (the next owner may be any member).  A
+ * file another consumer made keeps its mode (it set it; chmod is refused);
+ * one of its own from before the directory was the group's (root's lock
+ * files) gets the group too.
+ */
+static void set_mode(const struct tdax_share *s, int fd, const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (!s->group)
+		return;
+	if (fd >= 0 ? fstat(fd, &st) : stat(path, &st))
+		return;
+	if (st.st_uid != geteuid())
+		return;
+	if (st.st_gid != s->gid && (fd >= 0 ? fchown(fd, -1, s->gid) : chown(path, -1, s->gid)))
+		return;
+	if ((st.st_mode & 07777) == mode)
+		return;
+	if (fd >= 0)
+		fchmod(fd, mode);
+	else
+		chmod(path, mode);
+}
+
 static int open_lock(const struct tdax_share *s, const char *name)
 {
 	char p[PATH_MAX];
+	int fd;
 
 	snprintf(p, sizeof(p), "%s/%s", s->run, name);
-	return open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, s->group ? 0660 : 0600);
+	if (fd >= 0)
+		set_mode(s, fd, p, 0660);
+	return fd;
 }
 
 /*
@@ -245,6 +302,8 @@ static void unpin_all(struct tdax_share *s, struct tdax_collect *skel)
 	for (i = 0; i < TDAX_NEVENTS; i++) {
 		pin_path(s, p, sizeof(p), "link_", link_names[i]);
 		unlink(p);
+		pin_path(s, p, sizeof(p), "prog_", link_names[i]);
+		unlink(p);
 	}
 	bpf_object__for_each_map(m, skel->obj) {
 		if (!map_shared(m))
@@ -267,7 +326,10 @@ static void close_fds(int *fd, int n)
 	}
 }
 
-/* The programs behind the pinned links, for bpf_run_ns (read_run_stats). */
+/*
+ * The programs behind the pinned links, for bpf_run_ns (read_run_stats):
+ * their own pins (prog_NAME), else by id from the link (CAP_SYS_ADMIN).
+ */
 static int open_links(struct tdax_collector *c, struct tdax_share *s)
 {
 	char p[PATH_MAX];
@@ -283,7 +345,10 @@ static int open_links(struct tdax_collector *c, struct tdax_share *s)
 			return -errno;
 		if (bpf_obj_get_info_by_fd(s->link_fd[i], &info, &len))
 			return -errno;
-		s->prog_fd[i] = bpf_prog_get_fd_by_id(info.prog_id);
+		pin_path(s, p, sizeof(p), "prog_", link_names[i]);
+		s->prog_fd[i] = bpf_obj_get(p);
+		if (s->prog_fd[i] < 0)
+			s->prog_fd[i] = bpf_prog_get_fd_by_id(info.prog_id);
 		if (s->prog_fd[i] < 0)
 			return -errno;
 		if (i == 0) {
@@ -359,12 +424,20 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 		err = bpf_map__pin(m, p);
 		if (err)
 			goto fail;
+		set_mode(s, -1, p, 0660);
 	}
 	for (i = 0; i < TDAX_NEVENTS; i++) {
 		pin_path(s, p, sizeof(p), "link_", link_names[i]);
 		err = bpf_link__pin(c->links[i], p);
 		if (err)
 			goto fail;
+		set_mode(s, -1, p, 0660);
+		pin_path(s, p, sizeof(p), "prog_", link_names[i]);
+		if (bpf_obj_pin(bpf_program__fd(tdax_prog_of(c, c->loaded_mode, i)), p)) {
+			err = -errno;
+			goto fail;
+		}
+		set_mode(s, -1, p, 0660);
 	}
 	s->ctl_fd = bpf_map__fd(c->skel->maps.ctl);
 	err = ctl_set(s->ctl_fd, TDAX_CTL_LAYOUT, s->layout);
@@ -422,6 +495,7 @@ int tdax_share_join(struct tdax_collector *c)
 	char p[PATH_MAX], parent[PATH_MAX];
 	const char *e;
 	bool joined = false;
+	gid_t gid;
 	int err, i;
 
 	if (c->share)
@@ -457,12 +531,15 @@ int tdax_share_join(struct tdax_collector *c)
 	if ((mkdir(s->run, 0755) && errno != EEXIST) ||
 	    (mkdir(s->pin, 0700) && errno != EEXIST)) {
 		err = -errno;
+		snprintf(c->note, sizeof(c->note), "cannot make %s or %s (%s): a private program set",
+			 s->run, s->pin, strerror(-err));
 		if (c->opts.verbose)
-			fprintf(stderr, "tdax: cannot make %s or %s (%s): a private program set\n",
-				s->run, s->pin, strerror(-err));
+			fprintf(stderr, "tdax: %s\n", c->note);
 		share_free(s);
 		return 1;
 	}
+	/* made for a group (tmpfiles.d/tdax.conf): its members share the set */
+	s->group = group_dir(s->run, &gid) && group_dir(s->pin, &s->gid) && gid == s->gid;
 	s->lock_fd = open_lock(s, "lock");
 	s->users_fd = open_lock(s, "users");
 	s->owner_fd = open_lock(s, "owner");
@@ -547,10 +624,11 @@ int tdax_share_join(struct tdax_collector *c)
 	return 0;
 fail:
 	flock(s->lock_fd, LOCK_UN);
+	err = tdax_set_err(c, err, "cannot join the program set in %s: %s", s->run,
+			   strerror(-err));
 	share_free(s);
 	c->share = NULL;
-	return tdax_set_err(c, err, "cannot join the program set in %s: %s", s->run,
-			    strerror(-err));
+	return err;
 }
 
 void tdax_share_leave(struct tdax_collector *c)
@@ -853,7 +931,9 @@ int tdax_share_commit(struct tdax_collector *c)
 	h.ndels = s->ndels;
 	snprintf(p, sizeof(p), "%s/archive", s->run);
 	snprintf(tmp, sizeof(tmp), "%s.%d", p, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, s->group ? 0640 : 0644);
+	if (fd >= 0)
+		set_mode(s, fd, tmp, 0640);	/* the members read it, whatever the umask */
 	if (fd < 0)
 		err = -errno;
 	if (!err)
