@@ -162,6 +162,7 @@ void tdax_stock_close(struct tdax_collector *c);
 int tdax_stock_pin(struct tdax_collector *c, const char *dir);
 void tdax_stock_unpin(struct tdax_collector *c, const char *dir);
 int tdax_stock_follow(struct tdax_collector *c, const char *dir);
+bool tdax_stock_forced(struct tdax_collector *c);
 enum tdax_attach_mode tdax_stock_mode(const struct tdax_collector *c);
 __u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt);
 int tdax_stock_scan(struct tdax_collector *c);

@@ -37,8 +37,14 @@
  * A set made by another build of the BPF object (ctl[TDAX_CTL_LAYOUT], a
  * hash of the object) is not joined while in use: the consumer loads a
  * private set.  Private too: the snoop stream (opts.events), raw_tp by
- * force, the stock source, a sysfs_root other than /sys, opts.no_share or
- * TDAX_NO_SHARE=1 in the environment.
+ * force, both sources at once, a forced stock attachment, a sysfs_root
+ * other than /sys, opts.no_share or TDAX_NO_SHARE=1 in the environment.
+ *
+ * The stock source (source_stock.c) alone makes a set of its own (its
+ * layout hash covers the stock object): the tdax object loaded for its
+ * maps, the stock programs attached on them, their links pinned as
+ * link_stock_* (tdax_stock_pin()); its followers open those links
+ * (tdax_stock_follow()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -182,13 +188,17 @@ static __u64 set_layout(bool stock)
 	return fnv1a(h, sizes, sizeof(sizes));
 }
 
-static bool share_wanted(const struct tdax_collector *c)
+static bool share_wanted(struct tdax_collector *c)
 {
 	const char *e = getenv("TDAX_NO_SHARE");
 
-	return !c->opts.no_share && !(e && *e && strcmp(e, "0")) && !c->opts.events &&
-	       !c->opts.force_raw_tp && !strcmp(c->root, "/sys") &&
-	       (c->want == TDAX_SOURCE_TDAX || c->want == TDAX_SOURCE_STOCK);
+	if (c->opts.no_share || (e && *e && strcmp(e, "0")) || c->opts.events ||
+	    strcmp(c->root, "/sys"))
+		return false;
+	if (c->want == TDAX_SOURCE_TDAX)
+		return !c->opts.force_raw_tp;
+	/* one source per set: both sources at once load a private set */
+	return c->want == TDAX_SOURCE_STOCK && !tdax_stock_forced(c);
 }
 
 /* The maps of the set: all but the ring buffer and the internal ones. */

@@ -269,6 +269,14 @@ static int wanted_attach(struct tdax_collector *c, enum tdax_attach_mode *m)
 	return 0;
 }
 
+/* An attachment forced by opts or the environment: a private set (share.c). */
+bool tdax_stock_forced(struct tdax_collector *c)
+{
+	enum tdax_attach_mode m;
+
+	return !wanted_attach(c, &m) && m;
+}
+
 int tdax_stock_attach(struct tdax_collector *c)
 {
 	struct tdax_stock_src *s = c->stock;
