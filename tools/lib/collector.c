@@ -282,11 +282,11 @@ static int attach_best(struct tdax_collector *c)
 }
 
 /*
- * Load (c->skel's maps kept) and attach in the best mode; for share.c,
+ * Load in the best mode (c->skel's maps kept), not attached; for share.c,
  * the set to be pinned when shared (no ring buffer, proc_stats switched at
  * run time).
  */
-int tdax_collector_load_attach(struct tdax_collector *c, bool shared)
+int tdax_collector_load(struct tdax_collector *c, bool shared)
 {
 	struct tdax_collect *old = c->skel;
 	int err;
@@ -301,18 +301,30 @@ int tdax_collector_load_attach(struct tdax_collector *c, bool shared)
 		return err;
 	}
 	tdax_collect__destroy(old);
-	err = setup_ringbuf(c);
-	if (err)
-		return err;
-	return attach_best(c);
+	return setup_ringbuf(c);
+}
+
+/* Load as tdax_collector_load() does, and attach in the best mode. */
+int tdax_collector_load_attach(struct tdax_collector *c, bool shared)
+{
+	int err = tdax_collector_load(c, shared);
+
+	return err ? err : attach_best(c);
 }
 
 int tdax_collector_attach(struct tdax_collector *c)
 {
 	int err;
 
-	if (!(c->want & TDAX_SOURCE_TDAX))
+	if (!(c->want & TDAX_SOURCE_TDAX)) {
+		/* the stock source's shared set, or a private attachment */
+		if (!c->share && !tdax_stock_mode(c) && tdax_stock_present(c->root)) {
+			err = tdax_share_join(c);
+			if (err < 0)
+				return err;
+		}
 		return tdax_stock_attach(c);
+	}
 	if (c->want & TDAX_SOURCE_STOCK)
 		tdax_stock_attach(c);	/* a failure is in errmsg; retried by refresh */
 	if (c->attached)
@@ -420,7 +432,8 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 		err = tdax_set_err(c, c->ncpus ? c->ncpus : -EINVAL, "cannot count possible CPUs");
 		goto fail;
 	}
-	if ((c->want & TDAX_SOURCE_TDAX) && module_present(c)) {
+	if (((c->want & TDAX_SOURCE_TDAX) && module_present(c)) ||
+	    (c->want == TDAX_SOURCE_STOCK && tdax_stock_present(c->root))) {
 		/* the host's shared set (share.c), else a private one below */
 		err = tdax_share_join(c);
 		if (err < 0)

@@ -125,6 +125,7 @@ struct tdax_seen *tdax_seen_find(struct tdax_collector *c, int kind, __u32 id,
 				 const char *name, bool add);
 struct bpf_program *tdax_prog_of(struct tdax_collector *c, enum tdax_attach_mode m, int i);
 
+int tdax_collector_load(struct tdax_collector *c, bool shared);
 int tdax_collector_load_attach(struct tdax_collector *c, bool shared);
 
 /*
@@ -158,6 +159,11 @@ void tdax_share_snapshot_done(struct tdax_collector *c, __u64 start_ns);
 int tdax_pick_sources(struct tdax_collector *c);
 int tdax_stock_attach(struct tdax_collector *c);
 void tdax_stock_close(struct tdax_collector *c);
+int tdax_stock_pin(struct tdax_collector *c, const char *dir,
+		   void (*fixup)(const char *path, void *arg), void *arg);
+void tdax_stock_unpin(struct tdax_collector *c, const char *dir);
+int tdax_stock_follow(struct tdax_collector *c, const char *dir);
+bool tdax_stock_forced(struct tdax_collector *c);
 enum tdax_attach_mode tdax_stock_mode(const struct tdax_collector *c);
 __u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt);
 int tdax_stock_scan(struct tdax_collector *c);

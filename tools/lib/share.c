@@ -49,8 +49,14 @@
  * A set made by another build of the BPF object (ctl[TDAX_CTL_LAYOUT], a
  * hash of the object) is not joined while in use: the consumer loads a
  * private set.  Private too: the snoop stream (opts.events), raw_tp by
- * force, the stock source, a sysfs_root other than /sys, opts.no_share or
- * TDAX_NO_SHARE=1 in the environment.
+ * force, both sources at once, a forced stock attachment, a sysfs_root
+ * other than /sys, opts.no_share or TDAX_NO_SHARE=1 in the environment.
+ *
+ * The stock source (source_stock.c) alone makes a set of its own (its
+ * layout hash covers the stock object): the tdax object loaded for its
+ * maps, the stock programs attached on them, their links pinned as
+ * link_stock_* (tdax_stock_pin()); its followers open those links
+ * (tdax_stock_follow()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,6 +77,7 @@
 
 #include "maps_int.h"
 #include "tdax_collect.skel.h"
+#include "tdax_stock.skel.h"
 
 #define BPF_FS_MAGIC_	0xcafe4a11
 #define ARCHIVE_MAGIC	"TDAXARC2"
@@ -117,6 +124,7 @@ struct tdax_share {
 	char pin[PATH_MAX / 2], run[PATH_MAX / 2];
 	int lock_fd, users_fd, owner_fd, procs_fd;
 	bool owner, want_procs, dirty;
+	bool stock;		/* a set of the stock source (source_stock.c) */
 	bool group;		/* run and pin dirs setgid, group-writable: files 0660 */
 	gid_t gid;		/* ... and their group */
 	int ctl_fd;
@@ -173,7 +181,7 @@ static __u64 fnv1a(__u64 h, const void *p, size_t n)
 }
 
 /* The object's identity, and the layout of the rows of the archive file. */
-static __u64 set_layout(void)
+static __u64 set_layout(bool stock)
 {
 	static const size_t sizes[] = {
 		sizeof(struct tdax_snap_dev), sizeof(struct tdax_snap_fault),
@@ -185,15 +193,26 @@ static __u64 set_layout(void)
 	__u64 h = 0xcbf29ce484222325ULL;
 
 	h = fnv1a(h, elf, sz);
+	if (stock) {
+		/* another set than the tdax source's, even of the same build */
+		elf = tdax_stock__elf_bytes(&sz);
+		h = fnv1a(h, "stock", 5);
+		h = fnv1a(h, elf, sz);
+	}
 	return fnv1a(h, sizes, sizeof(sizes));
 }
 
-static bool share_wanted(const struct tdax_collector *c)
+static bool share_wanted(struct tdax_collector *c)
 {
 	const char *e = getenv("TDAX_NO_SHARE");
 
-	return !c->opts.no_share && !(e && *e && strcmp(e, "0")) && !c->opts.events &&
-	       !c->opts.force_raw_tp && c->want == TDAX_SOURCE_TDAX && !strcmp(c->root, "/sys");
+	if (c->opts.no_share || (e && *e && strcmp(e, "0")) || c->opts.events ||
+	    strcmp(c->root, "/sys"))
+		return false;
+	if (c->want == TDAX_SOURCE_TDAX)
+		return !c->opts.force_raw_tp;
+	/* one source per set: both sources at once load a private set */
+	return c->want == TDAX_SOURCE_STOCK && !tdax_stock_forced(c);
 }
 
 /* The maps of the set: all but the ring buffer and the internal ones. */
@@ -239,6 +258,12 @@ static void set_mode(const struct tdax_share *s, int fd, const char *path, mode_
 		fchmod(fd, mode);
 	else
 		chmod(path, mode);
+}
+
+/* The mode of a pin this consumer made (tdax_stock_pin()'s fixup). */
+static void pin_mode(const char *path, void *arg)
+{
+	set_mode(arg, -1, path, 0660);
 }
 
 static int open_lock(const struct tdax_share *s, const char *name)
@@ -293,8 +318,9 @@ static void pin_path(const struct tdax_share *s, char *p, size_t n, const char *
 }
 
 /* Remove every pin of the set (the links detach when no fd holds them). */
-static void unpin_all(struct tdax_share *s, struct tdax_collect *skel)
+static void unpin_all(struct tdax_collector *c, struct tdax_share *s)
 {
+	struct tdax_collect *skel = c->skel;
 	char p[PATH_MAX];
 	struct bpf_map *m;
 	int i;
@@ -311,6 +337,7 @@ static void unpin_all(struct tdax_share *s, struct tdax_collect *skel)
 		pin_path(s, p, sizeof(p), "", bpf_map__name(m));
 		unlink(p);
 	}
+	tdax_stock_unpin(c, s->pin);
 	snprintf(p, sizeof(p), "%s/archive", s->run);
 	unlink(p);
 }
@@ -395,7 +422,7 @@ static int follow(struct tdax_collector *c, struct tdax_share *s)
 			return err;
 		}
 	}
-	err = open_links(c, s);
+	err = s->stock ? tdax_stock_follow(c, s->pin) : open_links(c, s);
 	if (err) {
 		close_fds(s->link_fd, TDAX_NEVENTS);
 		close_fds(s->prog_fd, TDAX_NEVENTS);
@@ -407,6 +434,23 @@ static int follow(struct tdax_collector *c, struct tdax_share *s)
 	return 0;
 }
 
+/*
+ * The programs of a stock set: the tdax object loaded for its maps (its
+ * programs are not attached), the stock programs attached on them.
+ */
+static int load_attach_stock(struct tdax_collector *c)
+{
+	int err = tdax_collector_load(c, true);
+
+	if (err)
+		return err;
+	tdax_stock_close(c);	/* a private attachment of an earlier life */
+	c->making_share = true;
+	err = tdax_stock_attach(c);
+	c->making_share = false;
+	return err;
+}
+
 /* Make the set: load and attach (reusing c->skel's maps), pin it all. */
 static int create(struct tdax_collector *c, struct tdax_share *s)
 {
@@ -414,7 +458,7 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 	char p[PATH_MAX];
 	int i, err;
 
-	err = tdax_collector_load_attach(c, true);
+	err = s->stock ? load_attach_stock(c) : tdax_collector_load_attach(c, true);
 	if (err)
 		return err;
 	bpf_object__for_each_map(m, c->skel->obj) {
@@ -426,7 +470,7 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 			goto fail;
 		set_mode(s, -1, p, 0660);
 	}
-	for (i = 0; i < TDAX_NEVENTS; i++) {
+	for (i = 0; i < TDAX_NEVENTS && !s->stock; i++) {
 		pin_path(s, p, sizeof(p), "link_", link_names[i]);
 		err = bpf_link__pin(c->links[i], p);
 		if (err)
@@ -439,9 +483,14 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 		}
 		set_mode(s, -1, p, 0660);
 	}
+	if (s->stock) {
+		err = tdax_stock_pin(c, s->pin, pin_mode, s);
+		if (err)
+			goto fail;
+	}
 	s->ctl_fd = bpf_map__fd(c->skel->maps.ctl);
 	err = ctl_set(s->ctl_fd, TDAX_CTL_LAYOUT, s->layout);
-	if (!err)
+	if (!err && !s->stock)
 		err = open_links(c, s);
 	if (err)
 		goto fail;
@@ -456,7 +505,7 @@ fail:
 	for (i = 0; i < TDAX_NEVENTS; i++)
 		if (c->links[i])
 			bpf_link__unpin(c->links[i]);
-	unpin_all(s, c->skel);
+	unpin_all(c, s);
 	close_fds(s->link_fd, TDAX_NEVENTS);
 	close_fds(s->prog_fd, TDAX_NEVENTS);
 	ctl_set(bpf_map__fd(c->skel->maps.ctl), TDAX_CTL_WANT_PROCS, !c->opts.no_procs);
@@ -516,7 +565,8 @@ int tdax_share_join(struct tdax_collector *c)
 	e = c->opts.run_dir ? c->opts.run_dir : getenv("TDAX_RUN_DIR");
 	snprintf(s->run, sizeof(s->run), "%s", e && *e ? e : "/run/tdax");
 	s->want_procs = !c->opts.no_procs;
-	s->layout = set_layout();
+	s->stock = c->want == TDAX_SOURCE_STOCK;
+	s->layout = set_layout(s->stock);
 
 	snprintf(parent, sizeof(parent), "%s", s->pin);
 	if (strrchr(parent, '/') && strrchr(parent, '/') != parent)
@@ -573,7 +623,7 @@ int tdax_share_join(struct tdax_collector *c)
 			share_free(s);
 			return 1;
 		}
-		unpin_all(s, c->skel);
+		unpin_all(c, s);
 		flock(s->users_fd, LOCK_UN);
 	}
 	if (!joined) {
@@ -617,7 +667,7 @@ int tdax_share_join(struct tdax_collector *c)
 	else
 		s->dirty = true;
 	flock(s->lock_fd, LOCK_UN);
-	c->attached = true;
+	c->attached = !s->stock;	/* the tdax source's links (c->stock: the stock ones) */
 	if (c->opts.verbose)
 		fprintf(stderr, "tdax: %s the program set pinned under %s (%s)\n",
 			joined ? "joined" : "made", s->pin, s->owner ? "owner" : "follower");
@@ -647,7 +697,7 @@ void tdax_share_leave(struct tdax_collector *c)
 	if (!flock(s->users_fd, LOCK_EX | LOCK_NB)) {
 		c->share_left = false;	/* the maps are this consumer's alone now */
 		/* the last one: the programs go (the module can be unloaded) */
-		unpin_all(s, c->skel);
+		unpin_all(c, s);
 		flock(s->users_fd, LOCK_UN);
 		if (c->opts.verbose)
 			fprintf(stderr, "tdax: unpinned the program set under %s\n", s->pin);

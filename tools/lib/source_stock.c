@@ -31,12 +31,26 @@
 #define NSTOCK_PROGS 4		/* required: fault and mmap entry/exit */
 #define NSTOCK_LIFE 2		/* optional: device create and destroy */
 
+/**
+ * struct tdax_stock_src - the stock source of one collector.
+ * @skel, @links, @life: the programs this consumer loaded and attached
+ * @link_fd, @prog_fd: a follower of a shared set: the pinned links it
+ *	holds, and the programs behind them (for the run statistics), -1 else
+ * @follower:	the programs are a shared set's (share.c), not loaded here
+ */
 struct tdax_stock_src {
 	struct tdax_stock *skel;
 	struct bpf_link *links[NSTOCK_PROGS];
 	struct bpf_link *life[NSTOCK_LIFE];
+	int link_fd[NSTOCK_PROGS], prog_fd[NSTOCK_PROGS];
 	enum tdax_attach_mode mode;
-	bool attached;
+	bool attached, follower;
+};
+
+/* names of the pinned links of a shared stock set, programs then lifetimes */
+static const char *const pin_names[NSTOCK_PROGS + NSTOCK_LIFE] = {
+	"stock_fault_entry", "stock_fault_exit", "stock_mmap_entry", "stock_mmap_exit",
+	"stock_create", "stock_destroy",
 };
 
 static bool exists(const char *root, const char *rel)
@@ -111,6 +125,20 @@ static const char *const prog_fn[NSTOCK_PROGS] = {
 	TDAX_STOCK_FN_FAULT, TDAX_STOCK_FN_FAULT, TDAX_STOCK_FN_MMAP, TDAX_STOCK_FN_MMAP,
 };
 
+static struct tdax_stock_src *stock_src(struct tdax_collector *c)
+{
+	int i;
+
+	if (!c->stock) {
+		c->stock = calloc(1, sizeof(*c->stock));
+		if (!c->stock)
+			return NULL;
+		for (i = 0; i < NSTOCK_PROGS; i++)
+			c->stock->link_fd[i] = c->stock->prog_fd[i] = -1;
+	}
+	return c->stock;
+}
+
 static void stock_destroy(struct tdax_stock_src *s)
 {
 	int i;
@@ -118,7 +146,13 @@ static void stock_destroy(struct tdax_stock_src *s)
 	for (i = 0; i < NSTOCK_PROGS; i++) {
 		bpf_link__destroy(s->links[i]);
 		s->links[i] = NULL;
+		if (s->prog_fd[i] >= 0)
+			close(s->prog_fd[i]);
+		if (s->link_fd[i] >= 0)
+			close(s->link_fd[i]);
+		s->link_fd[i] = s->prog_fd[i] = -1;
 	}
+	s->follower = false;
 	for (i = 0; i < NSTOCK_LIFE; i++) {
 		bpf_link__destroy(s->life[i]);
 		s->life[i] = NULL;
@@ -142,8 +176,9 @@ static int stock_try1(struct tdax_collector *c, struct tdax_stock_src *s,
 		snprintf(why, len, "cannot open the stock BPF object: %s", strerror(-err));
 		return err;
 	}
-	s->skel->rodata->snoop = c->opts.events;
-	s->skel->rodata->want_procs = !c->opts.no_procs;
+	s->skel->rodata->snoop = c->opts.events && !c->making_share;
+	s->skel->rodata->want_procs = !c->opts.no_procs || c->making_share;
+	s->skel->rodata->shared_set = c->making_share;
 	bpf_object__for_each_program(p, s->skel->obj)
 		bpf_program__set_autoload(p, false);
 	for (i = 0; i < NSTOCK_PROGS; i++)
@@ -234,6 +269,14 @@ static int wanted_attach(struct tdax_collector *c, enum tdax_attach_mode *m)
 	return 0;
 }
 
+/* An attachment forced by opts or the environment: a private set (share.c). */
+bool tdax_stock_forced(struct tdax_collector *c)
+{
+	enum tdax_attach_mode m;
+
+	return !wanted_attach(c, &m) && m;
+}
+
 int tdax_stock_attach(struct tdax_collector *c)
 {
 	struct tdax_stock_src *s = c->stock;
@@ -241,12 +284,9 @@ int tdax_stock_attach(struct tdax_collector *c)
 	char why[256], first[256];
 	int err;
 
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return tdax_set_err(c, -ENOMEM, "out of memory");
-		c->stock = s;
-	}
+	s = stock_src(c);
+	if (!s)
+		return tdax_set_err(c, -ENOMEM, "out of memory");
 	if (s->attached)
 		return 0;
 	if (!tdax_stock_present(c->root))
@@ -269,6 +309,113 @@ int tdax_stock_attach(struct tdax_collector *c)
 	if (err)
 		return tdax_set_err(c, err, "stock: %s; %s", first, why);
 	snprintf(c->note, sizeof(c->note), "stock: fentry unavailable (%s); using kprobes", first);
+	return 0;
+}
+
+/* ---- a shared stock set (share.c) ---------------------------------------------- */
+
+static void stock_pin_path(char *p, size_t n, const char *dir, const char *kind, int i)
+{
+	snprintf(p, n, "%s/%s%s", dir, kind, pin_names[i]);
+}
+
+/*
+ * Pin the links this consumer attached (it made the shared set), and the
+ * programs of the fault and mmap links (prog_stock_*: the run statistics
+ * of a follower without CAP_SYS_ADMIN); fixup(path, arg) after each pin.
+ */
+int tdax_stock_pin(struct tdax_collector *c, const char *dir,
+		   void (*fixup)(const char *path, void *arg), void *arg)
+{
+	struct tdax_stock_src *s = c->stock;
+	char p[PATH_MAX];
+	int i, err;
+
+	if (!s || !s->attached || s->follower)
+		return -EINVAL;
+	for (i = 0; i < NSTOCK_PROGS + NSTOCK_LIFE; i++) {
+		struct bpf_link *l = i < NSTOCK_PROGS ? s->links[i] : s->life[i - NSTOCK_PROGS];
+
+		if (!l)
+			continue;	/* no lifetime programs: not pinned */
+		stock_pin_path(p, sizeof(p), dir, "link_", i);
+		err = bpf_link__pin(l, p);
+		if (err)
+			return err;
+		fixup(p, arg);
+		if (i >= NSTOCK_PROGS)
+			continue;
+		stock_pin_path(p, sizeof(p), dir, "prog_", i);
+		if (bpf_obj_pin(bpf_program__fd(prog_of(s->skel, s->mode, i)), p))
+			return -errno;
+		fixup(p, arg);
+	}
+	return 0;
+}
+
+/* Remove the pins tdax_stock_pin() made (those that exist). */
+void tdax_stock_unpin(struct tdax_collector *c, const char *dir)
+{
+	char p[PATH_MAX];
+	int i;
+
+	for (i = 0; i < NSTOCK_PROGS + NSTOCK_LIFE; i++) {
+		if (c->stock && !c->stock->follower) {
+			struct bpf_link *l = i < NSTOCK_PROGS ? c->stock->links[i] :
+					     c->stock->life[i - NSTOCK_PROGS];
+
+			if (l)
+				bpf_link__unpin(l);
+		}
+		stock_pin_path(p, sizeof(p), dir, "link_", i);
+		unlink(p);
+		stock_pin_path(p, sizeof(p), dir, "prog_", i);
+		unlink(p);
+	}
+}
+
+/*
+ * Follow a shared stock set: the programs behind its pinned links give the
+ * run statistics and the attachment mode; nothing is loaded.
+ */
+int tdax_stock_follow(struct tdax_collector *c, const char *dir)
+{
+	struct tdax_stock_src *s = stock_src(c);
+	char p[PATH_MAX];
+	int i, err = 0;
+
+	if (!s)
+		return -ENOMEM;
+	stock_destroy(s);
+	for (i = 0; i < NSTOCK_PROGS && !err; i++) {
+		struct bpf_link_info li = {};
+		__u32 len = sizeof(li);
+
+		stock_pin_path(p, sizeof(p), dir, "link_", i);
+		s->link_fd[i] = bpf_obj_get(p);
+		if (s->link_fd[i] < 0 || bpf_obj_get_info_by_fd(s->link_fd[i], &li, &len)) {
+			err = -errno;
+			break;
+		}
+		/* fentry/fexit: tracing links; kprobes: perf-event links */
+		if (!i)
+			s->mode = li.type == BPF_LINK_TYPE_TRACING ? TDAX_ATTACH_FENTRY :
+				  TDAX_ATTACH_KPROBE;
+		/* for the run statistics only: their pins, else by id (CAP_SYS_ADMIN) */
+		stock_pin_path(p, sizeof(p), dir, "prog_", i);
+		s->prog_fd[i] = bpf_obj_get(p);
+		if (s->prog_fd[i] < 0)
+			s->prog_fd[i] = bpf_prog_get_fd_by_id(li.prog_id);
+	}
+	if (err) {
+		stock_destroy(s);
+		return err;
+	}
+	stock_pin_path(p, sizeof(p), dir, "link_", NSTOCK_PROGS);
+	if (access(p, F_OK))
+		snprintf(c->note, sizeof(c->note),
+			 "stock: device create/destroy not followed by the shared set; lifetimes unknown");
+	s->follower = s->attached = true;
 	return 0;
 }
 
@@ -297,10 +444,12 @@ __u64 tdax_stock_run_ns(const struct tdax_collector *c, __u64 *cnt)
 	if (!c->stock || !c->stock->attached)
 		return 0;
 	for (i = 0; i < NSTOCK_PROGS; i++) {
+		const struct tdax_stock_src *s = c->stock;
+
 		memset(&info, 0, sizeof(info));
 		len = sizeof(info);
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog_of(c->stock->skel, c->stock->mode, i)),
-					   &info, &len))
+		if (bpf_obj_get_info_by_fd(s->follower ? s->prog_fd[i] :
+					   bpf_program__fd(prog_of(s->skel, s->mode, i)), &info, &len))
 			continue;
 		ns += info.run_time_ns;
 		*cnt += info.run_cnt;
