@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -269,6 +270,8 @@ static int do_exec(struct actions *a, const struct alert_event *ev,
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		signal(SIGPIPE, SIG_DFL);
 		setpgid(0, 0);
+		/* the service's CAP_BPF/CAP_PERFMON are ambient: not the hook's */
+		prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 		execve(act->argv[0], act->argv, envp);
 		/* only async-signal-safe calls here: the parent has other threads */
 		{

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
@@ -528,10 +531,65 @@ static void test_actions_run(void **state)
 	assert_int_equal(system(line), 0);
 }
 
+/*
+ * A hook does not inherit the daemon's ambient capabilities (the packaged
+ * service's CAP_BPF and CAP_PERFMON): its CapAmb is empty.  Needs a process
+ * that may raise one (root).
+ */
+static void test_hook_no_ambient_caps(void **state)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	char dir[] = "/tmp/daxcollect-test-XXXXXX", text[1024], path[256], line[256];
+	const int cap_bpf = 39;
+	struct rule_set rs;
+	struct actions acts;
+	struct alert_engine *e;
+	struct alert_counts c = { 0 };
+	FILE *f;
+	int t;
+
+	(void)state;
+	if (syscall(SYS_capget, &h, d) || !(d[1].permitted & (1U << (cap_bpf - 32))))
+		skip();
+	d[1].inheritable |= 1U << (cap_bpf - 32);
+	if (syscall(SYS_capset, &h, d) || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap_bpf, 0, 0))
+		skip();
+	assert_int_equal(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, cap_bpf, 0, 0), 1);
+	assert_non_null(mkdtemp(dir));
+	snprintf(text, sizeof(text),
+		 "rules:\n- name: Fb\n  measure: fallback_rate\n  threshold: 0\n  window: 2s\n"
+		 "  actions:\n  - exec: \"grep ^CapAmb: /proc/self/status >>%s/caps.out\"\n", dir);
+	load(text, &rs);
+	actions_init(&acts);
+	e = alert_engine_new(&rs, actions_notify, &acts);
+	for (t = 0; t < 4; t++) {
+		if (t >= 2) {
+			c.fallback_total += 3;
+			c.fallback[TDAX_FR_PGOFF_MISALIGNED] += 3;
+		}
+		round1(e, t, &c);
+	}
+	actions_reap(&acts, 1);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	assert_int_equal(acts.transitions[1], 1);
+	snprintf(path, sizeof(path), "%s/caps.out", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_string_equal(line, "CapAmb:\t0000000000000000\n");
+	alert_engine_free(e);
+	rules_free(&rs);
+	snprintf(line, sizeof(line), "rm -rf %s", dir);
+	assert_int_equal(system(line), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fire_hold_resolve),
+		cmocka_unit_test(test_hook_no_ambient_caps),
 		cmocka_unit_test(test_pending_not_firing),
 		cmocka_unit_test(test_zero_hold_and_ratio),
 		cmocka_unit_test(test_fault_rate_wrong_memory),
