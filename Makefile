@@ -31,7 +31,7 @@ DEB_PACKAGES := make gcc pkg-config clang llvm lld binutils dwarves bpftool \
 	libjson-c-dev libcmocka-dev libyaml-dev libclang-rt-14-dev \
 	qemu-system-x86 busybox-static cpio xz-utils zstd kmod util-linux \
 	linux-perf tmux prometheus curl procps python3 \
-	dpkg-dev debhelper dh-dkms dkms lintian bpftrace python3-bpfcc gnuplot-nox
+	dpkg-dev debhelper dh-dkms dkms lintian bpftrace python3-bpfcc gnuplot-nox systemd
 
 .PHONY: all deps kernel modules bpf tools check check-build test demo bench bench-helpers \
 	fuzz install deb clean distclean print-%

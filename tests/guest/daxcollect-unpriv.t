@@ -23,6 +23,7 @@
 #    private set, says so, and exits 0.
 set -u
 . tests/guest/lib/tdax.sh
+. tests/guest/lib/tools.sh
 DAXTOP=${DAXTOP:-build/bin/daxtop}
 DC=${DAXCOLLECT:-build/bin/daxcollect}
 LOAD=build/tests/bin/daxload
@@ -39,39 +40,8 @@ mkdir -p $OUT
 ip link set lo up 2>/dev/null
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1
 
-wait_for() { # SECS CMD...
-	local end=$(( $(date +%s) + $1 ))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge $end ] && return 1
-		sleep 0.3
-	done
-}
-wait_attached() { # PID: its BPF links (pinned or its own)
-	wait_for 60 sh -c "[ \$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l) -ge 12 ]"
-}
-nprogs() { # tdax programs loaded now
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(1 for p in json.load(sys.stdin) if p.get("name", "").startswith(("btf_", "raw_"))))'
-}
-fault_runs() {
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(p.get("run_cnt", 0) for p in json.load(sys.stdin) if p.get("name") in ("btf_fault", "raw_fault")))'
-}
-jq_() { # FILE PYEXPR: d is the last complete JSON document
-	python3 -c '
-import json, sys
-lines = open(sys.argv[1]).read().split("\n")[:-1]
-docs = [json.loads(l) for l in lines if l.strip()]
-d = docs[-1]
-print(eval(sys.argv[2]))' "$@" 2>&1
-}
-settle() { local n; n=$(wc -l <"$1"); wait_for 30 sh -c "[ \$(wc -l <$1) -ge $((n + 2)) ]"; }
-scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
-# a scrape once daxcollect has begun a snapshot after now (two alert ticks)
-scrape_settled() { sleep 2.2; scrape; }
+# a scrape once daxcollect has begun a snapshot after now
+scrape_settled() { dc_settle; scrape; }
 role_dc() { scrape | awk '$1 ~ /^tdax_collector_program_set\{/ && $2 == 1 { sub(/.*role="/, "", $1); sub(/".*/, "", $1); print $1 }'; }
 hits_dc() { scrape_settled | awk -v d="$1" '$1 ~ "^tdax_fault_hits_total\\{device=\"" d "\"" { s += $2 } END { print s + 0 }'; }
 hits_top() { jq_ $OUT/top.json "sum(x['hits'] for x in d['devices'] if x['name'] == '$1')"; }
@@ -80,7 +50,7 @@ start_dc() { # LOG: the unprivileged daxcollect in the background (DCPID)
 	$AS_DC $DC --listen localhost:$PORT --interval 1 --verbose >$1 2>&1 &
 	DCPID=$!
 }
-dc_ready() { wait_attached $DCPID && wait_for 30 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_up 1'"; }
+dc_ready() { wait_attached $DCPID && until_ok 30 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_up 1'"; }
 start_top() { # root's daxtop, JSON to $OUT/top.json (TOPPID)
 	$DAXTOP -J --cumulative --verbose 1 >$OUT/top.json 2>$OUT/top.err &
 	TOPPID=$!
@@ -113,7 +83,7 @@ device_cycle() { # WHO
 	n=$(cat $R3/create)
 	echo $((256 << 20)) > $BUS/devices/$n/size
 	echo $n > $DRV/bind
-	wait_for 10 test -c /dev/$n
+	until_ok 10 test -c /dev/$n
 	$LOAD -q -s 8M /dev/$n
 	settle $OUT/top.json
 	inst=$(jq_ $OUT/top.json "[x['instance'] for x in d['devices'] if x['name'] == '$n' and x['present']][0]")
@@ -157,7 +127,7 @@ is "its archive: 0640 of the group" "$(modes $RUN/archive)" "1 640 990:$GID;"
 
 # ---- (c) the owner leaves: root takes over; an unprivileged one follows ---------------
 kill -TERM $DCPID; wait $DCPID
-t "root's daxtop took over as the owner" wait_for 15 grep -q "now the owner of the program set" $OUT/top.err
+t "root's daxtop took over as the owner" until_ok 15 grep -q "now the owner of the program set" $OUT/top.err
 is "still pinned, 12 programs" "$(ls $PIN/link_fault 2>/dev/null) $(nprogs)" "$PIN/link_fault 12"
 start_dc $OUT/dc2.log
 t "a second unprivileged daxcollect attached" dc_ready
@@ -168,8 +138,8 @@ is "the follower reads the 256 hits of tdax0.0 made before it joined" "$(hits_dc
 device_cycle "root the owner, unprivileged follower"
 is "root's archive: 0640 of the group" "$(modes $RUN/archive)" "1 640 0:$GID;"
 kill -INT $TOPPID; wait $TOPPID
-t "root left: the unprivileged daxcollect took over" wait_for 15 grep -q "now the owner of the program set" $OUT/dc2.log
-is "daxcollect: role owner" "$(wait_for 10 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_program_set{role=\"owner\"} 1'"; role_dc)" owner
+t "root left: the unprivileged daxcollect took over" until_ok 15 grep -q "now the owner of the program set" $OUT/dc2.log
+is "daxcollect: role owner" "$(until_ok 10 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_program_set{role=\"owner\"} 1'"; role_dc)" owner
 $LOAD -q -s 1M /dev/tdax0.0
 is "the new owner counts on: 512 hits" "$(hits_dc tdax0.0)" 512
 # a device deleted under the unprivileged owner that took over from root
@@ -177,7 +147,7 @@ echo 1 > $R3/create
 n=$(cat $R3/create)
 echo $((256 << 20)) > $BUS/devices/$n/size
 echo $n > $DRV/bind
-wait_for 10 test -c /dev/$n
+until_ok 10 test -c /dev/$n
 $LOAD -q -s 8M /dev/$n
 inst=$(scrape_settled | sed -n "s/^tdax_device_info{device=\"$n\",device_instance=\"\([0-9]*\)\".*/\1/p")
 hits_inst() { scrape_settled | grep -c "^tdax_fault_hits_total{device=\"$n\",device_instance=\"$inst\"} 4\$"; }

@@ -28,11 +28,6 @@ mkdir -p $OUT
 ip link set lo up 2>/dev/null
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1
 
-fault_runs() { # runs of the fault programs, in total
-	bpftool -j prog show 2>/dev/null | python3 -c '
-import json, sys
-print(sum(p.get("run_cnt", 0) for p in json.load(sys.stdin) if p.get("name") in ("btf_fault", "raw_fault")))'
-}
 ctl_want_procs() { # value of ctl[TDAX_CTL_WANT_PROCS]
 	bpftool -j map lookup pinned $PIN/ctl key 0 0 0 0 2>/dev/null | python3 -c '
 import json, sys

@@ -34,15 +34,11 @@ nstock() {
 import json, sys
 print(sum(1 for p in json.load(sys.stdin) if p.get("name", "").startswith("st_")))'
 }
-# runs of the fault entry programs (fentry or kprobe), in total
-fault_runs() {
+# runs of the stock fault entry programs (fentry or kprobe), in total
+stock_fault_runs() {
 	bpftool -j prog show 2>/dev/null | python3 -c '
 import json, sys
 print(sum(p.get("run_cnt", 0) for p in json.load(sys.stdin) if p.get("name") in ("st_fentry_fault", "st_kp_fault")))'
-}
-# wait_links PID: PID holds the 4 stock links at least (pinned or its own)
-wait_links() {
-	until_ok 60 sh -c "[ \$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l) -ge 4 ]"
 }
 hits_dc() { # DEV: daxcollect's hits of DEV, all instances
 	scrape | awk -v d="$1" '$1 ~ "^tdax_fault_hits_total\\{device=\"" d "\"" { s += $2 } END { print s + 0 }'
@@ -57,7 +53,7 @@ is "no stock program loaded" "$(nstock)" 0
 # ---- the first consumer makes and pins the set ----------------------------------
 $DC --source stock --listen localhost:$PORT --interval 1 --verbose >$OUT/dc.log 2>&1 &
 DCPID=$!
-t "daxcollect attached" wait_links $DCPID
+t "daxcollect attached" wait_attached $DCPID 4
 t "daxcollect made the set (owner)" grep -q "made the program set pinned under $PIN (owner)" $OUT/dc.log
 t "stock links and the maps pinned under $PIN" \
 	sh -c "[ -e $PIN/link_stock_fault_entry ] && [ -e $PIN/link_stock_mmap_exit ] && [ -e $PIN/fault_counts ] && [ -e $PIN/ctl ]"
@@ -66,16 +62,16 @@ t "4 to 6 stock programs loaded ($N1: fault and mmap entry/exit, lifetimes)" \
 	sh -c "[ $N1 -ge 4 ] && [ $N1 -le 6 ]"
 t "daxcollect serves" until_ok 30 sh -c "curl -s http://127.0.0.1:$PORT/metrics | grep -qx 'tdax_collector_up 1'"
 # the runs of a known workload with one consumer, for the same with two
-R0=$(fault_runs)
+R0=$(stock_fault_runs)
 t "daxload: 1 MiB of dax0.0 at 4K (daxcollect alone)" sh -c "$LOAD -s 1M /dev/dax0.0 >$OUT/l0.out"
-RA=$(( $(fault_runs) - R0 ))
+RA=$(( $(stock_fault_runs) - R0 ))
 t "at least one program run per fault with one consumer ($RA for 256 faults)" test $RA -ge 256
 is "daxcollect: dax0.0 has the 256 hits" "$(wait_eq 10 256 hits_dc dax0.0)" 256
 
 # ---- daxtop joins: nothing more per fault ------------------------------------------
 $DAXTOP --source stock -J --cumulative --verbose 1 >$OUT/top.json 2>$OUT/top.err &
 TOPPID=$!
-t "daxtop attached" wait_links $TOPPID
+t "daxtop attached" wait_attached $TOPPID 4
 t "daxtop joined the set (follower)" grep -q "joined the program set pinned under $PIN (follower)" $OUT/top.err
 is "still $N1 stock programs with two consumers" "$(nstock)" "$N1"
 settle $OUT/top.json
@@ -85,9 +81,9 @@ is "daxtop's JSON: program_set follower, source stock" \
 is "daxcollect: tdax_collector_program_set{role=\"owner\"} 1" \
 	"$(scrape | grep '^tdax_collector_program_set{role="owner"}')" 'tdax_collector_program_set{role="owner"} 1'
 H0=$(jq_ $OUT/top.json "sum(x['hits'] for x in d['devices'] if x['name'] == 'dax0.0')")
-R0=$(fault_runs)
+R0=$(stock_fault_runs)
 t "daxload: 1 MiB of dax0.0 at 4K (two consumers)" sh -c "$LOAD -s 1M /dev/dax0.0 >$OUT/l1.out"
-is "the same program runs with two consumers as with one" "$(( $(fault_runs) - R0 ))" "$RA"
+is "the same program runs with two consumers as with one" "$(( $(stock_fault_runs) - R0 ))" "$RA"
 settle $OUT/top.json
 settle $OUT/top.json
 is "daxtop: dax0.0 has 256 more hits" \
@@ -97,7 +93,7 @@ is "daxcollect: dax0.0 has the 512 hits of both loads" "$(wait_eq 10 512 hits_dc
 # ---- a private set beside it -------------------------------------------------------
 $DAXTOP --source stock --no-share -b 1 >$OUT/private.txt 2>&1 &
 PRIV=$!
-t "daxtop --no-share attached" wait_links $PRIV
+t "daxtop --no-share attached" wait_attached $PRIV 4
 is "--no-share: a second set ($((2 * N1)) stock programs)" "$(wait_eq 20 $((2 * N1)) nstock)" "$((2 * N1))"
 kill -INT $PRIV; wait $PRIV
 is "the private set is gone with it ($N1)" "$(wait_eq 20 $N1 nstock)" "$N1"

@@ -29,11 +29,17 @@ scrape() { curl -s --max-time 10 http://127.0.0.1:$PORT/metrics; }
 # device_instance (summed over the instances of a device name); "none"
 val() { awk -v k="$2" '{ s = $1; gsub(/,device_instance="[0-9]+"/, "", s) } s == k { v += $2; n++ } END { print n ? v : "none" }' "$1"; }
 
-# ---- the shared program set (daxtop-shared.t, share-crash.t) ----------------
+# dc_snapshots: daxcollect's snapshots so far (tdax_collector_scrapes_total)
+dc_snapshots() { scrape | awk '$1 == "tdax_collector_scrapes_total" { print $2 }'; }
+dc_snapshots_ge() { [ "$(dc_snapshots)" -ge "$1" ] 2>/dev/null; }
+# dc_settle: until daxcollect has taken two more snapshots (so one begun after now)
+dc_settle() { local n; n=$(dc_snapshots); until_ok 30 dc_snapshots_ge $(( ${n:-0} + 2 )); }
 
-# wait_attached PID: PID holds the 12 BPF links of a program set (pinned or its own)
+# ---- the shared program set (daxtop-shared.t, share-crash.t, ...) ------------
+
+# wait_attached PID [N]: PID holds N BPF links (default 12: the tdax set), pinned or its own
 wait_attached() {
-	until_ok 60 sh -c "[ \$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l) -ge 12 ]"
+	until_ok 60 sh -c "[ \$(grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l) -ge ${2:-12} ]"
 }
 
 # tdax programs loaded now (btf_* / raw_* of tdax_collect.bpf.c)
@@ -41,6 +47,13 @@ nprogs() {
 	bpftool -j prog show 2>/dev/null | python3 -c '
 import json, sys
 print(sum(1 for p in json.load(sys.stdin) if p.get("name", "").startswith(("btf_", "raw_"))))'
+}
+
+# runs of the tdax fault programs, in total (kernel.bpf_stats_enabled=1)
+fault_runs() {
+	bpftool -j prog show 2>/dev/null | python3 -c '
+import json, sys
+print(sum(p.get("run_cnt", 0) for p in json.load(sys.stdin) if p.get("name") in ("btf_fault", "raw_fault")))'
 }
 
 # jq_ FILE PYEXPR: PYEXPR of daxtop -J output; d is the last complete
