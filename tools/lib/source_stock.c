@@ -514,11 +514,36 @@ static struct tdax_sysfs_region *region_of(struct tdax_sysfs *s, size_t *cap, __
  * Append the devices of the in-tree bus (/sys/bus/dax/devices/daxR.N, region
  * group dax_region/ in the provider) to c->sysfs, as sysfs.c does for tdax.
  */
+/*
+ * A region's available size: its size less its devices' (what the kernel's
+ * dax_region_avail_size() computes).  Not read from dax_region/available_size:
+ * before 6.9 its show() takes the device lock of the region's parent (the
+ * hmem or nvdimm device), which that device's unbind holds while it waits
+ * for the readers of the region's attributes to leave: a reader then
+ * deadlocks with the unbind (seen on 6.1 as daxtop blocked in
+ * available_size_show and hmem's unbind hung).  The regions from r0 and
+ * the devices from d0 are this scan's.
+ */
+static void region_available(struct tdax_sysfs *s, size_t r0, size_t d0)
+{
+	size_t i, j;
+
+	for (i = r0; i < s->nregions; i++) {
+		struct tdax_sysfs_region *r = &s->regions[i];
+		__u64 used = 0;
+
+		for (j = d0; j < s->ndevs; j++)
+			if (s->devs[j].region_id >= 0 && (__u32)s->devs[j].region_id == r->id)
+				used += s->devs[j].size;
+		r->available_size = used < r->size ? r->size - used : 0;
+	}
+}
+
 int tdax_stock_scan(struct tdax_collector *c)
 {
 	struct tdax_sysfs *s = &c->sysfs;
 	char dir[PATH_MAX], path[PATH_MAX + 256], real[PATH_MAX], rdir[PATH_MAX + 16], buf[64];
-	size_t dcap = s->ndevs, rcap = s->nregions;
+	size_t dcap = s->ndevs, rcap = s->nregions, d0 = s->ndevs, r0 = s->nregions;
 	struct dirent *de;
 	DIR *dp;
 	int err = 0;
@@ -581,11 +606,11 @@ int tdax_stock_scan(struct tdax_collector *c)
 		}
 		rd_u64(rdir, "size", &r->size);
 		rd_u64(rdir, "align", &r->align);
-		rd_u64(rdir, "available_size", &r->available_size);
 		if (res && d->size && (!r->start || res < r->start))
 			r->start = res;
 	}
 	closedir(dp);
+	region_available(s, r0, d0);
 	return err;
 }
 
