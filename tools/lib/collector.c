@@ -312,29 +312,37 @@ int tdax_collector_load_attach(struct tdax_collector *c, bool shared)
 	return err ? err : attach_best(c);
 }
 
+/*
+ * Join (or make) the host's shared set now: nothing attached yet, and
+ * every source wanted is there (a set has the links of all its sources).
+ */
+static bool share_now(struct tdax_collector *c)
+{
+	unsigned int present = (module_present(c) ? TDAX_SOURCE_TDAX : 0) |
+			       (tdax_stock_present(c->root) ? TDAX_SOURCE_STOCK : 0);
+
+	return !c->share && !c->attached && !tdax_stock_mode(c) && c->want &&
+	       (c->want & present) == c->want;
+}
+
 int tdax_collector_attach(struct tdax_collector *c)
 {
 	int err;
 
-	if (!(c->want & TDAX_SOURCE_TDAX)) {
-		/* the stock source's shared set, or a private attachment */
-		if (!c->share && !tdax_stock_mode(c) && tdax_stock_present(c->root)) {
-			err = tdax_share_join(c);
-			if (err < 0)
-				return err;
-		}
-		return tdax_stock_attach(c);
+	if (share_now(c)) {
+		/* the host's shared set (share.c): joined, or made and pinned */
+		err = tdax_share_join(c);
+		if (err < 0)
+			return err;
 	}
+	if (!(c->want & TDAX_SOURCE_TDAX))
+		return tdax_stock_attach(c);
 	if (c->want & TDAX_SOURCE_STOCK)
 		tdax_stock_attach(c);	/* a failure is in errmsg; retried by refresh */
 	if (c->attached)
 		return 0;
 	if (!module_present(c))
 		return tdax_set_err(c, -ENOENT, "tdax module not loaded: %s/bus/tdax is missing", c->root);
-	/* the host's shared set (share.c): joined, or made and pinned */
-	err = tdax_share_join(c);
-	if (err <= 0 || c->attached)
-		return err < 0 ? err : 0;
 	err = attach_links(c);
 	if (!err)
 		return 0;
@@ -432,14 +440,13 @@ struct tdax_collector *tdax_collector_open(const struct tdax_collector_opts *opt
 		err = tdax_set_err(c, c->ncpus ? c->ncpus : -EINVAL, "cannot count possible CPUs");
 		goto fail;
 	}
-	if (((c->want & TDAX_SOURCE_TDAX) && module_present(c)) ||
-	    (c->want == TDAX_SOURCE_STOCK && tdax_stock_present(c->root))) {
+	if (share_now(c)) {
 		/* the host's shared set (share.c), else a private one below */
 		err = tdax_share_join(c);
 		if (err < 0)
 			goto fail;
 	}
-	if (!c->share && !c->attached) {
+	if (!c->share && !c->attached && !c->skel) {
 		err = load_best(c, NULL);
 		if (err)
 			goto fail;
@@ -604,9 +611,11 @@ int tdax_collector_refresh(struct tdax_collector *c)
 	}
 	for (i = 0; i < c->sysfs.nregions; i++)
 		tdax_seen_find(c, 1, c->sysfs.regions[i].id, NULL, true);
-	if ((c->want & TDAX_SOURCE_TDAX) && !c->attached && module_present(c))
-		tdax_collector_attach(c);	/* failure is in errmsg; retried next time */
-	if ((c->want & TDAX_SOURCE_STOCK) && !tdax_stock_mode(c) && tdax_stock_present(c->root))
+	/* failures are in errmsg; retried next time */
+	if (((c->want & TDAX_SOURCE_TDAX) && !c->attached && module_present(c)) ||
+	    (c->want == TDAX_SOURCE_STOCK && !tdax_stock_mode(c) && tdax_stock_present(c->root)))
+		tdax_collector_attach(c);	/* joins the shared set when it can */
+	else if ((c->want & TDAX_SOURCE_STOCK) && !tdax_stock_mode(c) && tdax_stock_present(c->root))
 		tdax_stock_attach(c);
 	return was != tdax_collector_sources(c);
 }

@@ -49,14 +49,15 @@
  * A set made by another build of the BPF object (ctl[TDAX_CTL_LAYOUT], a
  * hash of the object) is not joined while in use: the consumer loads a
  * private set.  Private too: the snoop stream (opts.events), raw_tp by
- * force, both sources at once, a forced stock attachment, a sysfs_root
- * other than /sys, opts.no_share or TDAX_NO_SHARE=1 in the environment.
+ * force, a forced stock attachment, a sysfs_root other than /sys,
+ * opts.no_share or TDAX_NO_SHARE=1 in the environment.
  *
- * The stock source (source_stock.c) alone makes a set of its own (its
- * layout hash covers the stock object): the tdax object loaded for its
- * maps, the stock programs attached on them, their links pinned as
- * link_stock_* (tdax_stock_pin()); its followers open those links
- * (tdax_stock_follow()).
+ * A set has the links of the sources its maker wanted (c->want), and its
+ * layout hash covers them: a consumer joins only a set of the same
+ * sources.  The stock source (source_stock.c): the stock programs attached
+ * on the tdax object's maps (its own programs attached only for the tdax
+ * source), their links pinned as link_stock_* (tdax_stock_pin()); the
+ * followers open those links (tdax_stock_follow()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,7 +125,7 @@ struct tdax_share {
 	char pin[PATH_MAX / 2], run[PATH_MAX / 2];
 	int lock_fd, users_fd, owner_fd, procs_fd;
 	bool owner, want_procs, dirty;
-	bool stock;		/* a set of the stock source (source_stock.c) */
+	unsigned int sources;	/* TDAX_SOURCE_*: the tdax links, the stock ones, both */
 	bool group;		/* run and pin dirs setgid, group-writable: files 0660 */
 	gid_t gid;		/* ... and their group */
 	int ctl_fd;
@@ -181,7 +182,7 @@ static __u64 fnv1a(__u64 h, const void *p, size_t n)
 }
 
 /* The object's identity, and the layout of the rows of the archive file. */
-static __u64 set_layout(bool stock)
+static __u64 set_layout(unsigned int sources)
 {
 	static const size_t sizes[] = {
 		sizeof(struct tdax_snap_dev), sizeof(struct tdax_snap_fault),
@@ -193,10 +194,10 @@ static __u64 set_layout(bool stock)
 	__u64 h = 0xcbf29ce484222325ULL;
 
 	h = fnv1a(h, elf, sz);
-	if (stock) {
-		/* another set than the tdax source's, even of the same build */
+	/* a set of other sources is another set, even of the same build */
+	h = fnv1a(h, &sources, sizeof(sources));
+	if (sources & TDAX_SOURCE_STOCK) {
 		elf = tdax_stock__elf_bytes(&sz);
-		h = fnv1a(h, "stock", 5);
 		h = fnv1a(h, elf, sz);
 	}
 	return fnv1a(h, sizes, sizeof(sizes));
@@ -209,10 +210,11 @@ static bool share_wanted(struct tdax_collector *c)
 	if (c->opts.no_share || (e && *e && strcmp(e, "0")) || c->opts.events ||
 	    strcmp(c->root, "/sys"))
 		return false;
-	if (c->want == TDAX_SOURCE_TDAX)
-		return !c->opts.force_raw_tp;
-	/* one source per set: both sources at once load a private set */
-	return c->want == TDAX_SOURCE_STOCK && !tdax_stock_forced(c);
+	if ((c->want & TDAX_SOURCE_TDAX) && c->opts.force_raw_tp)
+		return false;
+	if ((c->want & TDAX_SOURCE_STOCK) && tdax_stock_forced(c))
+		return false;
+	return c->want & TDAX_SOURCE_BOTH;
 }
 
 /* The maps of the set: all but the ring buffer and the internal ones. */
@@ -422,7 +424,9 @@ static int follow(struct tdax_collector *c, struct tdax_share *s)
 			return err;
 		}
 	}
-	err = s->stock ? tdax_stock_follow(c, s->pin) : open_links(c, s);
+	err = s->sources & TDAX_SOURCE_TDAX ? open_links(c, s) : 0;
+	if (!err && (s->sources & TDAX_SOURCE_STOCK))
+		err = tdax_stock_follow(c, s->pin);
 	if (err) {
 		close_fds(s->link_fd, TDAX_NEVENTS);
 		close_fds(s->prog_fd, TDAX_NEVENTS);
@@ -435,20 +439,30 @@ static int follow(struct tdax_collector *c, struct tdax_share *s)
 }
 
 /*
- * The programs of a stock set: the tdax object loaded for its maps (its
- * programs are not attached), the stock programs attached on them.
+ * The programs of the set: the tdax object loaded (its maps are the set's),
+ * its programs attached for the tdax source; the stock programs attached
+ * on those maps for the stock source.  1 when the stock programs do not
+ * attach: a private set (the collector retries them, and says why).
  */
-static int load_attach_stock(struct tdax_collector *c)
+static int load_attach(struct tdax_collector *c, unsigned int sources)
 {
-	int err = tdax_collector_load(c, true);
+	int err;
 
-	if (err)
+	if (sources & TDAX_SOURCE_TDAX)
+		err = tdax_collector_load_attach(c, true);
+	else
+		err = tdax_collector_load(c, true);
+	if (err || !(sources & TDAX_SOURCE_STOCK))
 		return err;
 	tdax_stock_close(c);	/* a private attachment of an earlier life */
 	c->making_share = true;
 	err = tdax_stock_attach(c);
 	c->making_share = false;
-	return err;
+	if (!err)
+		return 0;
+	tdax_stock_close(c);
+	c->err[0] = 0;
+	return 1;
 }
 
 /* Make the set: load and attach (reusing c->skel's maps), pin it all. */
@@ -458,9 +472,16 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 	char p[PATH_MAX];
 	int i, err;
 
-	err = s->stock ? load_attach_stock(c) : tdax_collector_load_attach(c, true);
-	if (err)
+	err = load_attach(c, s->sources);
+	if (err < 0)
 		return err;
+	if (err) {
+		/* private: the tdax programs (if any) switch procs as a private set */
+		ctl_set(bpf_map__fd(c->skel->maps.ctl), TDAX_CTL_WANT_PROCS, !c->opts.no_procs);
+		if (c->opts.verbose)
+			fprintf(stderr, "tdax: the stock programs do not attach: a private program set\n");
+		return 1;
+	}
 	bpf_object__for_each_map(m, c->skel->obj) {
 		if (!map_shared(m))
 			continue;
@@ -470,7 +491,7 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 			goto fail;
 		set_mode(s, -1, p, 0660);
 	}
-	for (i = 0; i < TDAX_NEVENTS && !s->stock; i++) {
+	for (i = 0; i < TDAX_NEVENTS && (s->sources & TDAX_SOURCE_TDAX); i++) {
 		pin_path(s, p, sizeof(p), "link_", link_names[i]);
 		err = bpf_link__pin(c->links[i], p);
 		if (err)
@@ -483,14 +504,14 @@ static int create(struct tdax_collector *c, struct tdax_share *s)
 		}
 		set_mode(s, -1, p, 0660);
 	}
-	if (s->stock) {
+	if (s->sources & TDAX_SOURCE_STOCK) {
 		err = tdax_stock_pin(c, s->pin, pin_mode, s);
 		if (err)
 			goto fail;
 	}
 	s->ctl_fd = bpf_map__fd(c->skel->maps.ctl);
 	err = ctl_set(s->ctl_fd, TDAX_CTL_LAYOUT, s->layout);
-	if (!err && !s->stock)
+	if (!err && (s->sources & TDAX_SOURCE_TDAX))
 		err = open_links(c, s);
 	if (err)
 		goto fail;
@@ -565,8 +586,8 @@ int tdax_share_join(struct tdax_collector *c)
 	e = c->opts.run_dir ? c->opts.run_dir : getenv("TDAX_RUN_DIR");
 	snprintf(s->run, sizeof(s->run), "%s", e && *e ? e : "/run/tdax");
 	s->want_procs = !c->opts.no_procs;
-	s->stock = c->want == TDAX_SOURCE_STOCK;
-	s->layout = set_layout(s->stock);
+	s->sources = c->want;
+	s->layout = set_layout(s->sources);
 
 	snprintf(parent, sizeof(parent), "%s", s->pin);
 	if (strrchr(parent, '/') && strrchr(parent, '/') != parent)
@@ -667,7 +688,8 @@ int tdax_share_join(struct tdax_collector *c)
 	else
 		s->dirty = true;
 	flock(s->lock_fd, LOCK_UN);
-	c->attached = !s->stock;	/* the tdax source's links (c->stock: the stock ones) */
+	/* the tdax source's links (c->stock: the stock ones) */
+	c->attached = s->sources & TDAX_SOURCE_TDAX;
 	if (c->opts.verbose)
 		fprintf(stderr, "tdax: %s the program set pinned under %s (%s)\n",
 			joined ? "joined" : "made", s->pin, s->owner ? "owner" : "follower");
